@@ -1,0 +1,173 @@
+//! Command-line interface. Every flag is documented here and only here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::gpu::BackendChoice;
+
+/// Measures what a GPU can really do: SHA-256d hash rate (the mining
+/// workload) against verified FLOPS and memory bandwidth (the AI workloads),
+/// so a retired mining card can be judged for AI work and compared with any
+/// other card. Every number is checked against a CPU reference.
+#[derive(Parser, Debug)]
+#[command(name = "hashflops", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List every adapter wgpu can see, on every backend.
+    List(ListArgs),
+    /// Measure the adapter(s): every suite by default.
+    Run(RunArgs),
+    /// Search nonces of an 80-byte Bitcoin block header on the GPU.
+    ///
+    /// Prints `<nonce> <block hash>` for every nonce whose hash meets the
+    /// target, and a summary on stderr. The header's own nonce field is
+    /// ignored (overwritten by each tested nonce).
+    Mine(MineArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this backend.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendChoice>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct AdapterArgs {
+    /// Adapter: an index from `hashflops list` or a case-insensitive part of
+    /// its name. Default: the fastest kind present (discrete > integrated >
+    /// virtual > CPU).
+    #[arg(long, value_name = "SEL")]
+    pub adapter: Option<String>,
+    /// Only look at adapters of this backend.
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendChoice>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub adapter: AdapterArgs,
+    /// Measure every adapter in turn (each card once, on the preferred API).
+    #[arg(long, conflicts_with = "adapter")]
+    pub all_adapters: bool,
+    /// Comma-separated suites: hash, matmul, peak, stream, transfer.
+    #[arg(long, value_name = "LIST", default_value = "hash,matmul,peak,stream,transfer",
+          value_parser = crate::workloads::parse_suites)]
+    pub suite: crate::workloads::SuiteList,
+    /// Small problems and short samples: seconds instead of minutes.
+    #[arg(long, conflicts_with = "full")]
+    pub quick: bool,
+    /// Larger problems and more samples than the default.
+    #[arg(long)]
+    pub full: bool,
+    /// Timed samples per kernel (at least 5).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(5..=1000))]
+    pub samples: Option<u32>,
+    /// Append result rows to this CSV file (the header is written only when
+    /// the file is new; a file with another header is left untouched).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write the rows (and adapter details) to this JSON file, replacing it
+    /// atomically.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Matrix rows M for the matmul suite.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub m: Option<u32>,
+    /// Matrix columns N for the matmul suite.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub n: Option<u32>,
+    /// Inner dimension K for the matmul suite.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub k: Option<u32>,
+    /// Bytes per stream array (suffixes K, M, G: binary, e.g. 256M).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub size: Option<u64>,
+    /// Load shaders from this directory instead of the built-in ones, where
+    /// a file of the same name exists (kernel development).
+    #[arg(long, value_name = "DIR")]
+    pub shader_dir: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MineArgs {
+    /// The 80-byte block header as 160 hex digits, as serialised on the wire.
+    #[arg(long, value_name = "HEX160", value_parser = crate::sha::parse_header)]
+    pub header: crate::sha::Header,
+    /// First nonce to test.
+    #[arg(long, default_value_t = 0, value_parser = parse_u32_arg)]
+    pub start: u32,
+    /// How many nonces to test (default: up to the last nonce, 2^32-1).
+    #[arg(long, value_parser = parse_count)]
+    pub count: Option<u64>,
+    /// Target as 64 hex digits (a 256-bit number, most significant first).
+    /// Default: the target encoded in the header's `bits` field.
+    #[arg(long, value_name = "HEX64", conflicts_with = "share_bits")]
+    pub target: Option<String>,
+    /// Share target: hashes with at least N leading zero bits.
+    #[arg(long, value_name = "N")]
+    pub share_bits: Option<u32>,
+    #[command(flatten)]
+    pub adapter: AdapterArgs,
+    /// Load shaders from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub shader_dir: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_u32_arg(s: &str) -> Result<u32, String> {
+    s.trim()
+        .parse::<u32>()
+        .map_err(|_| format!("{s:?} is not a nonce: nonces are 0..=4294967295"))
+}
+
+fn parse_count(s: &str) -> Result<u64, String> {
+    let n: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if n == 0 {
+        return Err("count must be at least 1".into());
+    }
+    if n > 1 << 32 {
+        return Err("count must be at most 4294967296 (the whole nonce space)".into());
+    }
+    Ok(n)
+}
+
+/// `256M`, `1G`, `4096` (bytes; K/M/G are binary).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mul) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 4096, 64M, 1G)"))?;
+    let bytes = n
+        .checked_mul(mul)
+        .ok_or_else(|| format!("{s:?} is too large"))?;
+    if bytes == 0 {
+        return Err("size must be more than 0 bytes".into());
+    }
+    Ok(bytes)
+}

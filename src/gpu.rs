@@ -1,0 +1,445 @@
+//! Adapters: listing, selection, device creation, and the buffer helpers
+//! every workload shares.
+
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use wgpu::util::DeviceExt;
+
+use crate::{usage, usage_bail};
+
+/// What to install when no adapter exists at all.
+pub const NO_ADAPTER_HELP: &str = "no GPU adapter found: install your GPU's Vulkan/Metal/DX12 driver, \
+or Mesa's software Vulkan driver (Debian/Ubuntu: apt-get install mesa-vulkan-drivers)";
+
+/// Backends the user may restrict the search to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendChoice {
+    Vulkan,
+    Metal,
+    Dx12,
+    Gl,
+}
+
+impl BackendChoice {
+    fn backends(self) -> wgpu::Backends {
+        match self {
+            BackendChoice::Vulkan => wgpu::Backends::VULKAN,
+            BackendChoice::Metal => wgpu::Backends::METAL,
+            BackendChoice::Dx12 => wgpu::Backends::DX12,
+            BackendChoice::Gl => wgpu::Backends::GL,
+        }
+    }
+}
+
+/// One adapter as `list` shows it and as every result row records it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdapterDesc {
+    pub index: usize,
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub vendor_id: u32,
+    pub device_id: u32,
+    pub driver: String,
+    pub driver_info: String,
+    pub pci_bus_id: String,
+    pub timestamps: bool,
+    pub f16: bool,
+    pub subgroups: bool,
+    pub int64: bool,
+    pub subgroup_min_size: u32,
+    pub subgroup_max_size: u32,
+    pub max_buffer_size: u64,
+    pub max_storage_binding_size: u64,
+    pub max_compute_workgroups_per_dimension: u32,
+    pub max_compute_invocations_per_workgroup: u32,
+    pub max_compute_workgroup_storage_size: u32,
+}
+
+impl AdapterDesc {
+    fn new(index: usize, adapter: &wgpu::Adapter) -> Self {
+        let info = adapter.get_info();
+        let features = adapter.features();
+        let limits = adapter.limits();
+        AdapterDesc {
+            index,
+            name: info.name,
+            backend: backend_name(info.backend).to_string(),
+            device_type: device_type_name(info.device_type).to_string(),
+            vendor_id: info.vendor,
+            device_id: info.device,
+            driver: info.driver,
+            driver_info: info.driver_info,
+            pci_bus_id: info.device_pci_bus_id,
+            timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
+            f16: features.contains(wgpu::Features::SHADER_F16),
+            subgroups: features.contains(wgpu::Features::SUBGROUP),
+            int64: features.contains(wgpu::Features::SHADER_INT64),
+            subgroup_min_size: info.subgroup_min_size,
+            subgroup_max_size: info.subgroup_max_size,
+            max_buffer_size: limits.max_buffer_size,
+            max_storage_binding_size: limits.max_storage_buffer_binding_size,
+            max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+            max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+            max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
+        }
+    }
+
+    /// Software rasterisers (lavapipe, WARP, SwiftShader) are reported as CPU.
+    pub fn is_cpu(&self) -> bool {
+        self.device_type == "cpu"
+    }
+
+    /// Higher is faster in general: discrete > integrated > virtual > other > cpu;
+    /// among equals, native APIs before GL.
+    fn preference(&self) -> (u8, u8) {
+        let kind = match self.device_type.as_str() {
+            "discrete" => 4,
+            "integrated" => 3,
+            "virtual" => 2,
+            "other" => 1,
+            _ => 0,
+        };
+        let api = if self.backend == "gl" { 0 } else { 1 };
+        (kind, api)
+    }
+}
+
+pub fn backend_name(b: wgpu::Backend) -> &'static str {
+    match b {
+        wgpu::Backend::Vulkan => "vulkan",
+        wgpu::Backend::Metal => "metal",
+        wgpu::Backend::Dx12 => "dx12",
+        wgpu::Backend::Gl => "gl",
+        wgpu::Backend::BrowserWebGpu => "webgpu",
+        _ => "other",
+    }
+}
+
+fn device_type_name(t: wgpu::DeviceType) -> &'static str {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => "discrete",
+        wgpu::DeviceType::IntegratedGpu => "integrated",
+        wgpu::DeviceType::VirtualGpu => "virtual",
+        wgpu::DeviceType::Cpu => "cpu",
+        wgpu::DeviceType::Other => "other",
+    }
+}
+
+/// Every adapter wgpu finds, in a stable order, with its index.
+pub struct Adapters {
+    pub list: Vec<(wgpu::Adapter, AdapterDesc)>,
+}
+
+impl Adapters {
+    pub fn enumerate(backend: Option<BackendChoice>) -> Adapters {
+        let backends = match backend {
+            Some(b) => b.backends(),
+            None => {
+                wgpu::Backends::VULKAN
+                    | wgpu::Backends::METAL
+                    | wgpu::Backends::DX12
+                    | wgpu::Backends::GL
+            }
+        };
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = backends;
+        // Validation layers would slow every kernel and are not what users run.
+        desc.flags = wgpu::InstanceFlags::empty();
+        let instance = wgpu::Instance::new(desc);
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(backends));
+        // Native APIs first, GL last; the sort is stable, so indices keep the
+        // driver's order within an API and stay the same between runs.
+        adapters.sort_by_key(|a| {
+            let info = a.get_info();
+            (info.backend == wgpu::Backend::Gl, info.backend as u8)
+        });
+        let list = adapters
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let d = AdapterDesc::new(i, &a);
+                (a, d)
+            })
+            .collect();
+        Adapters { list }
+    }
+
+    pub fn descs(&self) -> Vec<AdapterDesc> {
+        self.list.iter().map(|(_, d)| d.clone()).collect()
+    }
+
+    /// Resolves `--adapter SEL` / `--all-adapters` to indices into `list`.
+    /// `SEL` is an index from `list` or a case-insensitive name substring.
+    pub fn select(&self, sel: Option<&str>, all: bool) -> Result<Vec<usize>> {
+        if self.list.is_empty() {
+            usage_bail!("{NO_ADAPTER_HELP}");
+        }
+        if all {
+            // A card shows up once per API; measure each card once, on the
+            // API of the best adapter.
+            let best = self.best();
+            let backend = self.list[best].1.backend.clone();
+            return Ok(self
+                .list
+                .iter()
+                .filter(|(_, d)| d.backend == backend)
+                .map(|(_, d)| d.index)
+                .collect());
+        }
+        let Some(sel) = sel else {
+            return Ok(vec![self.best()]);
+        };
+        if let Ok(i) = sel.trim().parse::<usize>() {
+            if i < self.list.len() {
+                return Ok(vec![i]);
+            }
+            usage_bail!(
+                "no adapter with index {i}: there are {} (see `hashflops list`)",
+                self.list.len()
+            );
+        }
+        let needle = sel.to_lowercase();
+        let mut hits: Vec<&AdapterDesc> = self
+            .list
+            .iter()
+            .map(|(_, d)| d)
+            .filter(|d| d.name.to_lowercase().contains(&needle))
+            .collect();
+        if hits.is_empty() {
+            let names: Vec<String> = self
+                .list
+                .iter()
+                .map(|(_, d)| format!("{}: {}", d.index, d.name))
+                .collect();
+            usage_bail!(
+                "no adapter matches {sel:?}; available: {} (see `hashflops list`)",
+                names.join(", ")
+            );
+        }
+        // The same card on several APIs: take the preferred API.
+        hits.sort_by_key(|d| std::cmp::Reverse(d.preference()));
+        Ok(vec![hits[0].index])
+    }
+
+    fn best(&self) -> usize {
+        self.list
+            .iter()
+            .max_by_key(|(_, d)| (d.preference(), std::cmp::Reverse(d.index)))
+            .map(|(_, d)| d.index)
+            .unwrap_or(0)
+    }
+}
+
+/// An open device on one adapter.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub desc: AdapterDesc,
+    pub features: wgpu::Features,
+    pub limits: wgpu::Limits,
+    errors: Arc<Mutex<Vec<String>>>,
+}
+
+impl Gpu {
+    pub fn open(adapter: &wgpu::Adapter, desc: &AdapterDesc) -> Result<Gpu> {
+        let wanted = wgpu::Features::TIMESTAMP_QUERY
+            | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
+            | wgpu::Features::SHADER_F16
+            | wgpu::Features::SUBGROUP
+            | wgpu::Features::SHADER_INT64;
+        let features = adapter.features() & wanted;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("hashflops"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::default(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|e| usage!("cannot open a device on adapter {} ({}): {e}", desc.index, desc.name))?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        // wgpu's default handler panics; keep the message and report it as an error instead.
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock().unwrap().push(e.to_string());
+        }));
+        Ok(Gpu {
+            device,
+            queue,
+            desc: desc.clone(),
+            features,
+            limits,
+            errors,
+        })
+    }
+
+    pub fn has(&self, f: wgpu::Features) -> bool {
+        self.features.contains(f)
+    }
+
+    /// Fails with the first device error recorded since the last call.
+    pub fn check_errors(&self, what: &str) -> Result<()> {
+        let mut errs = self.errors.lock().unwrap();
+        if let Some(first) = errs.first().cloned() {
+            errs.clear();
+            anyhow::bail!("{what}: device error: {first}");
+        }
+        Ok(())
+    }
+
+    /// Compiles a WGSL compute shader into a pipeline with an automatic layout.
+    /// Validation errors come back as errors, not panics.
+    pub fn pipeline(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<wgpu::ComputePipeline> {
+        self.pipeline_with_layout(label, wgsl, entry, constants, None)
+    }
+
+    /// As [`Gpu::pipeline`], with an explicit layout (needed for dynamic offsets).
+    pub fn pipeline_with_layout(
+        &self,
+        label: &str,
+        wgsl: &str,
+        entry: &str,
+        constants: &[(&str, f64)],
+        layout: Option<&wgpu::PipelineLayout>,
+    ) -> Result<wgpu::ComputePipeline> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(wgsl.into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            });
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            anyhow::bail!("shader {label} ({entry}) did not compile: {err}");
+        }
+        Ok(pipeline)
+    }
+
+    /// A storage buffer holding `data`, also usable as a copy source/destination.
+    pub fn storage_init(&self, label: &str, data: &[u8]) -> Result<wgpu::Buffer> {
+        self.guard_oom(label, data.len() as u64, || {
+            self.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents: data,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
+                })
+        })
+    }
+
+    /// An uninitialised buffer with the given usage.
+    pub fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> Result<wgpu::Buffer> {
+        self.guard_oom(label, size, || {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage,
+                mapped_at_creation: false,
+            })
+        })
+    }
+
+    fn guard_oom(
+        &self,
+        label: &str,
+        size: u64,
+        make: impl FnOnce() -> wgpu::Buffer,
+    ) -> Result<wgpu::Buffer> {
+        if size > self.limits.max_buffer_size {
+            usage_bail!(
+                "buffer {label} needs {} but adapter {} allows at most {} per buffer",
+                crate::units::bytes(size as f64),
+                self.desc.name,
+                crate::units::bytes(self.limits.max_buffer_size as f64)
+            );
+        }
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let buf = make();
+        if let Some(err) = pollster::block_on(scope.pop()) {
+            usage_bail!(
+                "out of GPU memory allocating {} for {label}: {err}; try a smaller --size or --quick",
+                crate::units::bytes(size as f64)
+            );
+        }
+        Ok(buf)
+    }
+
+    /// Waits for all submitted work.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .context("waiting for the GPU")?;
+        Ok(())
+    }
+
+    /// Copies `size` bytes from `src` at `offset` back to the host.
+    pub fn read(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        let staging = self.buffer(
+            "readback",
+            size,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(src, offset, &staging, 0, size);
+        self.queue.submit([enc.finish()]);
+        let out = self.map_read(&staging, 0, size)?;
+        self.check_errors("reading a buffer back")?;
+        Ok(out)
+    }
+
+    /// Maps a MAP_READ buffer, copies the range out and unmaps it.
+    pub fn map_read(&self, buf: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        let (tx, rx) = mpsc::channel();
+        buf.map_async(wgpu::MapMode::Read, offset..offset + size, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv_timeout(Duration::from_secs(60))
+            .context("buffer map never completed")?
+            .context("mapping a buffer for reading")?;
+        let out = buf
+            .get_mapped_range(offset..offset + size)
+            .context("reading a mapped buffer")?
+            .to_vec();
+        buf.unmap();
+        Ok(out)
+    }
+
+    /// Splits a 1-D workgroup count over x and y so neither exceeds the
+    /// adapter's per-dimension limit. x * y may exceed `groups`; kernels
+    /// bound-check their index.
+    pub fn dispatch_dims(&self, groups: u32) -> (u32, u32) {
+        let max = self.limits.max_compute_workgroups_per_dimension.max(1);
+        if groups <= max {
+            (groups.max(1), 1)
+        } else {
+            (max, groups.div_ceil(max))
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! hashflops: what a GPU can really do, mining hash rate beside AI FLOPS and
+//! bandwidth, every number verified against a CPU reference.
+
+pub mod error;
+
+pub mod app;
+pub mod cli;
+pub mod gpu;
+pub mod reference;
+pub mod report;
+pub mod sha;
+pub mod stats;
+pub mod timing;
+pub mod units;
+pub mod workloads;

@@ -1,0 +1,37 @@
+use clap::Parser;
+
+use hashflops::cli::{Cli, Command};
+use hashflops::error::{exit, UsageError};
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                std::process::exit(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { exit::USAGE } else { exit::OK });
+            }
+            // One line: clap's first line, without the usage block.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim();
+            eprintln!("hashflops: {first} (see --help)");
+            std::process::exit(exit::USAGE);
+        }
+    };
+    let result = match cli.command {
+        Command::List(a) => hashflops::app::list(a),
+        Command::Run(a) => hashflops::app::run(a),
+        Command::Mine(a) => hashflops::app::mine(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            let msg = format!("{e:#}");
+            let usage = e.downcast_ref::<UsageError>().is_some();
+            eprintln!("hashflops: error: {}", msg.replace('\n', " "));
+            let _ = usage;
+            std::process::exit(exit::USAGE);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Result rows and where they go: terminal table, CSV, JSON.
+
+pub mod files;
+pub mod table;
+
+use serde::{Deserialize, Serialize};
+
+use crate::gpu::AdapterDesc;
+use crate::workloads::Measured;
+
+/// Columns of the results CSV, in order. JSON rows carry the same fields.
+pub const CSV_COLUMNS: [&str; 24] = [
+    "run_id",
+    "timestamp_utc",
+    "tool_version",
+    "host",
+    "adapter_index",
+    "adapter",
+    "vendor_id",
+    "device_id",
+    "device_type",
+    "backend",
+    "driver",
+    "driver_info",
+    "suite",
+    "kernel",
+    "params",
+    "metric",
+    "unit",
+    "value",
+    "min",
+    "max",
+    "cv_pct",
+    "samples",
+    "timing",
+    "verified",
+];
+
+/// One measured metric (long format). `value` is the median in base SI
+/// units (H/s, FLOP/s, B/s, s).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ResultRow {
+    pub run_id: String,
+    pub timestamp_utc: String,
+    pub tool_version: String,
+    pub host: String,
+    pub adapter_index: usize,
+    pub adapter: String,
+    pub vendor_id: String,
+    pub device_id: String,
+    pub device_type: String,
+    pub backend: String,
+    pub driver: String,
+    pub driver_info: String,
+    pub suite: String,
+    pub kernel: String,
+    pub params: String,
+    pub metric: String,
+    pub unit: String,
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+    pub cv_pct: f64,
+    pub samples: usize,
+    pub timing: String,
+    pub verified: bool,
+}
+
+/// What is the same for every row of one invocation.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunMeta {
+    pub run_id: String,
+    pub timestamp_utc: String,
+    pub tool_version: String,
+    pub host: String,
+}
+
+impl RunMeta {
+    pub fn now() -> RunMeta {
+        let now = chrono::Utc::now();
+        let host = hostname::get()
+            .ok()
+            .and_then(|h| h.into_string().ok())
+            .unwrap_or_else(|| "unknown".into());
+        RunMeta {
+            run_id: format!(
+                "{}-{:04x}",
+                now.format("%Y%m%dT%H%M%SZ"),
+                rand::random::<u16>()
+            ),
+            timestamp_utc: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            host,
+        }
+    }
+}
+
+impl ResultRow {
+    pub fn new(meta: &RunMeta, adapter: &AdapterDesc, suite: &str, m: &Measured) -> ResultRow {
+        ResultRow {
+            run_id: meta.run_id.clone(),
+            timestamp_utc: meta.timestamp_utc.clone(),
+            tool_version: meta.tool_version.clone(),
+            host: meta.host.clone(),
+            adapter_index: adapter.index,
+            adapter: adapter.name.clone(),
+            vendor_id: format!("0x{:04x}", adapter.vendor_id),
+            device_id: format!("0x{:04x}", adapter.device_id),
+            device_type: adapter.device_type.clone(),
+            backend: adapter.backend.clone(),
+            driver: adapter.driver.clone(),
+            driver_info: adapter.driver_info.clone(),
+            suite: suite.to_string(),
+            kernel: m.kernel.clone(),
+            params: m.params.clone(),
+            metric: m.metric.to_string(),
+            unit: m.unit.to_string(),
+            value: m.summary.median,
+            min: m.summary.min,
+            max: m.summary.max,
+            cv_pct: m.summary.cv_pct,
+            samples: m.summary.n,
+            timing: m.timing.as_str().to_string(),
+            verified: m.verified,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Human-readable numbers for the terminal. Files keep base SI units.
+
+/// `1.234e9, "H/s"` -> `1.23 GH/s` (decimal prefixes: GB means 10^9 bytes).
+pub fn si(value: f64, unit: &str) -> String {
+    if !value.is_finite() {
+        return format!("{value} {unit}");
+    }
+    let prefixes = [
+        (1e15, "P"),
+        (1e12, "T"),
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+        (1.0, ""),
+        (1e-3, "m"),
+        (1e-6, "µ"),
+        (1e-9, "n"),
+    ];
+    let a = value.abs();
+    for (scale, p) in prefixes {
+        if a >= scale {
+            return format!("{} {p}{unit}", sig3(value / scale));
+        }
+    }
+    format!("{} {unit}", sig3(value))
+}
+
+/// Three significant digits without scientific notation.
+fn sig3(x: f64) -> String {
+    let a = x.abs();
+    if a >= 100.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Byte counts with binary prefixes, labelled as such (MiB, GiB).
+pub fn bytes(b: f64) -> String {
+    const K: f64 = 1024.0;
+    if b >= K * K * K {
+        format!("{:.1} GiB", b / (K * K * K))
+    } else if b >= K * K {
+        format!("{:.1} MiB", b / (K * K))
+    } else if b >= K {
+        format!("{:.1} KiB", b / K)
+    } else {
+        format!("{b:.0} B")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_decimal() {
+        assert_eq!(si(5.528e9, "H/s"), "5.53 GH/s");
+        assert_eq!(si(2.9e12, "B/s"), "2.90 TB/s");
+        assert_eq!(si(950.0, "B/s"), "950 B/s");
+        assert_eq!(si(1.5e-5, "s"), "15.0 µs");
+        assert_eq!(bytes(256.0 * 1024.0 * 1024.0), "256.0 MiB");
+    }
+}
