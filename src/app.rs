@@ -216,7 +216,7 @@ pub fn mine(args: MineArgs) -> Result<i32> {
     let shaders = Shaders {
         dir: args.shader_dir.clone(),
     };
-    let wgsl = shaders.get("sha256d")?;
+    let wgsl = shaders.get("sha256d", hash::WGSL)?;
     let hits_cap = 4096u32;
     let kernel = HashKernel::new(&gpu, &wgsl, 1, hits_cap)?;
 

@@ -1,10 +1,14 @@
 //! The mining workload: the SHA-256d hash loop (`shaders/sha256d.wgsl`).
 //!
 //! The host prepares one `Job` per dispatch (midstate, the first three
-//! rounds, the nonce-independent schedule words); the GPU tests 4 nonces per
-//! invocation per loop iteration and reports every nonce whose hash passes
+//! rounds, the nonce-independent schedule words); the GPU tests LANES nonces
+//! per invocation per loop iteration and reports every nonce whose hash passes
 //! the top-32-bit filter; the host re-hashes every reported nonce with the
 //! `sha2` crate and completes the 256-bit comparison.
+//!
+//! The shader declares how many nonces one invocation tests per iteration
+//! (`const LANES: u32 = N;`); the host reads it from the source so that a
+//! variant loaded with `--shader-dir` is sized correctly.
 
 use std::collections::HashSet;
 
@@ -18,12 +22,11 @@ use crate::reference::KNOWN_BLOCKS;
 use crate::sha::{self, Header, Prepared, Target};
 use crate::stats::Summary;
 
+pub const WGSL: &str = include_str!("../../shaders/sha256d.wgsl");
+
 const WORKGROUP: u32 = 64;
-const LANES: u32 = 4;
-/// Nonces one workgroup tests per loop iteration.
-const PER_GROUP_ITER: u64 = (WORKGROUP * LANES) as u64;
-/// Dynamic uniform offsets must be multiples of this (WebGPU's maximum
-/// alignment requirement, so it suits every adapter).
+/// Dynamic offsets must be multiples of this (WebGPU's maximum alignment
+/// requirement, so it suits every adapter).
 const JOB_STRIDE: u64 = 256;
 /// Upper bound on nonces in one dispatch; keeps the in-shader index
 /// arithmetic far from u32 overflow.
@@ -73,10 +76,28 @@ pub struct HashKernel<'g> {
     slots: u32,
     /// Workgroups per dispatch: enough to fill the adapter.
     pub groups: u32,
+    /// Nonces one workgroup tests per loop iteration.
+    per_group_iter: u64,
+}
+
+/// Reads `const LANES: u32 = N` (or `Nu`) from the shader source.
+pub fn shader_lanes(wgsl: &str) -> Result<u32> {
+    for line in wgsl.lines() {
+        if let Some(rest) = line.trim().strip_prefix("const LANES: u32 =") {
+            let v = rest.trim().trim_end_matches(';').trim().trim_end_matches('u');
+            if let Ok(n) = v.parse::<u32>() {
+                if (1..=4).contains(&n) {
+                    return Ok(n);
+                }
+            }
+        }
+    }
+    anyhow::bail!("the sha256d shader does not declare `const LANES: u32 = N;` with N in 1..=4")
 }
 
 impl<'g> HashKernel<'g> {
     pub fn new(gpu: &'g Gpu, wgsl: &str, slots: u32, hits_cap: u32) -> Result<Self> {
+        let lanes = shader_lanes(wgsl)?;
         let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
             binding,
             visibility: wgpu::ShaderStages::COMPUTE,
@@ -91,7 +112,7 @@ impl<'g> HashKernel<'g> {
                     entry(
                         0,
                         wgpu::BindingType::Buffer {
-                            ty: wgpu::BufferBindingType::Uniform,
+                            ty: wgpu::BufferBindingType::Storage { read_only: true },
                             has_dynamic_offset: true,
                             min_binding_size: None,
                         },
@@ -117,7 +138,7 @@ impl<'g> HashKernel<'g> {
         let jobs = gpu.buffer(
             "sha256d jobs",
             JOB_STRIDE * slots as u64,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
         )?;
         let hits = gpu.storage_init("sha256d hits", &vec![0u8; 8 + 8 * hits_cap as usize])?;
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -150,13 +171,14 @@ impl<'g> HashKernel<'g> {
             bind_group,
             slots,
             groups,
+            per_group_iter: (WORKGROUP * lanes) as u64,
         })
     }
 
     /// Loop iterations per invocation so one dispatch covers `count` nonces.
     fn geometry(&self, count: u32) -> (u32, u32) {
-        let groups = (count as u64).div_ceil(PER_GROUP_ITER).clamp(1, self.groups as u64) as u32;
-        let iters = (count as u64).div_ceil(groups as u64 * PER_GROUP_ITER) as u32;
+        let groups = (count as u64).div_ceil(self.per_group_iter).clamp(1, self.groups as u64) as u32;
+        let iters = (count as u64).div_ceil(groups as u64 * self.per_group_iter) as u32;
         (groups, iters.max(1))
     }
 
@@ -389,7 +411,7 @@ fn self_test_inner(kernel: &HashKernel, check: &mut Check) -> Result<()> {
 /// hit of every sample re-hashed on the CPU.
 pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let gpu = ctx.gpu;
-    let wgsl = ctx.shaders.get("sha256d")?;
+    let wgsl = ctx.shaders.get("sha256d", WGSL)?;
     let max_reps = 64;
     let hits_cap = 1 << 15;
     let kernel = HashKernel::new(gpu, &wgsl, max_reps, hits_cap)?;
@@ -402,16 +424,16 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     ctx.status("sha256d: sizing the dispatch");
     let base = KNOWN_BLOCKS[0].header();
     let probe_prep = [sha::prepare(&base)];
-    let mut per_dispatch = kernel.groups as u64 * PER_GROUP_ITER * 4;
+    let mut per_dispatch = kernel.groups as u64 * kernel.per_group_iter * 4;
     for _ in 0..2 {
         let count = per_dispatch.min(MAX_DISPATCH_NONCES) as u32;
         let t0 = std::time::Instant::now();
         kernel.search(&probe_prep, &[NonceRange { variant: 0, first: 0, count }], 0)?;
         let rate = count as f64 / t0.elapsed().as_secs_f64();
-        per_dispatch = ((rate * 0.025) as u64).clamp(PER_GROUP_ITER, MAX_DISPATCH_NONCES);
+        per_dispatch = ((rate * 0.025) as u64).clamp(kernel.per_group_iter, MAX_DISPATCH_NONCES);
     }
     let (groups, iters) = kernel.geometry(per_dispatch as u32);
-    let per_dispatch = groups as u64 * PER_GROUP_ITER * iters as u64;
+    let per_dispatch = groups as u64 * kernel.per_group_iter * iters as u64;
     let per_dispatch = per_dispatch.min(MAX_DISPATCH_NONCES) as u32;
 
     // A lenient share target: about 4 to 8 candidates per dispatch, so every
@@ -474,8 +496,9 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
         measured: vec![Measured {
             kernel: "sha256d".into(),
             params: format!(
-                "nonces_per_dispatch={per_dispatch};dispatches_per_sample={};workgroups={groups}x{WORKGROUP};iterations={iters};lanes={LANES};share_bits={share_bits};hits_checked={}",
+                "nonces_per_dispatch={per_dispatch};dispatches_per_sample={};workgroups={groups}x{WORKGROUP};iterations={iters};lanes={};share_bits={share_bits};hits_checked={}",
                 timed.reps,
+                kernel.per_group_iter / WORKGROUP as u64,
                 hits.items.len()
             ),
             metric: "hash_rate",

@@ -4,6 +4,10 @@
 //! returns a row.
 
 pub mod hash;
+pub mod matmul;
+pub mod peak;
+pub mod stream;
+pub mod transfer;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -44,7 +48,9 @@ pub struct Shaders {
 }
 
 impl Shaders {
-    pub fn get(&self, name: &str) -> Result<Cow<'static, str>> {
+    /// The source of shader `name`: `DIR/name.wgsl` when `--shader-dir` has
+    /// one, else `builtin` (the module's `include_str!` of `shaders/name.wgsl`).
+    pub fn get(&self, name: &str, builtin: &'static str) -> Result<Cow<'static, str>> {
         if let Some(dir) = &self.dir {
             let path = dir.join(format!("{name}.wgsl"));
             if path.exists() {
@@ -53,10 +59,6 @@ impl Shaders {
                 return Ok(Cow::Owned(text));
             }
         }
-        let builtin = match name {
-            "sha256d" => include_str!("../../shaders/sha256d.wgsl"),
-            _ => anyhow::bail!("no built-in shader named {name}"),
-        };
         Ok(Cow::Borrowed(builtin))
     }
 }
@@ -115,6 +117,10 @@ pub struct SuiteOutput {
 pub fn run_suite(name: &str, ctx: &Ctx) -> Result<SuiteOutput> {
     match name {
         "hash" => hash::run(ctx),
+        "matmul" => matmul::run(ctx),
+        "peak" => peak::run(ctx),
+        "stream" => stream::run(ctx),
+        "transfer" => transfer::run(ctx),
         other => Err(crate::usage!(
             "suite {other} is not built into this version of hashflops"
         )),

@@ -1,0 +1,9 @@
+//! Suite `peak`: not built yet.
+
+use anyhow::Result;
+
+use super::{Ctx, SuiteOutput};
+
+pub fn run(_ctx: &Ctx) -> Result<SuiteOutput> {
+    Err(crate::usage!("suite peak is not built yet"))
+}

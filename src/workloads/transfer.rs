@@ -1,0 +1,9 @@
+//! Suite `transfer`: not built yet.
+
+use anyhow::Result;
+
+use super::{Ctx, SuiteOutput};
+
+pub fn run(_ctx: &Ctx) -> Result<SuiteOutput> {
+    Err(crate::usage!("suite transfer is not built yet"))
+}

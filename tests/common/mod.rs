@@ -1,0 +1,31 @@
+//! Shared by the integration tests: the adapter that is present, or a
+//! failure that says how to get one. GPU tests never pass silently.
+#![allow(dead_code)]
+
+use hashflops::gpu::{Adapters, Gpu};
+use hashflops::workloads::{Ctx, Scale, Shaders, SizeOptions};
+use hashflops::timing::TimingPlan;
+
+pub const NO_ADAPTER: &str = "no GPU adapter: these tests need one. Install your GPU's Vulkan driver, \
+or Mesa's software one (Debian/Ubuntu: apt-get install mesa-vulkan-drivers); `cargo run -- list` shows what is found";
+
+/// Opens the default adapter (the same one `hashflops run` would pick).
+pub fn gpu() -> Gpu {
+    let adapters = Adapters::enumerate(None);
+    assert!(!adapters.list.is_empty(), "{NO_ADAPTER}");
+    let idx = adapters.select(None, false).expect(NO_ADAPTER)[0];
+    let (a, d) = &adapters.list[idx];
+    Gpu::open(a, d).expect("opening the default adapter")
+}
+
+/// A context for running a suite in a test: quick sizes, 5 short samples.
+pub fn ctx<'a>(gpu: &'a Gpu, shaders: &'a Shaders, sizes: &'a SizeOptions) -> Ctx<'a> {
+    Ctx {
+        gpu,
+        scale: Scale::Quick,
+        plan: TimingPlan::new(5, 0.02),
+        shaders,
+        sizes,
+        progress: indicatif::ProgressBar::hidden(),
+    }
+}
