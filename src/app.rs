@@ -14,9 +14,9 @@ use crate::report::{files, table, ResultRow, RunMeta};
 use crate::sha::{self, Target};
 use crate::timing::TimingPlan;
 use crate::units::si;
+use crate::usage;
 use crate::workloads::hash::{self, HashKernel, NonceRange};
 use crate::workloads::{self, Ctx, Scale, Shaders, SizeOptions, Skipped};
-use crate::usage;
 
 /// A progress line on stderr, or nothing when stderr is not a terminal or
 /// the user asked for quiet.
@@ -150,7 +150,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
         let mine = &rows[first_row..];
         let mut out = std::io::stdout().lock();
-        writeln!(out, "\n{} ({}, {}, {} {})", desc.name, desc.backend, desc.device_type, desc.driver, desc.driver_info)?;
+        writeln!(
+            out,
+            "\n{} ({}, {}, {} {})",
+            desc.name, desc.backend, desc.device_type, desc.driver, desc.driver_info
+        )?;
         if !mine.is_empty() {
             writeln!(out, "{}", table::results_table(mine))?;
         }

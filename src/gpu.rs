@@ -11,8 +11,22 @@ use wgpu::util::DeviceExt;
 use crate::{usage, usage_bail};
 
 /// What to install when no adapter exists at all.
-pub const NO_ADAPTER_HELP: &str = "no GPU adapter found: install your GPU's Vulkan/Metal/DX12 driver, \
+pub const NO_ADAPTER_HELP: &str =
+    "no GPU adapter found: install your GPU's Vulkan/Metal/DX12 driver, \
 or Mesa's software Vulkan driver (Debian/Ubuntu: apt-get install mesa-vulkan-drivers)";
+
+/// Mesa's software Vulkan driver prints a misleading "error:" line when
+/// XDG_RUNTIME_DIR is unset (as on servers and in CI); any existing
+/// directory silences it, and nothing is written there. Call before the
+/// first adapter is enumerated.
+pub fn quiet_driver_environment() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+            std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+        }
+    });
+}
 
 /// Backends the user may restrict the search to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -136,6 +150,7 @@ pub struct Adapters {
 
 impl Adapters {
     pub fn enumerate(backend: Option<BackendChoice>) -> Adapters {
+        quiet_driver_environment();
         let backends = match backend {
             Some(b) => b.backends(),
             None => {
@@ -261,7 +276,13 @@ impl Gpu {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
-        .map_err(|e| usage!("cannot open a device on adapter {} ({}): {e}", desc.index, desc.name))?;
+        .map_err(|e| {
+            usage!(
+                "cannot open a device on adapter {} ({}): {e}",
+                desc.index,
+                desc.name
+            )
+        })?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
         // wgpu's default handler panics; keep the message and report it as an error instead.
@@ -354,7 +375,12 @@ impl Gpu {
     }
 
     /// An uninitialised buffer with the given usage.
-    pub fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> Result<wgpu::Buffer> {
+    pub fn buffer(
+        &self,
+        label: &str,
+        size: u64,
+        usage: wgpu::BufferUsages,
+    ) -> Result<wgpu::Buffer> {
         self.guard_oom(label, size, || {
             self.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),

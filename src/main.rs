@@ -4,13 +4,25 @@ use hashflops::cli::{Cli, Command};
 use hashflops::error::{exit, UsageError};
 
 fn main() {
+    hashflops::gpu::quiet_driver_environment();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
-                std::process::exit(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { exit::USAGE } else { exit::OK });
+                std::process::exit(
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        exit::USAGE
+                    } else {
+                        exit::OK
+                    },
+                );
             }
             // One line: clap's first line, without the usage block.
             let text = e.render().to_string();
@@ -28,9 +40,16 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             let msg = format!("{e:#}");
-            let usage = e.downcast_ref::<UsageError>().is_some();
-            eprintln!("hashflops: error: {}", msg.replace('\n', " "));
-            let _ = usage;
+            // Usage and environment errors are the expected kind; anything
+            // else is still reported on one line, with the same exit code,
+            // since it also means no trustworthy result was produced.
+            let prefix = if e.downcast_ref::<UsageError>().is_some() {
+                "error"
+            } else {
+                "error (internal)"
+            };
+            let one_line: Vec<&str> = msg.split_whitespace().collect();
+            eprintln!("hashflops: {prefix}: {}", one_line.join(" "));
             std::process::exit(exit::USAGE);
         }
     }

@@ -92,7 +92,9 @@ impl Target {
             }
             if !(0..32).contains(&pos) {
                 if pos >= 32 {
-                    return Err(format!("header bits 0x{bits:08x} encode a target above 2^256"));
+                    return Err(format!(
+                        "header bits 0x{bits:08x} encode a target above 2^256"
+                    ));
                 }
                 continue;
             }
@@ -108,7 +110,10 @@ impl Target {
     pub fn from_hex(s: &str) -> Result<Target, String> {
         let s = s.trim();
         if s.len() != 64 {
-            return Err(format!("a target is 64 hex digits, got {} characters", s.len()));
+            return Err(format!(
+                "a target is 64 hex digits, got {} characters",
+                s.len()
+            ));
         }
         let bytes = hex::decode(s).map_err(|e| format!("target is not valid hex: {e}"))?;
         let mut t = [0u8; 32];
@@ -185,7 +190,11 @@ fn round(s: &mut [u32; 8], k: u32, w: u32) {
     let [a, b, c, d, e, f, g, h] = *s;
     let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
     let ch = (e & f) ^ (!e & g);
-    let t1 = h.wrapping_add(s1).wrapping_add(ch).wrapping_add(k).wrapping_add(w);
+    let t1 = h
+        .wrapping_add(s1)
+        .wrapping_add(ch)
+        .wrapping_add(k)
+        .wrapping_add(w);
     let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
     let maj = (a & b) ^ (a & c) ^ (b & c);
     let t2 = s0.wrapping_add(maj);
@@ -204,7 +213,11 @@ pub fn prepare(header: &Header) -> Prepared {
     let mut midstate = IV;
     let block: [u8; 64] = header[..64].try_into().unwrap();
     sha2::compress256(&mut midstate, &[block.into()]);
-    let w = [be(&header[64..68]), be(&header[68..72]), be(&header[72..76])];
+    let w = [
+        be(&header[64..68]),
+        be(&header[68..72]),
+        be(&header[72..76]),
+    ];
     let mut state3 = midstate;
     for (i, &wi) in w.iter().enumerate() {
         round(&mut state3, K[i], wi);
@@ -283,7 +296,10 @@ mod tests {
             hex::encode(two),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
         );
-        assert_eq!(hex::encode(sha256d(b"abc")), hex::encode(Sha256::digest(abc)));
+        assert_eq!(
+            hex::encode(sha256d(b"abc")),
+            hex::encode(Sha256::digest(abc))
+        );
     }
 
     #[test]

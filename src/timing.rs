@@ -237,22 +237,37 @@ mod tests {
     #[test]
     fn implausible_timestamps_fall_back_to_wall() {
         let good = vec![
-            Run { wall_s: 0.11, gpu_s: Some(0.10) },
-            Run { wall_s: 0.12, gpu_s: Some(0.10) },
+            Run {
+                wall_s: 0.11,
+                gpu_s: Some(0.10),
+            },
+            Run {
+                wall_s: 0.12,
+                gpu_s: Some(0.10),
+            },
         ];
         let t = choose_method(3, &good);
         assert_eq!(t.method, TimingMethod::GpuTimestamp);
         assert_eq!(t.samples_s, vec![0.10, 0.10]);
 
         let bad = vec![
-            Run { wall_s: 0.11, gpu_s: Some(0.10) },
-            Run { wall_s: 0.11, gpu_s: Some(5.0) },
+            Run {
+                wall_s: 0.11,
+                gpu_s: Some(0.10),
+            },
+            Run {
+                wall_s: 0.11,
+                gpu_s: Some(5.0),
+            },
         ];
         let t = choose_method(3, &bad);
         assert_eq!(t.method, TimingMethod::Wall);
         assert_eq!(t.samples_s, vec![0.11, 0.11]);
 
-        let missing = vec![Run { wall_s: 0.2, gpu_s: None }];
+        let missing = vec![Run {
+            wall_s: 0.2,
+            gpu_s: None,
+        }];
         assert_eq!(choose_method(1, &missing).method, TimingMethod::Wall);
     }
 }

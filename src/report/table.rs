@@ -10,8 +10,18 @@ pub fn adapters_table(list: &[AdapterDesc]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header([
-        "#", "name", "backend", "type", "vendor:device", "driver", "ts", "f16", "subgr", "i64",
-        "max buffer", "max storage",
+        "#",
+        "name",
+        "backend",
+        "type",
+        "vendor:device",
+        "driver",
+        "ts",
+        "f16",
+        "subgr",
+        "i64",
+        "max buffer",
+        "max storage",
     ]);
     let yn = |b: bool| if b { "yes" } else { "no" };
     for d in list {
@@ -41,7 +51,15 @@ pub fn results_table(rows: &[ResultRow]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header([
-        "suite", "kernel", "metric", "median", "min .. max", "cv", "n", "timing", "verified",
+        "suite",
+        "kernel",
+        "metric",
+        "median",
+        "min .. max",
+        "cv",
+        "n",
+        "timing",
+        "verified",
     ]);
     for r in rows {
         t.add_row([

@@ -84,7 +84,11 @@ pub struct HashKernel<'g> {
 pub fn shader_lanes(wgsl: &str) -> Result<u32> {
     for line in wgsl.lines() {
         if let Some(rest) = line.trim().strip_prefix("const LANES: u32 =") {
-            let v = rest.trim().trim_end_matches(';').trim().trim_end_matches('u');
+            let v = rest
+                .trim()
+                .trim_end_matches(';')
+                .trim()
+                .trim_end_matches('u');
             if let Ok(n) = v.parse::<u32>() {
                 if (1..=4).contains(&n) {
                     return Ok(n);
@@ -177,7 +181,9 @@ impl<'g> HashKernel<'g> {
 
     /// Loop iterations per invocation so one dispatch covers `count` nonces.
     fn geometry(&self, count: u32) -> (u32, u32) {
-        let groups = (count as u64).div_ceil(self.per_group_iter).clamp(1, self.groups as u64) as u32;
+        let groups = (count as u64)
+            .div_ceil(self.per_group_iter)
+            .clamp(1, self.groups as u64) as u32;
         let iters = (count as u64).div_ceil(groups as u64 * self.per_group_iter) as u32;
         (groups, iters.max(1))
     }
@@ -196,9 +202,11 @@ impl<'g> HashKernel<'g> {
             wb: [p.w17, range.first, range.count, range.variant],
             wc: [target_top, iters, 0, 0],
         };
-        self.gpu
-            .queue
-            .write_buffer(&self.jobs, slot as u64 * JOB_STRIDE, bytemuck::bytes_of(&job));
+        self.gpu.queue.write_buffer(
+            &self.jobs,
+            slot as u64 * JOB_STRIDE,
+            bytemuck::bytes_of(&job),
+        );
         groups
     }
 
@@ -231,7 +239,12 @@ impl<'g> HashKernel<'g> {
 
     /// Searches `ranges` (at most `slots` of them, each <= 2^31 nonces) of
     /// the given header variants in one submission and returns the hits.
-    pub fn search(&self, preps: &[Prepared], ranges: &[NonceRange], target_top: u32) -> Result<Hits> {
+    pub fn search(
+        &self,
+        preps: &[Prepared],
+        ranges: &[NonceRange],
+        target_top: u32,
+    ) -> Result<Hits> {
         assert!(ranges.len() as u32 <= self.slots);
         self.reset_hits();
         let groups: Vec<u32> = ranges
@@ -303,11 +316,15 @@ pub fn check_candidates(
                 && (nonce as u64) < r.first as u64 + r.count as u64
         });
         if !inside {
-            check.fail(format!("GPU reported nonce {nonce} (variant {variant}) outside every searched range"));
+            check.fail(format!(
+                "GPU reported nonce {nonce} (variant {variant}) outside every searched range"
+            ));
             continue;
         }
         if !seen.insert((variant, nonce)) {
-            check.fail(format!("GPU reported nonce {nonce} (variant {variant}) twice"));
+            check.fail(format!(
+                "GPU reported nonce {nonce} (variant {variant}) twice"
+            ));
             continue;
         }
         let hash = sha::block_hash(&headers[variant as usize], nonce);
@@ -428,7 +445,15 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     for _ in 0..2 {
         let count = per_dispatch.min(MAX_DISPATCH_NONCES) as u32;
         let t0 = std::time::Instant::now();
-        kernel.search(&probe_prep, &[NonceRange { variant: 0, first: 0, count }], 0)?;
+        kernel.search(
+            &probe_prep,
+            &[NonceRange {
+                variant: 0,
+                first: 0,
+                count,
+            }],
+            0,
+        )?;
         let rate = count as f64 / t0.elapsed().as_secs_f64();
         per_dispatch = ((rate * 0.025) as u64).clamp(kernel.per_group_iter, MAX_DISPATCH_NONCES);
     }

@@ -81,7 +81,8 @@ impl Ctx<'_> {
 
     /// A problem worth a line on stderr even when progress is hidden.
     pub fn warn(&self, msg: &str) {
-        self.progress.suspend(|| eprintln!("hashflops: warning: {msg}"));
+        self.progress
+            .suspend(|| eprintln!("hashflops: warning: {msg}"));
     }
 }
 

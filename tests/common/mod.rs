@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use hashflops::gpu::{Adapters, Gpu};
-use hashflops::workloads::{Ctx, Scale, Shaders, SizeOptions};
 use hashflops::timing::TimingPlan;
+use hashflops::workloads::{Ctx, Scale, Shaders, SizeOptions};
 
 pub const NO_ADAPTER: &str = "no GPU adapter: these tests need one. Install your GPU's Vulkan driver, \
 or Mesa's software one (Debian/Ubuntu: apt-get install mesa-vulkan-drivers); `cargo run -- list` shows what is found";
