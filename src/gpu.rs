@@ -71,6 +71,10 @@ pub struct AdapterDesc {
     pub max_compute_workgroups_per_dimension: u32,
     pub max_compute_invocations_per_workgroup: u32,
     pub max_compute_workgroup_storage_size: u32,
+    /// Largest device-local memory heap, where the API reports one.
+    pub vram_bytes: Option<u64>,
+    /// Where `vram_bytes` came from, or why it is unknown.
+    pub vram_source: String,
 }
 
 impl AdapterDesc {
@@ -78,6 +82,13 @@ impl AdapterDesc {
         let info = adapter.get_info();
         let features = adapter.features();
         let limits = adapter.limits();
+        let (vram_bytes, vram_source) = match vram(adapter) {
+            Some(b) if info.device_type == wgpu::DeviceType::Cpu => {
+                (Some(b), "heap the software driver reports (system memory)".to_string())
+            }
+            Some(b) => (Some(b), "device-local heap reported by the Vulkan driver".to_string()),
+            None => (None, format!("unknown: {} does not report it", backend_name(info.backend))),
+        };
         AdapterDesc {
             index,
             name: info.name,
@@ -99,6 +110,8 @@ impl AdapterDesc {
             max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
             max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
             max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
+            vram_bytes,
+            vram_source,
         }
     }
 
@@ -120,6 +133,27 @@ impl AdapterDesc {
         let api = if self.backend == "gl" { 0 } else { 1 };
         (kind, api)
     }
+}
+
+/// The largest device-local heap of a Vulkan adapter. A discrete card also
+/// has a small device-local, host-visible window (the BAR), hence the max.
+#[cfg(any(target_os = "linux", target_os = "windows", target_os = "android"))]
+fn vram(adapter: &wgpu::Adapter) -> Option<u64> {
+    // SAFETY: the HAL adapter is only read, and not kept past this call.
+    let hal = unsafe { adapter.as_hal::<wgpu::hal::api::Vulkan>() }?;
+    let instance = hal.shared_instance().raw_instance();
+    // SAFETY: the physical device belongs to this live instance.
+    let props = unsafe { instance.get_physical_device_memory_properties(hal.raw_physical_device()) };
+    props.memory_heaps[..props.memory_heap_count as usize]
+        .iter()
+        .filter(|h| h.flags.contains(ash::vk::MemoryHeapFlags::DEVICE_LOCAL))
+        .map(|h| h.size)
+        .max()
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "android")))]
+fn vram(_adapter: &wgpu::Adapter) -> Option<u64> {
+    None
 }
 
 pub fn backend_name(b: wgpu::Backend) -> &'static str {
