@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::cli::{ListArgs, MineArgs, RunArgs};
 use crate::error::{exit, UsageError};
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
+use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
 use crate::report::{files, table, ResultRow, RunMeta};
 use crate::sha::{self, Target};
 use crate::timing::TimingPlan;
@@ -60,6 +61,8 @@ struct RunDoc<'a> {
     skipped: &'a [Skipped],
     notes: &'a [String],
     failures: &'a [String],
+    summaries: &'a [AdapterSummary],
+    rig: Option<RigTotals>,
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
@@ -112,6 +115,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         };
         let first_row = rows.len();
+        let first_skip = skipped.len();
+        let first_note = notes.len();
         for suite in &args.suite.0 {
             let pb = progress(args.quiet);
             pb.set_message(format!("{suite}: setting up"));
@@ -158,11 +163,27 @@ pub fn run(args: RunArgs) -> Result<i32> {
         if !mine.is_empty() {
             writeln!(out, "{}", table::results_table(mine))?;
         }
-        for s in skipped.iter() {
+        for line in derived_lines(&KeyMetrics::from_rows(mine.iter())) {
+            writeln!(out, "{line}")?;
+        }
+        for s in &skipped[first_skip..] {
             writeln!(out, "skipped {}/{}: {}", s.suite, s.kernel, s.reason)?;
         }
-        for n in notes.iter() {
+        for n in &notes[first_note..] {
             writeln!(out, "{n}")?;
+        }
+    }
+
+    let summaries: Vec<AdapterSummary> =
+        used.iter().map(|d| AdapterSummary::new(d, &rows)).collect();
+    let rig = (summaries.len() > 1).then(|| summary::rig_totals(&summaries));
+    if args.suite.0.len() > 1 || summaries.len() > 1 {
+        let mut out = std::io::stdout().lock();
+        for s in &summaries {
+            write!(out, "{}", s.render())?;
+        }
+        if let Some(r) = &rig {
+            write!(out, "{}", summary::render_rig(r))?;
         }
     }
 
@@ -178,6 +199,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
             skipped: &skipped,
             notes: &notes,
             failures: &failures,
+            summaries: &summaries,
+            rig,
         };
         files::write_json(path, &doc)?;
     }
@@ -197,6 +220,27 @@ pub fn run(args: RunArgs) -> Result<i32> {
         return Ok(exit::UNVERIFIED);
     }
     Ok(exit::OK)
+}
+
+/// The two ratios a mining card's owner must see at a glance, under the table.
+fn derived_lines(m: &KeyMetrics) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(mm), Some(p)) = (m.sgemm, m.fp32_fma) {
+        out.push(format!(
+            "matmul efficiency: f32 matmul is {:.0}% of this adapter's measured f32 FMA peak",
+            100.0 * mm.value / p.value
+        ));
+    }
+    if let (Some(f), Some(u)) = (m.fp32_fma, m.fp32_mul_add) {
+        let r = f.value / u.value;
+        let verdict = if r < summary::FMA_CRIPPLE_RATIO {
+            "CRIPPLED: fused multiply-add is throttled"
+        } else {
+            "normal"
+        };
+        out.push(format!("FMA : unfused = {r:.2} ({verdict})"));
+    }
+    out
 }
 
 pub fn mine(args: MineArgs) -> Result<i32> {

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod gpu;
 pub mod reference;
+pub mod reference_cards;
 pub mod report;
 pub mod sha;
 pub mod stats;

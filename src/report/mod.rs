@@ -1,6 +1,7 @@
 //! Result rows and where they go: terminal table, CSV, JSON.
 
 pub mod files;
+pub mod summary;
 pub mod table;
 
 use serde::{Deserialize, Serialize};
