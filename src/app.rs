@@ -7,7 +7,7 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::{ListArgs, MineArgs, RunArgs};
+use crate::cli::{CompareArgs, ListArgs, MineArgs, RunArgs};
 use crate::error::{exit, UsageError};
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
 use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
@@ -356,6 +356,26 @@ pub fn mine(args: MineArgs) -> Result<i32> {
             eprintln!("hashflops: GPU disagrees with the CPU: {p}");
         }
         return Ok(exit::UNVERIFIED);
+    }
+    Ok(exit::OK)
+}
+
+pub fn compare(args: CompareArgs) -> Result<i32> {
+    use crate::report::{chart, compare};
+    let rows = compare::load(&args.files)?;
+    let groups = compare::group(&rows);
+    let baseline = match &args.baseline {
+        Some(sel) => Some(compare::find_baseline(&groups, sel)?),
+        None => None,
+    };
+    println!("{}", compare::render(&groups, baseline));
+    if args.reference {
+        println!("{}", compare::render_reference(&groups));
+    }
+    if let Some(path) = &args.svg {
+        chart::draw(&groups, path)
+            .map_err(|e| usage!("cannot write {}: {e:#}", path.display()))?;
+        eprintln!("hashflops: chart written to {}", path.display());
     }
     Ok(exit::OK)
 }

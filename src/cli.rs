@@ -29,6 +29,29 @@ pub enum Command {
     /// target, and a summary on stderr. The header's own nonce field is
     /// ignored (overwritten by each tested nonce).
     Mine(MineArgs),
+    /// Compare results CSVs from any number of runs, machines and adapters.
+    ///
+    /// Rows are grouped by adapter (host, adapter index, name, backend); for
+    /// each key metric the best verified value of each adapter is shown.
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Results CSV files written by `hashflops run --csv`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Show ratios to this adapter: its number in the table (from 0) or a
+    /// case-insensitive part of its label.
+    #[arg(long, value_name = "SEL")]
+    pub baseline: Option<String>,
+    /// Add the built-in table of published figures for well-known cards.
+    #[arg(long)]
+    pub reference: bool,
+    /// Draw a roofline per adapter and grouped bars (hash rate, FLOPS,
+    /// bandwidth) into this SVG file.
+    #[arg(long, value_name = "OUT.svg")]
+    pub svg: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -35,6 +35,7 @@ fn main() {
         Command::List(a) => hashflops::app::list(a),
         Command::Run(a) => hashflops::app::run(a),
         Command::Mine(a) => hashflops::app::mine(a),
+        Command::Compare(a) => hashflops::app::compare(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,5 +1,7 @@
 //! Result rows and where they go: terminal table, CSV, JSON.
 
+pub mod chart;
+pub mod compare;
 pub mod files;
 pub mod summary;
 pub mod table;
