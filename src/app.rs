@@ -373,8 +373,7 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
         println!("{}", compare::render_reference(&groups));
     }
     if let Some(path) = &args.svg {
-        chart::draw(&groups, path)
-            .map_err(|e| usage!("cannot write {}: {e:#}", path.display()))?;
+        chart::draw(&groups, path).map_err(|e| usage!("cannot write {}: {e:#}", path.display()))?;
         eprintln!("hashflops: chart written to {}", path.display());
     }
     Ok(exit::OK)

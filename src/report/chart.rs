@@ -46,7 +46,10 @@ pub fn draw(groups: &[Group], path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn roofline<DB: DrawingBackend>(groups: &[Group], area: &DrawingArea<DB, plotters::coord::Shift>) -> Result<()>
+fn roofline<DB: DrawingBackend>(
+    groups: &[Group],
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -62,7 +65,10 @@ where
     let ymax = ys.iter().cloned().fold(1e9, f64::max) * 3.0;
     let ymin = ys.iter().cloned().fold(ymax, f64::min).max(1.0) / 3.0;
     let mut chart = ChartBuilder::on(area)
-        .caption("Roofline: f32 FMA peak and memory bandwidth (measured), workloads placed on it", ("sans-serif", 20))
+        .caption(
+            "Roofline: f32 FMA peak and memory bandwidth (measured), workloads placed on it",
+            ("sans-serif", 20),
+        )
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(80)
@@ -91,7 +97,9 @@ where
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                 .map_err(e)?
                 .label(format!("{} roof", g.label))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
         if let Some(mm) = m.sgemm {
             let ai = g
@@ -99,7 +107,11 @@ where
                 .map(|(m, n, k)| matmul_intensity(m, n, k))
                 .unwrap_or_else(|| matmul_intensity(4096.0, 4096.0, 4096.0));
             chart
-                .draw_series(std::iter::once(Circle::new((ai.clamp(x0, x1), mm.value), 6, color.filled())))
+                .draw_series(std::iter::once(Circle::new(
+                    (ai.clamp(x0, x1), mm.value),
+                    6,
+                    color.filled(),
+                )))
                 .map_err(e)?;
             chart
                 .draw_series(std::iter::once(Text::new(
@@ -113,7 +125,11 @@ where
             // The hash loop touches no memory per hash: it sits at the right edge.
             let y = h.value * OPS_PER_SHA256D;
             chart
-                .draw_series(std::iter::once(TriangleMarker::new((x1 / 1.5, y), 7, color.filled())))
+                .draw_series(std::iter::once(TriangleMarker::new(
+                    (x1 / 1.5, y),
+                    7,
+                    color.filled(),
+                )))
                 .map_err(e)?;
             chart
                 .draw_series(std::iter::once(Text::new(
@@ -138,15 +154,22 @@ where
     Ok(())
 }
 
-fn bars<DB: DrawingBackend>(groups: &[Group], area: &DrawingArea<DB, plotters::coord::Shift>) -> Result<()>
+fn bars<DB: DrawingBackend>(
+    groups: &[Group],
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
     type Get = fn(&Group) -> Option<f64>;
     let metrics: [(&str, &str, Get); 3] = [
-        ("SHA-256d hash rate", "H/s", |g| g.metrics.hash_rate.map(|v| v.value)),
+        ("SHA-256d hash rate", "H/s", |g| {
+            g.metrics.hash_rate.map(|v| v.value)
+        }),
         ("f32 matmul", "FLOP/s", |g| g.metrics.sgemm.map(|v| v.value)),
-        ("memory bandwidth", "B/s", |g| g.metrics.bandwidth().map(|v| v.value)),
+        ("memory bandwidth", "B/s", |g| {
+            g.metrics.bandwidth().map(|v| v.value)
+        }),
     ];
     let n = groups.len().max(1) as f64;
     // Room above the bars for the metric names and the legend.
@@ -183,7 +206,10 @@ where
             let x = mi as f64 + 0.1 + gi as f64 * w;
             let h = 100.0 * v / best;
             chart
-                .draw_series(std::iter::once(Rectangle::new([(x, 0.0), (x + w * 0.9, h)], color.filled())))
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, 0.0), (x + w * 0.9, h)],
+                    color.filled(),
+                )))
                 .map_err(e)?;
             chart
                 .draw_series(std::iter::once(Text::new(
@@ -197,7 +223,10 @@ where
     for (gi, g) in groups.iter().enumerate() {
         let color = COLORS[gi % COLORS.len()];
         chart
-            .draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (0.0, 0.0)], color.filled())))
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, 0.0), (0.0, 0.0)],
+                color.filled(),
+            )))
             .map_err(e)?
             .label(g.label.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));

@@ -46,7 +46,12 @@ pub fn load(files: &[PathBuf]) -> Result<Vec<ResultRow>> {
 pub fn group(rows: &[ResultRow]) -> Vec<Group> {
     let mut keys: Vec<(String, usize, String, String)> = Vec::new();
     for r in rows {
-        let k = (r.host.clone(), r.adapter_index, r.adapter.clone(), r.backend.clone());
+        let k = (
+            r.host.clone(),
+            r.adapter_index,
+            r.adapter.clone(),
+            r.backend.clone(),
+        );
         if !keys.contains(&k) {
             keys.push(k);
         }
@@ -56,9 +61,15 @@ pub fn group(rows: &[ResultRow]) -> Vec<Group> {
         .map(|(host, idx, adapter, backend)| {
             let mine: Vec<&ResultRow> = rows
                 .iter()
-                .filter(|r| r.host == host && r.adapter_index == idx && r.adapter == adapter && r.backend == backend)
+                .filter(|r| {
+                    r.host == host
+                        && r.adapter_index == idx
+                        && r.adapter == adapter
+                        && r.backend == backend
+                })
                 .collect();
-            let runs: std::collections::BTreeSet<&str> = mine.iter().map(|r| r.run_id.as_str()).collect();
+            let runs: std::collections::BTreeSet<&str> =
+                mine.iter().map(|r| r.run_id.as_str()).collect();
             let label = if hosts.len() > 1 {
                 format!("{adapter} ({backend}, {host} #{idx})")
             } else {
@@ -87,7 +98,9 @@ fn matmul_size(rows: &[&ResultRow]) -> Option<(f64, f64, f64)> {
     let get = |key: &str| {
         r.params.split(';').find_map(|kv| {
             let (k, v) = kv.split_once('=')?;
-            (k.trim() == key).then(|| v.trim().parse::<f64>().ok()).flatten()
+            (k.trim() == key)
+                .then(|| v.trim().parse::<f64>().ok())
+                .flatten()
         })
     };
     Some((get("m")?, get("n")?, get("k")?))
@@ -109,9 +122,17 @@ pub fn find_baseline(groups: &[Group], sel: &str) -> Result<usize> {
         [i] => Ok(*i),
         [] => usage_bail!(
             "--baseline {sel:?} matches no adapter; adapters: {}",
-            groups.iter().enumerate().map(|(i, g)| format!("{i}: {}", g.label)).collect::<Vec<_>>().join(", ")
+            groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| format!("{i}: {}", g.label))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
-        _ => usage_bail!("--baseline {sel:?} matches {} adapters; use its number", hits.len()),
+        _ => usage_bail!(
+            "--baseline {sel:?} matches {} adapters; use its number",
+            hits.len()
+        ),
     }
 }
 
@@ -134,7 +155,11 @@ pub fn render(groups: &[Group], baseline: Option<usize>) -> String {
     t.load_preset(UTF8_FULL_CONDENSED);
     let mut header = vec!["metric".to_string()];
     for (i, g) in groups.iter().enumerate() {
-        let mark = if baseline == Some(i) { " [baseline]" } else { "" };
+        let mark = if baseline == Some(i) {
+            " [baseline]"
+        } else {
+            ""
+        };
         header.push(format!("{i}: {}{mark}", g.label));
     }
     t.set_header(header);
@@ -145,7 +170,9 @@ pub fn render(groups: &[Group], baseline: Option<usize>) -> String {
         let base = baseline.and_then(|b| get(&groups[b].metrics));
         let mut row = vec![Cell::new(label)];
         for g in groups {
-            row.push(Cell::new(cell(get(&g.metrics), unit, base)).set_alignment(CellAlignment::Right));
+            row.push(
+                Cell::new(cell(get(&g.metrics), unit, base)).set_alignment(CellAlignment::Right),
+            );
         }
         t.add_row(row);
     }
@@ -158,7 +185,15 @@ pub fn render(groups: &[Group], baseline: Option<usize>) -> String {
 pub fn render_reference(groups: &[Group]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(["card", "figures", "SHA-256d", "f32 peak", "bandwidth", "VRAM", "notes / source"]);
+    t.set_header([
+        "card",
+        "figures",
+        "SHA-256d",
+        "f32 peak",
+        "bandwidth",
+        "VRAM",
+        "notes / source",
+    ]);
     let opt = |v: Option<f64>, unit: &str| v.map(|x| si(x, unit)).unwrap_or_else(|| "-".into());
     for g in groups {
         let m = &g.metrics;
@@ -181,7 +216,11 @@ pub fn render_reference(groups: &[Group]) -> String {
 fn reference_row(c: &Card) -> [String; 7] {
     let opt = |v: Option<f64>, unit: &str| v.map(|x| si(x, unit)).unwrap_or_else(|| "-".into());
     let fp32 = match (c.fp32_fma_flops, c.fp32_flops) {
-        (Some(fma), Some(plain)) => format!("{} FMA / {} without", si(fma, "FLOP/s"), si(plain, "FLOP/s")),
+        (Some(fma), Some(plain)) => format!(
+            "{} FMA / {} without",
+            si(fma, "FLOP/s"),
+            si(plain, "FLOP/s")
+        ),
         (None, p) => opt(p, "FLOP/s"),
         (f, None) => opt(f, "FLOP/s"),
     };
@@ -190,7 +229,11 @@ fn reference_row(c: &Card) -> [String; 7] {
         (None, Some(s)) => format!("- (SHA-256 {})", si(s, "H/s")),
         _ => "-".into(),
     };
-    let notes = if c.notes.is_empty() { c.source.clone() } else { format!("{}; {}", c.notes, c.source) };
+    let notes = if c.notes.is_empty() {
+        c.source.clone()
+    } else {
+        format!("{}; {}", c.notes, c.source)
+    };
     [
         c.card.clone(),
         "published spec".into(),
