@@ -83,11 +83,18 @@ impl AdapterDesc {
         let features = adapter.features();
         let limits = adapter.limits();
         let (vram_bytes, vram_source) = match vram(adapter) {
-            Some(b) if info.device_type == wgpu::DeviceType::Cpu => {
-                (Some(b), "heap the software driver reports (system memory)".to_string())
-            }
-            Some(b) => (Some(b), "device-local heap reported by the Vulkan driver".to_string()),
-            None => (None, format!("unknown: {} does not report it", backend_name(info.backend))),
+            Some(b) if info.device_type == wgpu::DeviceType::Cpu => (
+                Some(b),
+                "heap the software driver reports (system memory)".to_string(),
+            ),
+            Some(b) => (
+                Some(b),
+                "device-local heap reported by the Vulkan driver".to_string(),
+            ),
+            None => (
+                None,
+                format!("unknown: {} does not report it", backend_name(info.backend)),
+            ),
         };
         AdapterDesc {
             index,
@@ -143,7 +150,8 @@ fn vram(adapter: &wgpu::Adapter) -> Option<u64> {
     let hal = unsafe { adapter.as_hal::<wgpu::hal::api::Vulkan>() }?;
     let instance = hal.shared_instance().raw_instance();
     // SAFETY: the physical device belongs to this live instance.
-    let props = unsafe { instance.get_physical_device_memory_properties(hal.raw_physical_device()) };
+    let props =
+        unsafe { instance.get_physical_device_memory_properties(hal.raw_physical_device()) };
     props.memory_heaps[..props.memory_heap_count as usize]
         .iter()
         .filter(|h| h.flags.contains(ash::vk::MemoryHeapFlags::DEVICE_LOCAL))
