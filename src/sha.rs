@@ -235,6 +235,16 @@ pub fn prepare(header: &Header) -> Prepared {
     }
 }
 
+/// The message schedule: words 16..64 from words 0..16.
+fn expand(w: &mut [u32; 64]) {
+    for i in 16..64 {
+        w[i] = ssig1(w[i - 2])
+            .wrapping_add(w[i - 7])
+            .wrapping_add(ssig0(w[i - 15]))
+            .wrapping_add(w[i - 16]);
+    }
+}
+
 /// The same computation the GPU does, on the CPU, round for round: used to
 /// test the host precomputation independently of any GPU.
 pub fn finish_prepared(p: &Prepared, nonce: u32) -> [u8; 32] {
@@ -243,12 +253,7 @@ pub fn finish_prepared(p: &Prepared, nonce: u32) -> [u8; 32] {
     w[3] = nonce.swap_bytes();
     w[4] = 0x8000_0000;
     w[15] = 640;
-    for i in 16..64 {
-        w[i] = ssig1(w[i - 2])
-            .wrapping_add(w[i - 7])
-            .wrapping_add(ssig0(w[i - 15]))
-            .wrapping_add(w[i - 16]);
-    }
+    expand(&mut w);
     assert_eq!((w[16], w[17]), (p.w16, p.w17));
     let mut s = p.state3;
     for i in 3..64 {
@@ -260,12 +265,7 @@ pub fn finish_prepared(p: &Prepared, nonce: u32) -> [u8; 32] {
     }
     m[8] = 0x8000_0000;
     m[15] = 256;
-    for i in 16..64 {
-        m[i] = ssig1(m[i - 2])
-            .wrapping_add(m[i - 7])
-            .wrapping_add(ssig0(m[i - 15]))
-            .wrapping_add(m[i - 16]);
-    }
+    expand(&mut m);
     let mut s2 = IV;
     for i in 0..64 {
         round(&mut s2, K[i], m[i]);

@@ -2,22 +2,11 @@
 
 mod common;
 
+use common::{hashflops, quick_hash_run, stderr};
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 
 const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c";
-
-fn hashflops(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashflops"))
-        .args(args)
-        .output()
-        .expect("running hashflops")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Exit code 2 with exactly one non-empty line on stderr and no panic.
 fn assert_usage_error(args: &[&str], mentions: &str) {
@@ -91,12 +80,7 @@ fn csv_appends_under_one_header_and_json_carries_the_rows() {
     let csv = dir.path().join("r.csv");
     let json = dir.path().join("r.json");
     for _ in 0..2 {
-        let o = hashflops(&[
-            "run",
-            "--suite",
-            "hash",
-            "--quick",
-            "--quiet",
+        let o = quick_hash_run(&[
             "--csv",
             csv.to_str().unwrap(),
             "--json",
@@ -132,15 +116,7 @@ fn a_foreign_csv_is_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("other.csv");
     fs::write(&csv, "name,score\nalice,3\n").unwrap();
-    let o = hashflops(&[
-        "run",
-        "--suite",
-        "hash",
-        "--quick",
-        "--quiet",
-        "--csv",
-        csv.to_str().unwrap(),
-    ]);
+    let o = quick_hash_run(&["--csv", csv.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("not a hashflops results file"));
     assert_eq!(fs::read_to_string(&csv).unwrap(), "name,score\nalice,3\n");
@@ -156,12 +132,7 @@ fn a_broken_shader_gives_unverified_rows_and_exit_1() {
     assert_ne!(src, broken);
     fs::write(dir.path().join("sha256d.wgsl"), broken).unwrap();
     let csv = dir.path().join("r.csv");
-    let o = hashflops(&[
-        "run",
-        "--suite",
-        "hash",
-        "--quick",
-        "--quiet",
+    let o = quick_hash_run(&[
         "--shader-dir",
         dir.path().to_str().unwrap(),
         "--csv",

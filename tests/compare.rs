@@ -2,19 +2,8 @@
 
 mod common;
 
+use common::{hashflops, quick_hash_run, stderr};
 use std::fs;
-use std::process::{Command, Output};
-
-fn hashflops(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashflops"))
-        .args(args)
-        .output()
-        .expect("running hashflops")
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn compare_two_adapters_and_draw_the_chart() {
@@ -22,16 +11,8 @@ fn compare_two_adapters_and_draw_the_chart() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.csv");
     let b = dir.path().join("b.csv");
-    let o = hashflops(&[
-        "run",
-        "--suite",
-        "hash",
-        "--quick",
-        "--quiet",
-        "--csv",
-        a.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = quick_hash_run(&["--csv", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // A second machine of a rig: the tool's own rows, as another host wrote them.
     let mut rows = hashflops::report::files::read_csv(&a).unwrap();
     for r in &mut rows {
@@ -53,7 +34,7 @@ fn compare_two_adapters_and_draw_the_chart() {
         "--svg",
         svg.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("rig-2"), "{out}");
     assert!(
@@ -100,7 +81,7 @@ fn malformed_csv_names_file_and_line() {
     fs::write(&p, format!("{header}\nr,t,0.1,h,0,card,0x1,0x2,cpu,vulkan,d,i,hash,sha256d,,hash_rate,H/s,not-a-number,1,1,0,5,wall,true\n")).unwrap();
     let o = hashflops(&["compare", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    let e = err(&o);
+    let e = stderr(&o);
     assert!(e.contains("bad.csv:2"), "{e}");
     assert_eq!(e.lines().count(), 1, "{e}");
 
@@ -108,9 +89,9 @@ fn malformed_csv_names_file_and_line() {
     fs::write(&foreign, "a,b\n1,2\n").unwrap();
     let o = hashflops(&["compare", foreign.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("foreign.csv:1"), "{}", err(&o));
+    assert!(stderr(&o).contains("foreign.csv:1"), "{}", stderr(&o));
 
     let o = hashflops(&["compare", dir.path().join("missing.csv").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(!err(&o).contains("panicked"));
+    assert!(!stderr(&o).contains("panicked"));
 }

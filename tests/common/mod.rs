@@ -29,3 +29,22 @@ pub fn ctx<'a>(gpu: &'a Gpu, shaders: &'a Shaders, sizes: &'a SizeOptions) -> Ct
         progress: indicatif::ProgressBar::hidden(),
     }
 }
+
+/// Runs the real binary.
+pub fn hashflops(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hashflops"))
+        .args(args)
+        .output()
+        .expect("running hashflops")
+}
+
+/// `run --suite hash --quick --quiet` plus `extra`.
+pub fn quick_hash_run(extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["run", "--suite", "hash", "--quick", "--quiet"];
+    args.extend_from_slice(extra);
+    hashflops(&args)
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
