@@ -1,0 +1,149 @@
+// BabelStream-style memory bandwidth kernels, f32 accessed as vec4<f32>.
+//
+// Bindings (group 0, one layout shared by every entry point):
+//   0 a, 1 b, 2 c   the three arrays, `p.n` vec4 elements each
+//   3 p             sizes and the scalar (a storage buffer, not a uniform:
+//                   software drivers recompile a shader whenever a uniform
+//                   that bounds a loop changes)
+//   4 partial       one f32 per workgroup of the dot kernel
+//   5 result        result[0] = the dot product, written by dot_final
+//
+// Workgroup layout: WG invocations in x; the grid is 1-D flattened from a
+// 2-D dispatch (x, y) and every kernel walks the arrays with a grid-stride
+// loop, so any number of workgroups covers any array size.
+//
+//   copy   c = a
+//   mul    b = scalar * c
+//   add    c = a + b
+//   triad  a = b + scalar * c
+//   dot    partial[g] = sum over the workgroup's elements of a * b;
+//          dot_final: result[0] = sum of partial[0 .. p.groups]
+
+struct Params {
+    scalar: f32,
+    // vec4 elements per array
+    n: u32,
+    // workgroups the dot kernel ran with (entries of `partial`)
+    groups: u32,
+    pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> a: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> b: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> p: Params;
+@group(0) @binding(4) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(5) var<storage, read_write> result: array<f32>;
+
+const WG: u32 = 256u;
+
+var<workgroup> scratch: array<f32, WG>;
+
+fn group_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.y * nwg.x + wid.x;
+}
+
+@compute @workgroup_size(WG)
+fn copy(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = p.n;
+    let stride = nwg.x * nwg.y * WG;
+    for (var i = group_index(wid, nwg) * WG + lid; i < n; i += stride) {
+        c[i] = a[i];
+    }
+}
+
+@compute @workgroup_size(WG)
+fn mul(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = p.n;
+    let s = p.scalar;
+    let stride = nwg.x * nwg.y * WG;
+    for (var i = group_index(wid, nwg) * WG + lid; i < n; i += stride) {
+        b[i] = s * c[i];
+    }
+}
+
+@compute @workgroup_size(WG)
+fn add(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = p.n;
+    let stride = nwg.x * nwg.y * WG;
+    for (var i = group_index(wid, nwg) * WG + lid; i < n; i += stride) {
+        c[i] = a[i] + b[i];
+    }
+}
+
+@compute @workgroup_size(WG)
+fn triad(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = p.n;
+    let s = p.scalar;
+    let stride = nwg.x * nwg.y * WG;
+    for (var i = group_index(wid, nwg) * WG + lid; i < n; i += stride) {
+        a[i] = b[i] + s * c[i];
+    }
+}
+
+// Tree reduction of `scratch`; every invocation of the workgroup calls it.
+fn reduce_scratch(lid: u32) {
+    for (var half = WG / 2u; half > 0u; half = half / 2u) {
+        workgroupBarrier();
+        if (lid < half) {
+            scratch[lid] = scratch[lid] + scratch[lid + half];
+        }
+    }
+    workgroupBarrier();
+}
+
+@compute @workgroup_size(WG)
+fn dot_partial(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = p.n;
+    let groups = p.groups;
+    let g = group_index(wid, nwg);
+    // A 2-D grid may hold a few more workgroups than `partial` has entries;
+    // the stride counts only those that write a partial sum.
+    if (g >= groups) {
+        return;
+    }
+    let stride = groups * WG;
+    var sum = 0.0;
+    for (var i = g * WG + lid; i < n; i += stride) {
+        sum += dot(a[i], b[i]);
+    }
+    scratch[lid] = sum;
+    reduce_scratch(lid);
+    if (lid == 0u) {
+        partial[g] = scratch[0];
+    }
+}
+
+@compute @workgroup_size(WG)
+fn dot_final(@builtin(local_invocation_index) lid: u32) {
+    let groups = p.groups;
+    var sum = 0.0;
+    for (var i = lid; i < groups; i += WG) {
+        sum += partial[i];
+    }
+    scratch[lid] = sum;
+    reduce_scratch(lid);
+    if (lid == 0u) {
+        result[0] = scratch[0];
+    }
+}
