@@ -14,7 +14,7 @@
 //                            specialise on uniform values do not recompile
 //   4 a4   array<vec4<f16>>  A again, four K-consecutive values per element
 //   5 b4   array<vec4<f16>>  B again, four N-consecutive values per element
-// `main_vec4` needs K % 4 == 0 and N % 4 == 0.
+// `main_vec4` needs K % 4 == 0 and N % 4 == 0, `rows_vec4` N % 4 == 0.
 
 enable f16;
 
@@ -181,6 +181,61 @@ fn main_vec4(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) 
         for (var j = 0u; j < TNV; j += 1u) {
             let col = col0 + (l.x + j * WG_X) * 4u;
             if (col < n) {
+                let v = acc[i][j];
+                let o = row * n + col;
+                c[o] = v.x;
+                c[o + 1u] = v.y;
+                c[o + 2u] = v.z;
+                c[o + 3u] = v.w;
+            }
+        }
+    }
+}
+
+// A layout for adapters that run invocations as SIMD lanes of a CPU
+// (lavapipe, SwiftShader): there, a load whose address differs between
+// lanes is done lane by lane, while a load whose address is the same for
+// the whole workgroup is one scalar load. So a workgroup here is one row of
+// WG_X invocations sharing TM rows of C: every A load is uniform, each
+// invocation loads TNV vec4s of B per K step (the only per-lane loads) and
+// reuses each for TM rows. No workgroup memory, no barriers. Indices are
+// clamped instead of branched on, so the loop has no divergent control
+// flow; the clamped columns and rows are discarded at the store.
+// Needs N % 4 == 0 (b4); the rows of C are at g.y * TM.
+@compute @workgroup_size(WG_X, 1, 1)
+fn rows_vec4(@builtin(local_invocation_id) l: vec3<u32>, @builtin(workgroup_id) g: vec3<u32>) {
+    let m = dims.x;
+    let n = dims.y;
+    let k = dims.z;
+    let n4 = n / 4u;
+    let row0 = (g.y + dims.w) * TM;
+    let col40 = g.x * WG_X * TNV + l.x;
+    var arow: array<u32, MAX_TM>;
+    for (var i = 0u; i < TM; i += 1u) {
+        arow[i] = min(row0 + i, m - 1u) * k;
+    }
+    var bcol: array<u32, MAX_TNV>;
+    for (var j = 0u; j < TNV; j += 1u) {
+        bcol[j] = min(col40 + j * WG_X, n4 - 1u);
+    }
+    clear_acc();
+    for (var kk = 0u; kk < k; kk += 1u) {
+        var bv: array<vec4<f32>, MAX_TNV>;
+        for (var j = 0u; j < TNV; j += 1u) {
+            bv[j] = vec4<f32>(b4[kk * n4 + bcol[j]]);
+        }
+        for (var i = 0u; i < TM; i += 1u) {
+            let av = vec4<f32>(f32(a[arow[i] + kk]));
+            for (var j = 0u; j < TNV; j += 1u) {
+                acc[i][j] = fma(av, bv[j], acc[i][j]);
+            }
+        }
+    }
+    for (var i = 0u; i < TM; i += 1u) {
+        let row = row0 + i;
+        for (var j = 0u; j < TNV; j += 1u) {
+            let col = (col40 + j * WG_X) * 4u;
+            if (row < m && col < n) {
                 let v = acc[i][j];
                 let o = row * n + col;
                 c[o] = v.x;

@@ -52,8 +52,11 @@ fn every_autotune_candidate_is_correct() {
     let candidates = TileConfig::candidates(&gpu);
     assert!(!candidates.is_empty());
     for cfg in candidates {
-        check_f32(&gpu, matmul::WGSL, cfg, (127, 255, 63));
-        check_f32(&gpu, matmul::WGSL, cfg, (129, 260, 68));
+        for (m, n, k) in [(127, 255, 63), (129, 260, 68), (257, 132, 301), (3, 4, 1)] {
+            if cfg.entry(k, n).is_some() {
+                check_f32(&gpu, matmul::WGSL, cfg, (m, n, k));
+            }
+        }
     }
 }
 
@@ -92,26 +95,26 @@ fn hgemm_matches_cpu_or_is_reported_skipped() {
         assert!(out.measured.iter().all(|m| m.kernel != "hgemm"));
         return;
     }
-    for (m, n, k) in SHAPES {
+    let mut runs: Vec<(TileConfig, (u32, u32, u32))> =
+        SHAPES.iter().map(|&s| (TileConfig::default(), s)).collect();
+    for cfg in TileConfig::candidates(&gpu) {
+        runs.push((cfg, (129, 260, 68)));
+    }
+    for (cfg, (m, n, k)) in runs {
         let (a, b) = inputs(m, n, k);
         let ha: Vec<f16> = a.iter().map(|&x| f16::from_f32(x)).collect();
         let hb: Vec<f16> = b.iter().map(|&x| f16::from_f32(x)).collect();
-        let c = matmul::multiply_f16(
-            &gpu,
-            matmul::WGSL_F16,
-            TileConfig::default(),
-            m,
-            n,
-            k,
-            &ha,
-            &hb,
-        )
-        .unwrap();
+        let c = matmul::multiply_f16(&gpu, matmul::WGSL_F16, cfg, m, n, k, &ha, &hb).unwrap();
         // The reference sees the same rounded inputs the kernel does.
         let ra: Vec<f32> = ha.iter().map(|x| x.to_f32()).collect();
         let rb: Vec<f32> = hb.iter().map(|x| x.to_f32()).collect();
         let v = matmul::verify(m, n, k, &ra, &rb, &c, Coverage::Full, 1);
-        assert!(v.ok(), "f16 {m}x{n}x{k}: {:?}", v.problems);
+        assert!(
+            v.ok(),
+            "f16 {m}x{n}x{k} {}: {:?}",
+            cfg.describe(),
+            v.problems
+        );
     }
 }
 
@@ -210,4 +213,33 @@ fn size_beyond_the_adapter_is_a_usage_error() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains("1000000x1000000x8"), "{err}");
     assert!(err.contains("binds at most"), "{err}");
+}
+
+/// Kernel development: prints what autotuning measured for each shape
+/// (`cargo test --release --test matmul -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn autotune_report() {
+    let gpu = common::gpu();
+    let shaders = Shaders::default();
+    let sizes = SizeOptions::default();
+    let ctx = common::ctx(&gpu, &shaders, &sizes);
+    let s: u32 = std::env::var("MATMUL_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512);
+    let (a, b) = inputs(s, s, s);
+    let ops = matmul::Operands::f32(&gpu, s, s, s, &a, &b).unwrap();
+    let (best, notes) = matmul::autotune(&ctx, matmul::WGSL, &ops).unwrap();
+    let flop = 2.0 * (s as f64).powi(3);
+    for n in notes {
+        let (shape, ms) = n.rsplit_once('=').unwrap();
+        let gflops = ms
+            .trim_end_matches("ms")
+            .parse::<f64>()
+            .map(|t| flop / t / 1e6)
+            .unwrap_or(0.0);
+        println!("{shape}: {ms} ({gflops:.1} GFLOP/s)");
+    }
+    println!("best: {}", best.describe());
 }

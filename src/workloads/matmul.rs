@@ -68,9 +68,21 @@ impl Precision {
     }
 }
 
+/// How the work is split between invocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Square-ish tiles staged in workgroup memory (entries `main`,
+    /// `main_vec4`): what GPUs want.
+    Tiled,
+    /// A workgroup shares rows of C and loads A uniformly, no workgroup
+    /// memory (entry `rows_vec4`, needs N % 4 == 0): what CPU adapters want.
+    Rows,
+}
+
 /// A tile shape: the shader's override constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TileConfig {
+    pub layout: Layout,
     pub wg_x: u32,
     pub wg_y: u32,
     pub bk: u32,
@@ -83,6 +95,7 @@ pub struct TileConfig {
 impl Default for TileConfig {
     fn default() -> Self {
         TileConfig {
+            layout: Layout::Tiled,
             wg_x: 16,
             wg_y: 16,
             bk: 16,
@@ -101,10 +114,15 @@ impl TileConfig {
         self.wg_x * 4 * self.tnv
     }
 
-    /// `tile=BMxBNxBK;thread=TMxTN;wg=XxY`, for the result's params.
+    /// `tile=BMxBNxBK;thread=TMxTN;wg=XxY`, for the result's params
+    /// (`layout=rows` is added for the CPU layout, whose K step is 1).
     pub fn describe(&self) -> String {
+        let layout = match self.layout {
+            Layout::Tiled => "",
+            Layout::Rows => ";layout=rows",
+        };
         format!(
-            "tile={}x{}x{};thread={}x{};wg={}x{}",
+            "tile={}x{}x{};thread={}x{};wg={}x{}{layout}",
             self.bm(),
             self.bn(),
             self.bk,
@@ -113,6 +131,17 @@ impl TileConfig {
             self.wg_x,
             self.wg_y
         )
+    }
+
+    /// The entry point for this shape and problem, and the bindings of A
+    /// and B it reads; `None` where the shape cannot take the problem.
+    pub fn entry(&self, k: u32, n: u32) -> Option<(&'static str, u32, u32)> {
+        match self.layout {
+            Layout::Tiled if k % 4 == 0 && n % 4 == 0 => Some(("main_vec4", 4, 5)),
+            Layout::Tiled => Some(("main", 0, 1)),
+            Layout::Rows if n % 4 == 0 => Some(("rows_vec4", 0, 5)),
+            Layout::Rows => None,
+        }
     }
 
     fn constants(&self) -> [(&'static str, f64); 5] {
@@ -128,10 +157,17 @@ impl TileConfig {
     /// Whether the adapter can run this shape at all.
     pub fn fits(&self, gpu: &Gpu) -> bool {
         let l = &gpu.limits;
-        let shared = 4 * self.bk as u64 * (self.bm() + self.bn()) as u64;
+        let shared = match self.layout {
+            Layout::Tiled => 4 * self.bk as u64 * (self.bm() + self.bn()) as u64,
+            Layout::Rows => 0,
+        };
+        let shape = match self.layout {
+            Layout::Tiled => self.bk % 4 == 0,
+            Layout::Rows => self.wg_y == 1 && self.bk == 1,
+        };
         (1..=8).contains(&self.tm)
             && (1..=2).contains(&self.tnv)
-            && self.bk % 4 == 0
+            && shape
             && self.wg_x <= l.max_compute_workgroup_size_x
             && self.wg_y <= l.max_compute_workgroup_size_y
             && self.wg_x * self.wg_y <= l.max_compute_invocations_per_workgroup
@@ -141,6 +177,7 @@ impl TileConfig {
     /// The shapes autotuning tries on this adapter.
     pub fn candidates(gpu: &Gpu) -> Vec<TileConfig> {
         let c = |wg_x, wg_y, bk, tm, tnv| TileConfig {
+            layout: Layout::Tiled,
             wg_x,
             wg_y,
             bk,
@@ -149,12 +186,22 @@ impl TileConfig {
         };
         let list = if gpu.desc.is_cpu() {
             // A CPU adapter runs an invocation per SIMD lane and a workgroup
-            // per thread: small workgroups, few barriers, deep K steps.
+            // per thread; the row layout suits it (see the shader).
+            let r = |wg_x, tm, tnv| TileConfig {
+                layout: Layout::Rows,
+                wg_x,
+                wg_y: 1,
+                bk: 1,
+                tm,
+                tnv,
+            };
             vec![
+                r(8, 4, 1),
+                r(8, 6, 1),
+                r(8, 8, 1),
+                r(8, 3, 2),
+                r(8, 4, 2),
                 c(8, 8, 16, 4, 1),
-                c(8, 8, 32, 4, 1),
-                c(8, 4, 32, 8, 1),
-                c(8, 8, 16, 8, 2),
             ]
         } else {
             vec![
@@ -236,6 +283,8 @@ pub struct Matmul<'g> {
     pub c: wgpu::Buffer,
     pub config: TileConfig,
     pub vec4: bool,
+    /// Bindings of A and B for the entry point used.
+    bindings: (u32, u32),
     pub m: u32,
     pub n: u32,
     pub k: u32,
@@ -252,8 +301,13 @@ impl<'g> Matmul<'g> {
                 "matmul N={n} needs {groups_x} workgroups across, more than the adapter's {max_dim}"
             );
         }
-        let vec4 = k % 4 == 0 && n % 4 == 0;
-        let entry = if vec4 { "main_vec4" } else { "main" };
+        let Some((entry, ia, ib)) = config.entry(k, n) else {
+            anyhow::bail!(
+                "tile shape {} cannot multiply {m}x{n}x{k}",
+                config.describe()
+            );
+        };
+        let vec4 = entry != "main";
         let pipeline = gpu.pipeline(
             &format!("matmul {}", ops.precision.kernel()),
             wgsl,
@@ -270,6 +324,7 @@ impl<'g> Matmul<'g> {
             c,
             config,
             vec4,
+            bindings: (ia, ib),
             m,
             n,
             k,
@@ -291,7 +346,7 @@ impl<'g> Matmul<'g> {
                 "matmul dims",
                 bytemuck::cast_slice(&[self.m, self.n, self.k, first]),
             )?;
-            let (ia, ib) = if self.vec4 { (4, 5) } else { (0, 1) };
+            let (ia, ib) = (self.bindings.0, self.bindings.1);
             let bg = self
                 .gpu
                 .device
@@ -635,10 +690,12 @@ pub fn problem_size(ctx: &Ctx) -> Result<(u32, u32, u32)> {
 /// Tries each candidate tile shape: it must get a small awkward problem of
 /// the same kind right (vec4 or scalar path), then the fastest at the real
 /// size wins. Returns the winner and a note per shape tried.
-fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Vec<String>)> {
+pub fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Vec<String>)> {
     let gpu = ctx.gpu;
-    let vec4 = ops.k % 4 == 0 && ops.n % 4 == 0;
-    let (sm, sn, sk) = if vec4 { (67, 132, 44) } else { (67, 131, 45) };
+    // The same divisibility as the real problem, so the same entry point.
+    let sm = 67;
+    let sn = if ops.n % 4 == 0 { 132 } else { 131 };
+    let sk = if ops.k % 4 == 0 { 44 } else { 45 };
     let sa = random_matrix(sm * sk, 11);
     let sb = random_matrix(sk * sn, 12);
     let small = match ops.precision {
@@ -655,7 +712,10 @@ fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Vec<St
     };
     let mut best: Option<(f64, TileConfig)> = None;
     let mut notes = Vec::new();
-    let candidates = TileConfig::candidates(gpu);
+    let candidates: Vec<TileConfig> = TileConfig::candidates(gpu)
+        .into_iter()
+        .filter(|c| c.entry(ops.k, ops.n).is_some())
+        .collect();
     for (i, cfg) in candidates.iter().enumerate() {
         ctx.status(&format!(
             "matmul {}: autotuning {}/{} ({})",
