@@ -86,7 +86,7 @@ pub struct TileConfig {
     pub wg_x: u32,
     pub wg_y: u32,
     pub bk: u32,
-    /// Rows of C per invocation (1..=8).
+    /// Rows of C per invocation (4 or 8).
     pub tm: u32,
     /// vec4 columns of C per invocation (1..=2).
     pub tnv: u32,
@@ -165,7 +165,7 @@ impl TileConfig {
             Layout::Tiled => self.bk % 4 == 0,
             Layout::Rows => self.wg_y == 1 && self.bk == 1,
         };
-        (1..=8).contains(&self.tm)
+        matches!(self.tm, 4 | 8)
             && (1..=2).contains(&self.tnv)
             && shape
             && self.wg_x <= l.max_compute_workgroup_size_x
@@ -197,10 +197,9 @@ impl TileConfig {
             };
             vec![
                 r(8, 4, 1),
-                r(8, 6, 1),
                 r(8, 8, 1),
-                r(8, 3, 2),
                 r(8, 4, 2),
+                r(16, 4, 1),
                 c(8, 8, 16, 4, 1),
             ]
         } else {
@@ -210,6 +209,7 @@ impl TileConfig {
                 c(16, 16, 16, 8, 1),
                 c(8, 8, 16, 8, 2),
                 c(16, 8, 16, 8, 1),
+                c(16, 16, 16, 8, 2),
             ]
         };
         list.into_iter().filter(|t| t.fits(gpu)).collect()
