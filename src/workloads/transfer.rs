@@ -8,8 +8,11 @@
 //!
 //! - `h2d_write_buffer`: `Queue::write_buffer` (wgpu stages the copy itself);
 //! - `h2d_staging`: a MAP_WRITE buffer written while mapped, then
-//!   `copy_buffer_to_buffer` to the device buffer;
-//! - `d2h`: `copy_buffer_to_buffer` into a MAP_READ buffer, map, copy out.
+//!   `copy_buffer_to_buffer` to the device buffer (two such buffers in turn,
+//!   so filling one overlaps the other's copy, as a loader would);
+//! - `d2h`: `copy_buffer_to_buffer` into a MAP_READ buffer, map it; the host
+//!   reads the data in place (a copy out of the mapping is host memcpy, not
+//!   the link, and is done only for verification).
 //!
 //! What reached the device is read back after the timed run (untimed) and
 //! compared by SHA-256 with what was sent; what came back is hashed the same
@@ -196,15 +199,39 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn map_blocking(gpu: &Gpu, buf: &wgpu::Buffer, mode: wgpu::MapMode, size: u64) -> Result<()> {
+    map_after(gpu, buf, mode, size, None)
+}
+
+/// Maps `buf`, waiting only for submission `after` (the last one that used
+/// it) where given, so later submissions keep running meanwhile.
+fn map_after(
+    gpu: &Gpu,
+    buf: &wgpu::Buffer,
+    mode: wgpu::MapMode,
+    size: u64,
+    after: Option<wgpu::SubmissionIndex>,
+) -> Result<()> {
     let (tx, rx) = mpsc::channel();
     buf.map_async(mode, 0..size, move |r| {
         let _ = tx.send(r);
     });
-    gpu.wait()?;
-    rx.recv_timeout(Duration::from_secs(60))
-        .context("buffer map never completed")?
-        .context("mapping a buffer")?;
-    Ok(())
+    if let Some(index) = after {
+        gpu.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
+            .context("waiting for the GPU")?;
+    }
+    let r = match rx.try_recv() {
+        Ok(r) => r,
+        Err(_) => {
+            gpu.wait()?;
+            rx.recv_timeout(Duration::from_secs(60))
+                .context("buffer map never completed")?
+        }
+    };
+    r.context("mapping a buffer")
 }
 
 /// A device buffer with its upload and download staging buffers, all of
@@ -212,9 +239,13 @@ fn map_blocking(gpu: &Gpu, buf: &wgpu::Buffer, mode: wgpu::MapMode, size: u64) -
 pub struct Link<'g> {
     gpu: &'g Gpu,
     device: wgpu::Buffer,
-    upload: wgpu::Buffer,
+    /// Two upload buffers in turn: the host fills one while the other's copy
+    /// to the device is in flight.
+    upload: [wgpu::Buffer; 2],
+    upload_done: [Option<wgpu::SubmissionIndex>; 2],
+    next_upload: usize,
     download: wgpu::Buffer,
-    /// Where downloads land on the host.
+    /// Where verified downloads land on the host.
     pub host: Vec<u8>,
     capacity: u64,
     queued: u64,
@@ -227,6 +258,7 @@ impl<'g> Link<'g> {
             capacity.is_multiple_of(4) && capacity > 0,
             "transfer sizes are whole 4-byte words"
         );
+        let upload = || gpu.buffer("transfer upload", capacity, U::MAP_WRITE | U::COPY_SRC);
         Ok(Link {
             gpu,
             device: gpu.buffer(
@@ -234,7 +266,9 @@ impl<'g> Link<'g> {
                 capacity,
                 U::STORAGE | U::COPY_DST | U::COPY_SRC,
             )?,
-            upload: gpu.buffer("transfer upload", capacity, U::MAP_WRITE | U::COPY_SRC)?,
+            upload: [upload()?, upload()?],
+            upload_done: [None, None],
+            next_upload: 0,
             download: gpu.buffer("transfer download", capacity, U::MAP_READ | U::COPY_DST)?,
             host: vec![0u8; capacity as usize],
             capacity,
@@ -263,25 +297,36 @@ impl<'g> Link<'g> {
         Ok(())
     }
 
-    /// Writes `data` into the mapped upload buffer and queues its copy to
-    /// the device buffer. Mapping waits for the previous copy to finish.
+    /// Writes `data` into a mapped upload buffer and queues its copy to the
+    /// device buffer. Mapping waits only for that buffer's previous copy.
     pub fn h2d_staging(&mut self, data: &[u8]) -> Result<()> {
         let n = data.len() as u64;
         self.check(n)?;
-        map_blocking(self.gpu, &self.upload, wgpu::MapMode::Write, n)?;
-        self.upload
-            .get_mapped_range_mut(0..n)
+        let i = self.next_upload;
+        self.next_upload ^= 1;
+        let buf = &self.upload[i];
+        map_after(
+            self.gpu,
+            buf,
+            wgpu::MapMode::Write,
+            n,
+            self.upload_done[i].take(),
+        )?;
+        buf.get_mapped_range_mut(0..n)
             .context("writing the mapped upload buffer")?
             .copy_from_slice(data);
-        self.upload.unmap();
+        buf.unmap();
         let mut enc = self.gpu.device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(&self.upload, 0, &self.device, 0, n);
-        self.gpu.queue.submit([enc.finish()]);
+        enc.copy_buffer_to_buffer(buf, 0, &self.device, 0, n);
+        self.upload_done[i] = Some(self.gpu.queue.submit([enc.finish()]));
         Ok(())
     }
 
-    /// Copies the first `n` bytes of the device buffer to `self.host`.
-    pub fn d2h(&mut self, n: u64) -> Result<()> {
+    /// Copies the first `n` bytes of the device buffer into the download
+    /// buffer and maps it: the host can read them in place. With
+    /// `copy_out`, they are also copied to `self.host` (for verification;
+    /// a consumer reads the mapping directly, so that copy is not timed).
+    pub fn d2h(&mut self, n: u64, copy_out: bool) -> Result<()> {
         self.check(n)?;
         let mut enc = self.gpu.device.create_command_encoder(&Default::default());
         enc.copy_buffer_to_buffer(&self.device, 0, &self.download, 0, n);
@@ -292,7 +337,9 @@ impl<'g> Link<'g> {
                 .download
                 .get_mapped_range(0..n)
                 .context("reading the mapped download buffer")?;
-            self.host[..n as usize].copy_from_slice(&view);
+            if copy_out {
+                self.host[..n as usize].copy_from_slice(&view);
+            }
         }
         self.download.unmap();
         Ok(())
@@ -302,6 +349,7 @@ impl<'g> Link<'g> {
     pub fn finish(&mut self) -> Result<()> {
         self.gpu.wait()?;
         self.queued = 0;
+        self.upload_done = [None, None];
         self.gpu.check_errors("transferring data")
     }
 
@@ -338,7 +386,7 @@ pub fn round_trip(gpu: &Gpu, bytes: u64) -> Result<RoundTrip> {
     link.h2d_staging(&second)?;
     link.finish()?;
     let h2d_staging = link.device_checksum(bytes)? == checksum(&second);
-    link.d2h(bytes)?;
+    link.d2h(bytes, true)?;
     let d2h = checksum(&link.host) == checksum(&second);
     Ok(RoundTrip {
         h2d_write_buffer,
@@ -378,7 +426,7 @@ fn timed_sample(link: &mut Link, path: Path, data: &[u8], n: u64, reps: u32) -> 
         match path {
             Path::WriteBuffer => link.h2d_write_buffer(&data[..n as usize])?,
             Path::Staging => link.h2d_staging(&data[..n as usize])?,
-            Path::Download => link.d2h(n)?,
+            Path::Download => link.d2h(n, false)?,
         }
     }
     link.finish()?;
@@ -392,7 +440,8 @@ fn measure_size(
     data: &[u8],
     n: u64,
 ) -> Result<(SizeResult, u32)> {
-    // One untimed transfer warms the path and sizes the sample.
+    // Untimed transfers warm the path; the second one sizes the sample.
+    timed_sample(link, path, data, n, 1)?;
     let once = timed_sample(link, path, data, n, 1)?;
     let target = ctx.plan.target_s.max(0.02);
     let reps = ((target / once.max(1e-6)).ceil() as u32).clamp(1, 10_000);
@@ -410,7 +459,10 @@ fn measure_size(
         Path::WriteBuffer | Path::Staging => {
             link.device_checksum(n)? == checksum(&data[..n as usize])
         }
-        Path::Download => checksum(&link.host[..n as usize]) == checksum(&data[..n as usize]),
+        Path::Download => {
+            link.d2h(n, true)?;
+            checksum(&link.host[..n as usize]) == checksum(&data[..n as usize])
+        }
     };
     Ok((
         SizeResult {
