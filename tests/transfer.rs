@@ -61,12 +61,12 @@ fn the_suite_verifies_every_row_and_derives_plateaus() {
         .find(|m| m.kernel == "round_trip")
         .expect("round_trip row");
     assert_eq!((rt.metric, rt.unit), ("latency", "s"));
-    assert_eq!(
-        out.notes.len(),
-        usize::from(gpu.desc.is_cpu()),
-        "{:?}",
-        out.notes
-    );
+    // A GPU gets a note only when its link is narrow; a CPU adapter always
+    // gets one saying there is no PCIe link.
+    assert!(out.notes.len() <= 1, "{:?}", out.notes);
+    if gpu.desc.is_cpu() {
+        assert!(out.notes[0].contains("host memory"), "{:?}", out.notes);
+    }
 }
 
 #[test]
