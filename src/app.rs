@@ -97,10 +97,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut failures: Vec<String> = Vec::new();
     let mut used: Vec<AdapterDesc> = Vec::new();
 
+    // Status lines are for people watching a terminal, like the progress.
+    let chatty = !args.quiet && std::io::stderr().is_terminal();
     for idx in selected {
         let (adapter, desc) = &adapters.list[idx];
         used.push(desc.clone());
-        if !args.quiet {
+        if chatty {
             eprintln!(
                 "hashflops: adapter {}: {} ({}, {})",
                 desc.index, desc.name, desc.backend, desc.device_type
@@ -110,7 +112,6 @@ pub fn run(args: RunArgs) -> Result<i32> {
             Ok(g) => g,
             Err(e) => {
                 failures.push(format!("adapter {}: {e:#}", desc.index));
-                eprintln!("hashflops: error: adapter {}: {e:#}", desc.index);
                 continue;
             }
         };
@@ -140,7 +141,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     }
                     skipped.extend(out.skipped);
                     notes.extend(out.notes);
-                    if !args.quiet {
+                    if chatty {
                         eprintln!(
                             "hashflops: {suite} done in {:.1} s",
                             started.elapsed().as_secs_f64()
@@ -148,7 +149,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     }
                 }
                 Err(e) => {
-                    eprintln!("hashflops: error: {suite} on adapter {}: {e:#}", desc.index);
+                    // Reported once, after every suite has had its turn.
                     failures.push(format!("{suite} on adapter {}: {e:#}", desc.index));
                 }
             }
@@ -205,13 +206,16 @@ pub fn run(args: RunArgs) -> Result<i32> {
         files::write_json(path, &doc)?;
     }
     let unverified = rows.iter().filter(|r| !r.verified).count();
-    if !failures.is_empty() {
-        let first = failures[0].clone();
-        return Err(anyhow::Error::new(UsageError(if failures.len() == 1 {
-            first
-        } else {
-            format!("{first} (and {} more failures above)", failures.len() - 1)
-        })));
+    // One line per failure; the last goes back to main, which prints it and
+    // exits 2 (after the results that did work were printed and written).
+    if let Some((last, earlier)) = failures.split_last() {
+        for f in earlier {
+            eprintln!(
+                "hashflops: error: {}",
+                f.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+        return Err(anyhow::Error::new(UsageError(last.clone())));
     }
     if unverified > 0 {
         eprintln!(

@@ -114,6 +114,10 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub k: Option<u32>,
     /// Bytes per stream array (suffixes K, M, G: binary, e.g. 256M).
+    /// Default: 256 MiB on a GPU (1 GiB with --full), 64 MiB on a CPU
+    /// adapter (8 MiB with --quick, 128 MiB with --full), capped by the
+    /// adapter's limits. A size the adapter cannot bind is an error (exit 2),
+    /// never silently reduced; sizes are rounded down to a multiple of 16 bytes.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub size: Option<u64>,
     /// Load shaders from this directory instead of the built-in ones, where
