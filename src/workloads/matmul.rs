@@ -77,6 +77,9 @@ pub enum Layout {
     /// A workgroup shares rows of C and loads A uniformly, no workgroup
     /// memory (entry `rows_vec4`, needs N % 4 == 0): what CPU adapters want.
     Rows,
+    /// `Rows` reading A and B through textures (entry `rows_tex`, needs
+    /// K % 4 == 0 and N % 4 == 0 and the operands' textures).
+    RowsTex,
 }
 
 /// A tile shape: the shader's override constants.
@@ -86,9 +89,9 @@ pub struct TileConfig {
     pub wg_x: u32,
     pub wg_y: u32,
     pub bk: u32,
-    /// Rows of C per invocation (4 or 8).
+    /// Rows of C per invocation (4, 8 or 16).
     pub tm: u32,
-    /// vec4 columns of C per invocation (1..=2).
+    /// vec4 columns of C per invocation (1, 2 or 4).
     pub tnv: u32,
 }
 
@@ -120,6 +123,7 @@ impl TileConfig {
         let layout = match self.layout {
             Layout::Tiled => "",
             Layout::Rows => ";layout=rows",
+            Layout::RowsTex => ";layout=rows_tex",
         };
         format!(
             "tile={}x{}x{};thread={}x{};wg={}x{}{layout}",
@@ -137,10 +141,15 @@ impl TileConfig {
     /// and B it reads; `None` where the shape cannot take the problem.
     pub fn entry(&self, k: u32, n: u32) -> Option<(&'static str, u32, u32)> {
         match self.layout {
-            Layout::Tiled if k % 4 == 0 && n % 4 == 0 => Some(("main_vec4", 4, 5)),
+            Layout::Tiled if k.is_multiple_of(4) && n.is_multiple_of(4) => {
+                Some(("main_vec4", 4, 5))
+            }
             Layout::Tiled => Some(("main", 0, 1)),
-            Layout::Rows if n % 4 == 0 => Some(("rows_vec4", 0, 5)),
-            Layout::Rows => None,
+            Layout::Rows if n.is_multiple_of(4) => Some(("rows_vec4", 0, 5)),
+            Layout::RowsTex if k.is_multiple_of(4) && n.is_multiple_of(4) => {
+                Some(("rows_tex", 6, 7))
+            }
+            Layout::Rows | Layout::RowsTex => None,
         }
     }
 
@@ -159,14 +168,14 @@ impl TileConfig {
         let l = &gpu.limits;
         let shared = match self.layout {
             Layout::Tiled => 4 * self.bk as u64 * (self.bm() + self.bn()) as u64,
-            Layout::Rows => 0,
+            Layout::Rows | Layout::RowsTex => 0,
         };
         let shape = match self.layout {
-            Layout::Tiled => self.bk % 4 == 0,
-            Layout::Rows => self.wg_y == 1 && self.bk == 1,
+            Layout::Tiled => self.bk.is_multiple_of(4),
+            Layout::Rows | Layout::RowsTex => self.wg_y == 1 && self.bk == 1,
         };
-        matches!(self.tm, 4 | 8)
-            && (1..=2).contains(&self.tnv)
+        matches!(self.tm, 4 | 8 | 16)
+            && matches!(self.tnv, 1 | 2 | 4)
             && shape
             && self.wg_x <= l.max_compute_workgroup_size_x
             && self.wg_y <= l.max_compute_workgroup_size_y
@@ -195,11 +204,16 @@ impl TileConfig {
                 tm,
                 tnv,
             };
+            let t = |wg_x, tm, tnv| TileConfig {
+                layout: Layout::RowsTex,
+                ..r(wg_x, tm, tnv)
+            };
             vec![
-                r(8, 4, 1),
-                r(8, 8, 1),
-                r(8, 4, 2),
-                r(16, 4, 1),
+                t(8, 8, 2),
+                t(8, 8, 4),
+                t(8, 16, 2),
+                t(8, 16, 4),
+                r(8, 8, 2),
                 c(8, 8, 16, 4, 1),
             ]
         } else {
@@ -220,6 +234,9 @@ impl TileConfig {
 pub struct Operands {
     pub a: wgpu::Buffer,
     pub b: wgpu::Buffer,
+    /// A and B again as four-channel textures (A: K/4 x M, B: N/4 x K),
+    /// for the CPU adapters' `rows_tex` layout; made only there.
+    pub textures: Option<(wgpu::TextureView, wgpu::TextureView)>,
     pub precision: Precision,
     pub m: u32,
     pub n: u32,
@@ -229,9 +246,11 @@ pub struct Operands {
 impl Operands {
     pub fn f32(gpu: &Gpu, m: u32, n: u32, k: u32, a: &[f32], b: &[f32]) -> Result<Operands> {
         check_lengths(m, n, k, a.len(), b.len())?;
+        let (ab, bb) = (bytemuck::cast_slice(a), bytemuck::cast_slice(b));
         Ok(Operands {
-            a: gpu.storage_init("matmul A", bytemuck::cast_slice(a))?,
-            b: gpu.storage_init("matmul B", bytemuck::cast_slice(b))?,
+            a: gpu.storage_init("matmul A", ab)?,
+            b: gpu.storage_init("matmul B", bb)?,
+            textures: textures(gpu, m, n, k, ab, bb, wgpu::TextureFormat::Rgba32Float)?,
             precision: Precision::F32,
             m,
             n,
@@ -247,15 +266,78 @@ impl Operands {
             bytes.resize(bytes.len().next_multiple_of(4), 0);
             bytes
         };
+        let (ab, bb) = (bytemuck::cast_slice(a), bytemuck::cast_slice(b));
         Ok(Operands {
             a: gpu.storage_init("matmul A f16", &pad(a))?,
             b: gpu.storage_init("matmul B f16", &pad(b))?,
+            textures: textures(gpu, m, n, k, ab, bb, wgpu::TextureFormat::Rgba16Float)?,
             precision: Precision::F16,
             m,
             n,
             k,
         })
     }
+}
+
+/// Texture copies of A and B where the `rows_tex` layout can use them: on
+/// CPU adapters, K and N multiples of 4, within the texture size limit.
+fn textures(
+    gpu: &Gpu,
+    m: u32,
+    n: u32,
+    k: u32,
+    a: &[u8],
+    b: &[u8],
+    format: wgpu::TextureFormat,
+) -> Result<Option<(wgpu::TextureView, wgpu::TextureView)>> {
+    let max = gpu.limits.max_texture_dimension_2d;
+    if !gpu.desc.is_cpu()
+        || !k.is_multiple_of(4)
+        || !n.is_multiple_of(4)
+        || m.max(k).max(k / 4).max(n / 4) > max
+    {
+        return Ok(None);
+    }
+    let texel = format.block_copy_size(None).unwrap_or(16);
+    let make = |label: &str, width: u32, height: u32, data: &[u8]| {
+        let size = wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        };
+        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(label),
+            size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        gpu.queue.write_texture(
+            wgpu::TexelCopyTextureInfo {
+                texture: &texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            data,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(width * texel),
+                rows_per_image: Some(height),
+            },
+            size,
+        );
+        texture.create_view(&Default::default())
+    };
+    let views = (
+        make("matmul A texture", k / 4, m, a),
+        make("matmul B texture", n / 4, k, b),
+    );
+    gpu.check_errors("making matmul textures")?;
+    Ok(Some(views))
 }
 
 fn check_lengths(m: u32, n: u32, k: u32, a: usize, b: usize) -> Result<()> {
@@ -347,6 +429,16 @@ impl<'g> Matmul<'g> {
                 bytemuck::cast_slice(&[self.m, self.n, self.k, first]),
             )?;
             let (ia, ib) = (self.bindings.0, self.bindings.1);
+            let (ra, rb) = match (&ops.textures, self.config.layout) {
+                (Some((ta, tb)), Layout::RowsTex) => (
+                    wgpu::BindingResource::TextureView(ta),
+                    wgpu::BindingResource::TextureView(tb),
+                ),
+                (None, Layout::RowsTex) => {
+                    anyhow::bail!("the rows_tex layout needs the operands as textures")
+                }
+                _ => (ops.a.as_entire_binding(), ops.b.as_entire_binding()),
+            };
             let bg = self
                 .gpu
                 .device
@@ -356,11 +448,11 @@ impl<'g> Matmul<'g> {
                     entries: &[
                         wgpu::BindGroupEntry {
                             binding: ia,
-                            resource: ops.a.as_entire_binding(),
+                            resource: ra,
                         },
                         wgpu::BindGroupEntry {
                             binding: ib,
-                            resource: ops.b.as_entire_binding(),
+                            resource: rb,
                         },
                         wgpu::BindGroupEntry {
                             binding: 2,
@@ -506,7 +598,15 @@ impl Verdict {
         self.failed == 0 && self.checked > 0
     }
 
-    fn check(&mut self, n: u32, i: usize, j: usize, got: f32, expected: f64, abs_sum: f64, k: u32) {
+    fn check(
+        &mut self,
+        n: u32,
+        (i, j): (usize, usize),
+        got: f32,
+        expected: f64,
+        abs_sum: f64,
+        k: u32,
+    ) {
         let tol = 4.0 * ACC_UNIT_ROUNDOFF * (k as f64).sqrt() * abs_sum;
         let err = (got as f64 - expected).abs();
         self.checked += 1;
@@ -596,7 +696,7 @@ pub fn verify(
             }
         }
         for j in 0..nu {
-            v.check(n, i, j, c[i * nu + j], sum[j], abs[j], k);
+            v.check(n, (i, j), c[i * nu + j], sum[j], abs[j], k);
         }
     }
     if !full {
@@ -618,7 +718,7 @@ pub fn verify(
                     s += p;
                     t += p.abs();
                 }
-                v.check(n, i, j, c[i * nu + j], s, t, k);
+                v.check(n, (i, j), c[i * nu + j], s, t, k);
             }
         }
     }
@@ -694,8 +794,8 @@ pub fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Ve
     let gpu = ctx.gpu;
     // The same divisibility as the real problem, so the same entry point.
     let sm = 67;
-    let sn = if ops.n % 4 == 0 { 132 } else { 131 };
-    let sk = if ops.k % 4 == 0 { 44 } else { 45 };
+    let sn = if ops.n.is_multiple_of(4) { 132 } else { 131 };
+    let sk = if ops.k.is_multiple_of(4) { 44 } else { 45 };
     let sa = random_matrix(sm * sk, 11);
     let sb = random_matrix(sk * sn, 12);
     let small = match ops.precision {
@@ -715,6 +815,7 @@ pub fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Ve
     let candidates: Vec<TileConfig> = TileConfig::candidates(gpu)
         .into_iter()
         .filter(|c| c.entry(ops.k, ops.n).is_some())
+        .filter(|c| c.layout != Layout::RowsTex || ops.textures.is_some())
         .collect();
     for (i, cfg) in candidates.iter().enumerate() {
         ctx.status(&format!(
