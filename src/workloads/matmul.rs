@@ -26,6 +26,9 @@ use crate::stats::Summary;
 
 pub const WGSL: &str = include_str!("../../shaders/matmul.wgsl");
 pub const WGSL_F16: &str = include_str!("../../shaders/matmul_f16.wgsl");
+/// The CPU adapters' subgroup layout, for either precision (it reads the
+/// operands through textures, as f32).
+pub const WGSL_SUBGROUP: &str = include_str!("../../shaders/matmul_subgroup.wgsl");
 
 /// Unit roundoff of the f32 accumulation both kernels use.
 const ACC_UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
@@ -80,6 +83,10 @@ pub enum Layout {
     /// `Rows` reading A and B through textures (entry `rows_tex`, needs
     /// K % 4 == 0 and N % 4 == 0 and the operands' textures).
     RowsTex,
+    /// `RowsTex` fetching each A texel once per subgroup and broadcasting
+    /// it (`matmul_subgroup.wgsl`, entry `rows_sg`; needs subgroups of
+    /// exactly WG_X invocations).
+    RowsSubgroup,
 }
 
 /// A tile shape: the shader's override constants.
@@ -124,6 +131,7 @@ impl TileConfig {
             Layout::Tiled => "",
             Layout::Rows => ";layout=rows",
             Layout::RowsTex => ";layout=rows_tex",
+            Layout::RowsSubgroup => ";layout=rows_subgroup",
         };
         format!(
             "tile={}x{}x{};thread={}x{};wg={}x{}{layout}",
@@ -149,18 +157,23 @@ impl TileConfig {
             Layout::RowsTex if k.is_multiple_of(4) && n.is_multiple_of(4) => {
                 Some(("rows_tex", 6, 7))
             }
-            Layout::Rows | Layout::RowsTex => None,
+            Layout::RowsSubgroup if k.is_multiple_of(4) && n.is_multiple_of(4) => {
+                Some(("rows_sg", 6, 7))
+            }
+            Layout::Rows | Layout::RowsTex | Layout::RowsSubgroup => None,
         }
     }
 
-    fn constants(&self) -> [(&'static str, f64); 5] {
-        [
+    fn constants(&self) -> Vec<(&'static str, f64)> {
+        let mut c = vec![
             ("WG_X", self.wg_x as f64),
-            ("WG_Y", self.wg_y as f64),
-            ("BK", self.bk as f64),
             ("TM", self.tm as f64),
             ("TNV", self.tnv as f64),
-        ]
+        ];
+        if self.layout != Layout::RowsSubgroup {
+            c.extend([("WG_Y", self.wg_y as f64), ("BK", self.bk as f64)]);
+        }
+        c
     }
 
     /// Whether the adapter can run this shape at all.
@@ -168,11 +181,19 @@ impl TileConfig {
         let l = &gpu.limits;
         let shared = match self.layout {
             Layout::Tiled => 4 * self.bk as u64 * (self.bm() + self.bn()) as u64,
-            Layout::Rows | Layout::RowsTex => 0,
+            Layout::Rows | Layout::RowsTex | Layout::RowsSubgroup => 0,
         };
         let shape = match self.layout {
             Layout::Tiled => self.bk.is_multiple_of(4),
             Layout::Rows | Layout::RowsTex => self.wg_y == 1 && self.bk == 1,
+            Layout::RowsSubgroup => {
+                self.wg_y == 1
+                    && self.bk == 1
+                    && self.tm >= 8
+                    && gpu.has(wgpu::Features::SUBGROUP)
+                    && gpu.desc.subgroup_min_size == self.wg_x
+                    && gpu.desc.subgroup_max_size == self.wg_x
+            }
         };
         matches!(self.tm, 4 | 8 | 16)
             && matches!(self.tnv, 1 | 2 | 4)
@@ -208,11 +229,17 @@ impl TileConfig {
                 layout: Layout::RowsTex,
                 ..r(wg_x, tm, tnv)
             };
+            let s = |wg_x, tm, tnv| TileConfig {
+                layout: Layout::RowsSubgroup,
+                ..r(wg_x, tm, tnv)
+            };
             vec![
+                s(8, 16, 1),
+                s(8, 16, 2),
+                s(8, 8, 2),
+                s(8, 8, 4),
                 t(8, 8, 2),
-                t(8, 8, 4),
                 t(8, 16, 2),
-                t(8, 16, 4),
                 r(8, 8, 2),
                 c(8, 8, 16, 4, 1),
             ]
@@ -224,6 +251,8 @@ impl TileConfig {
                 c(8, 8, 16, 8, 2),
                 c(16, 8, 16, 8, 1),
                 c(16, 16, 16, 8, 2),
+                c(16, 16, 32, 8, 2),
+                c(16, 8, 16, 16, 2),
             ]
         };
         list.into_iter().filter(|t| t.fits(gpu)).collect()
@@ -390,6 +419,10 @@ impl<'g> Matmul<'g> {
             );
         };
         let vec4 = entry != "main";
+        let wgsl = match config.layout {
+            Layout::RowsSubgroup => WGSL_SUBGROUP,
+            _ => wgsl,
+        };
         let pipeline = gpu.pipeline(
             &format!("matmul {}", ops.precision.kernel()),
             wgsl,
@@ -430,11 +463,11 @@ impl<'g> Matmul<'g> {
             )?;
             let (ia, ib) = (self.bindings.0, self.bindings.1);
             let (ra, rb) = match (&ops.textures, self.config.layout) {
-                (Some((ta, tb)), Layout::RowsTex) => (
+                (Some((ta, tb)), Layout::RowsTex | Layout::RowsSubgroup) => (
                     wgpu::BindingResource::TextureView(ta),
                     wgpu::BindingResource::TextureView(tb),
                 ),
-                (None, Layout::RowsTex) => {
+                (None, Layout::RowsTex | Layout::RowsSubgroup) => {
                     anyhow::bail!("the rows_tex layout needs the operands as textures")
                 }
                 _ => (ops.a.as_entire_binding(), ops.b.as_entire_binding()),
@@ -815,7 +848,9 @@ pub fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Ve
     let candidates: Vec<TileConfig> = TileConfig::candidates(gpu)
         .into_iter()
         .filter(|c| c.entry(ops.k, ops.n).is_some())
-        .filter(|c| c.layout != Layout::RowsTex || ops.textures.is_some())
+        .filter(|c| {
+            !matches!(c.layout, Layout::RowsTex | Layout::RowsSubgroup) || ops.textures.is_some()
+        })
         .collect();
     for (i, cfg) in candidates.iter().enumerate() {
         ctx.status(&format!(
