@@ -402,7 +402,18 @@ pub struct Matmul<'g> {
 
 impl<'g> Matmul<'g> {
     pub fn new(gpu: &'g Gpu, wgsl: &str, config: TileConfig, ops: &Operands) -> Result<Matmul<'g>> {
-        let (m, n, k) = (ops.m, ops.n, ops.k);
+        Self::first_rows(gpu, wgsl, config, ops, ops.m)
+    }
+
+    /// Multiplies only the first `rows` rows of A (at most M) by B.
+    pub fn first_rows(
+        gpu: &'g Gpu,
+        wgsl: &str,
+        config: TileConfig,
+        ops: &Operands,
+        rows: u32,
+    ) -> Result<Matmul<'g>> {
+        let (m, n, k) = (rows.clamp(1, ops.m), ops.n, ops.k);
         let max_dim = gpu.limits.max_compute_workgroups_per_dimension;
         let groups_x = n.div_ceil(config.bn());
         let groups_y = m.div_ceil(config.bm());
@@ -821,7 +832,8 @@ pub fn problem_size(ctx: &Ctx) -> Result<(u32, u32, u32)> {
 
 /// Tries each candidate tile shape: it must get a small awkward problem of
 /// the same kind right (vec4 or scalar path), then the fastest at the real
-/// size wins. Returns the winner and a note per shape tried.
+/// N and K (on a band of M's rows) wins. Returns the winner and a note per
+/// shape tried (`shape=rate`, `shape=wrong` or `shape=failed`).
 pub fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Vec<String>)> {
     let gpu = ctx.gpu;
     // The same divisibility as the real problem, so the same entry point.
@@ -842,6 +854,16 @@ pub fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Ve
         Precision::F32 => (sa, sb),
         Precision::F16 => (round_f16(&sa), round_f16(&sb)),
     };
+    // Slow shapes are timed on a band of rows, so no trial dispatch runs
+    // long (a tiled kernel on a CPU adapter can be ten times slower than
+    // the best one); a multiple of every shape's rows per workgroup.
+    let budget = if gpu.desc.is_cpu() {
+        2f64.powi(27)
+    } else {
+        2f64.powi(36)
+    };
+    let tune_rows = (budget / (2.0 * ops.n as f64 * ops.k as f64) / 128.0).ceil() as u32 * 128;
+    let tune_rows = tune_rows.clamp(1, ops.m);
     let mut best: Option<(f64, TileConfig)> = None;
     let mut notes = Vec::new();
     let candidates: Vec<TileConfig> = TileConfig::candidates(gpu)
@@ -874,11 +896,14 @@ pub fn autotune(ctx: &Ctx, wgsl: &str, ops: &Operands) -> Result<(TileConfig, Ve
             if !v.ok() {
                 return Ok(None);
             }
-            Ok(Some(Matmul::new(gpu, wgsl, *cfg, ops)?.quick_time()?))
+            Ok(Some(
+                Matmul::first_rows(gpu, wgsl, *cfg, ops, tune_rows)?.quick_time()?,
+            ))
         })();
         match attempt {
             Ok(Some(t)) => {
-                notes.push(format!("{}={:.3}ms", cfg.describe(), t * 1e3));
+                let flop = 2.0 * tune_rows as f64 * ops.n as f64 * ops.k as f64;
+                notes.push(format!("{}={:.1}GFLOP/s", cfg.describe(), flop / t / 1e9));
                 if best.is_none_or(|(bt, _)| t < bt) {
                     best = Some((t, *cfg));
                 }
