@@ -218,11 +218,11 @@ pub fn reference(kernel: Kernel, chains: u32, iters: u32, i: u32) -> [u32; 4] {
                         let mut x = start_f(i, j)[q];
                         for _ in 0..iters {
                             if j % 2 == 0 {
-                                x = x * b;
-                                x = x * binv;
+                                x *= b;
+                                x *= binv;
                             } else {
-                                x = x + c;
-                                x = x + cneg;
+                                x += c;
+                                x += cneg;
                             }
                         }
                         x
