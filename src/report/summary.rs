@@ -426,7 +426,8 @@ fn basis_unit(basis: &str) -> &'static str {
 /// figure is closest (on a log scale) to the measured one.
 pub fn nearest_cards(m: &KeyMetrics, cards: &[Card]) -> Vec<Neighbour> {
     let mut out = Vec::new();
-    let bases: [(&str, Option<Val>, fn(&Card) -> Option<f64>); 3] = [
+    type Published = fn(&Card) -> Option<f64>;
+    let bases: [(&str, Option<Val>, Published); 3] = [
         ("SHA-256d", m.hash_rate, |c| c.sha256d_hs),
         ("f32 FMA peak", m.fp32_fma, |c| {
             c.fp32_fma_flops.or(c.fp32_flops)
@@ -549,7 +550,7 @@ mod tests {
 
     #[test]
     fn key_metrics_prefer_verified_then_best() {
-        let rows = vec![
+        let rows = [
             row("matmul", "sgemm", "flops", 9e12, false),
             row("matmul", "sgemm", "flops", 5e12, true),
             row("matmul", "sgemm", "flops", 6e12, true),
