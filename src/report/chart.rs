@@ -116,7 +116,7 @@ where
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("f32 matmul {}", si(mm.value, "FLOP/s")),
-                    (ai.clamp(x0, x1) * 1.2, mm.value),
+                    (ai.clamp(x0, x1) * 1.2, mm.value * 1.3),
                     ("sans-serif", 13).into_font().color(&color),
                 )))
                 .map_err(e)?;
@@ -134,7 +134,7 @@ where
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("SHA-256d {} (int ops)", si(h.value, "H/s")),
-                    (x1 / 60.0, y * 1.25),
+                    (x1 / 60.0, y / 1.6),
                     ("sans-serif", 13).into_font().color(&color),
                 )))
                 .map_err(e)?;
