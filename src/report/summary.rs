@@ -231,11 +231,13 @@ impl AdapterSummary {
                 ));
             }
         }
-        if let Some(u) = m.upload {
-            if u.value < NARROW_LINK_BS && desc.device_type != "cpu" {
+        // The link is judged by its faster direction: uploads also include the
+        // host writing the data, which can be slower than a healthy link.
+        if let (Some(link), Some(u)) = (best_of(m.upload, m.download), m.upload) {
+            if link.value < NARROW_LINK_BS && desc.device_type != "cpu" {
                 flags.push(format!(
-                    "NARROW HOST LINK: upload {} (PCIe 3.0 x4 is about 3.9 GB/s); a 14 GB model takes {:.0} s to load, and multi-GPU training over this link is impractical",
-                    si(u.value, "B/s"),
+                    "NARROW HOST LINK: {} at best (PCIe 3.0 x4 is about 3.9 GB/s); a 14 GB model takes {:.0} s to load, and multi-GPU training over this link is impractical",
+                    si(link.value, "B/s"),
                     load_seconds(14e9, u.value)
                 ));
             }
@@ -570,10 +572,12 @@ mod tests {
     }
 
     #[test]
-    fn crippled_fma_is_flagged() {
+    fn crippled_fma_narrow_link_and_small_vram_are_flagged() {
         let desc_rows = vec![
             row("peak", "fp32_fma", "peak_rate", 0.39e12, true),
             row("peak", "fp32_mul_add", "peak_rate", 6.25e12, true),
+            row("transfer", "h2d_staging", "plateau", 0.8e9, true),
+            row("transfer", "d2h", "plateau", 0.9e9, true),
         ];
         let desc = AdapterDesc {
             index: 0,
@@ -603,6 +607,16 @@ mod tests {
         assert!((s.fma_unfused_ratio.unwrap() - 0.0624).abs() < 1e-9);
         assert!(s.flags.iter().any(|f| f.contains("FMA CRIPPLED")));
         assert!(s.flags.iter().any(|f| f.contains("SMALL VRAM")));
+        // Judged by the faster direction; the load time uses the upload.
+        let narrow = s
+            .flags
+            .iter()
+            .find(|f| f.contains("NARROW HOST LINK"))
+            .unwrap();
+        assert!(
+            narrow.contains("900 MB/s") && narrow.contains("takes 18 s"),
+            "{narrow}"
+        );
         let text = s.render();
         assert!(text.contains("CRIPPLED"));
     }
