@@ -402,6 +402,45 @@ impl Gpu {
         Ok(pipeline)
     }
 
+    /// A bind group layout whose binding `i` is a storage buffer described by
+    /// `buffers[i]` = (read_only, dynamic_offset), and a pipeline layout
+    /// holding it as group 0. Explicit layouts are needed for dynamic offsets
+    /// and for one layout shared by several entry points.
+    pub fn storage_layout(
+        &self,
+        label: &str,
+        buffers: &[(bool, bool)],
+    ) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, &(read_only, dynamic))| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset: dynamic,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        let bgl = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(label),
+                entries: &entries,
+            });
+        let layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(label),
+                bind_group_layouts: &[Some(&bgl)],
+                immediate_size: 0,
+            });
+        (bgl, layout)
+    }
+
     /// A storage buffer holding `data`, also usable as a copy source/destination.
     pub fn storage_init(&self, label: &str, data: &[u8]) -> Result<wgpu::Buffer> {
         self.guard_oom(label, data.len() as u64, || {

@@ -102,42 +102,9 @@ pub fn shader_lanes(wgsl: &str) -> Result<u32> {
 impl<'g> HashKernel<'g> {
     pub fn new(gpu: &'g Gpu, wgsl: &str, slots: u32, hits_cap: u32) -> Result<Self> {
         let lanes = shader_lanes(wgsl)?;
-        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty,
-            count: None,
-        };
-        let bgl = gpu
-            .device
-            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("sha256d"),
-                entries: &[
-                    entry(
-                        0,
-                        wgpu::BindingType::Buffer {
-                            ty: wgpu::BufferBindingType::Storage { read_only: true },
-                            has_dynamic_offset: true,
-                            min_binding_size: None,
-                        },
-                    ),
-                    entry(
-                        1,
-                        wgpu::BindingType::Buffer {
-                            ty: wgpu::BufferBindingType::Storage { read_only: false },
-                            has_dynamic_offset: false,
-                            min_binding_size: None,
-                        },
-                    ),
-                ],
-            });
-        let layout = gpu
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("sha256d"),
-                bind_group_layouts: &[Some(&bgl)],
-                immediate_size: 0,
-            });
+        // The job (read-only, one slot per dispatch by dynamic offset) and
+        // the hit buffer.
+        let (bgl, layout) = gpu.storage_layout("sha256d", &[(true, true), (false, false)]);
         let pipeline = gpu.pipeline_with_layout("sha256d", wgsl, "main", &[], Some(&layout))?;
         let jobs = gpu.buffer(
             "sha256d jobs",

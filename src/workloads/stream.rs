@@ -157,36 +157,17 @@ impl<'g> StreamKernels<'g> {
         let groups = groups
             .max(vec4s.div_ceil(WORKGROUP as u64 * 16384) as u32)
             .max(1);
-        let entry = |binding, read_only| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let bgl = gpu
-            .device
-            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("stream"),
-                entries: &[
-                    entry(0, false),
-                    entry(1, false),
-                    entry(2, false),
-                    entry(3, true),
-                    entry(4, false),
-                    entry(5, false),
-                ],
-            });
-        let layout = gpu
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("stream"),
-                bind_group_layouts: &[Some(&bgl)],
-                immediate_size: 0,
-            });
+        let (bgl, layout) = gpu.storage_layout(
+            "stream",
+            &[
+                (false, false),
+                (false, false),
+                (false, false),
+                (true, false),
+                (false, false),
+                (false, false),
+            ],
+        );
         let pipe = |entry: &str| -> Result<wgpu::ComputePipeline> {
             gpu.pipeline_with_layout(&format!("stream {entry}"), wgsl, entry, &[], Some(&layout))
         };
