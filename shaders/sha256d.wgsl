@@ -77,15 +77,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     // next round's b ^ c: carried in y, Maj costs two operations, not four.
     var x: V; var y: V;
     var w0: V; var w1: V; var w2: V; var w3: V; var w4: V; var w5: V; var w6: V; var w7: V; var w8: V; var w9: V; var w10: V; var w11: V; var w12: V; var w13: V; var w14: V; var w15: V;
-    for (var it = 0u; it < job.wc.y; it++) {
+    let s0 = job.s0; let s1 = job.s1; let m0 = job.m0; let m1 = job.m1;
+    let wa = job.wa; let wb = job.wb; let iterations = job.wc.y;
+    for (var it = 0u; it < iterations; it++) {
         let j = (it * invocations + invocation) * LANES + lanes;
         let valid = j < V(count);
         if (!any(valid)) { break; }
         let nonce = V(first) + j;
         // Block 2 of the header: W0..W2 fixed, W3 = nonce (big-endian), then padding.
-        w0 = V(job.wa.x); w1 = V(job.wa.y); w2 = V(job.wa.z); w3 = swap32(nonce);
-        a = V(job.s0.x); b = V(job.s0.y); c = V(job.s0.z); d = V(job.s0.w);
-        e = V(job.s1.x); f = V(job.s1.y); g = V(job.s1.z); h = V(job.s1.w); y = b ^ c;
+        w0 = V(wa.x); w1 = V(wa.y); w2 = V(wa.z); w3 = swap32(nonce);
+        a = V(s0.x); b = V(s0.y); c = V(s0.z); d = V(s0.w);
+        e = V(s1.x); f = V(s1.y); g = V(s1.z); h = V(s1.w); y = b ^ c;
         t1 = h + bsig1(e) + ch(e, f, g) + w3 + 0xe9b5dba5u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         t1 = h + bsig1(e) + ch(e, f, g) + 0xb956c25bu; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         t1 = h + bsig1(e) + ch(e, f, g) + 0x59f111f1u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
@@ -99,9 +101,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         t1 = h + bsig1(e) + ch(e, f, g) + 0x80deb1feu; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         t1 = h + bsig1(e) + ch(e, f, g) + 0x9bdc06a7u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         t1 = h + bsig1(e) + ch(e, f, g) + 0xc19bf3f4u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-        t1 = h + bsig1(e) + ch(e, f, g) + V(job.wa.w) + 0xe49b69c1u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-        t1 = h + bsig1(e) + ch(e, f, g) + V(job.wb.x) + 0xefbe4786u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-        w0 = V(job.wa.w); w1 = V(job.wb.x);
+        t1 = h + bsig1(e) + ch(e, f, g) + V(wa.w) + 0xe49b69c1u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+        t1 = h + bsig1(e) + ch(e, f, g) + V(wb.x) + 0xefbe4786u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+        w0 = V(wa.w); w1 = V(wb.x);
         w2 = ssig1(w0) + ssig0(w3) + w2;
         t1 = h + bsig1(e) + ch(e, f, g) + w2 + 0x0fc19dc6u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         w3 = ssig1(w1) + w3 + 0x11002000u;
@@ -195,8 +197,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         w15 = ssig1(w13) + w8 + ssig0(w0) + w15;
         t1 = h + bsig1(e) + ch(e, f, g) + w15 + 0xc67178f2u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         // Digest of the first hash = state + midstate; it is the second hash's message.
-        w0 = a + V(job.m0.x); w1 = b + V(job.m0.y); w2 = c + V(job.m0.z); w3 = d + V(job.m0.w);
-        w4 = e + V(job.m1.x); w5 = f + V(job.m1.y); w6 = g + V(job.m1.z); w7 = h + V(job.m1.w);
+        w0 = a + V(m0.x); w1 = b + V(m0.y); w2 = c + V(m0.z); w3 = d + V(m0.w);
+        w4 = e + V(m1.x); w5 = f + V(m1.y); w6 = g + V(m1.z); w7 = h + V(m1.w);
         a = V(0x6a09e667u); b = V(0xbb67ae85u); c = V(0x3c6ef372u); d = V(0xa54ff53au);
         e = V(0x510e527fu); f = V(0x9b05688cu); g = V(0x1f83d9abu); h = V(0x5be0cd19u); y = b ^ c;
         t1 = h + bsig1(e) + ch(e, f, g) + w0 + 0x428a2f98u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
@@ -309,7 +311,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         if (cand) {
             let slot = atomicAdd(&hits.count, 1u);
             if (slot < arrayLength(&hits.items)) {
-                hits.items[slot] = vec2<u32>(job.wb.w, nonce);
+                hits.items[slot] = vec2<u32>(wb.w, nonce);
             }
         }
     }

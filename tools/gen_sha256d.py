@@ -167,21 +167,26 @@ def main():
     out.append("    // next round's b ^ c: carried in y, Maj costs two operations, not four.")
     out.append("    var x: V; var y: V;")
     out.append("    " + " ".join(f"var w{i}: V;" for i in range(16)))
-    out.append("    for (var it = 0u; it < job.wc.y; it++) {")
+    # The job is read once, before the loop: drivers that bounds-check every
+    # storage access, or cannot prove the hit buffer does not alias it, would
+    # otherwise reload it for every nonce.
+    out.append("    let s0 = job.s0; let s1 = job.s1; let m0 = job.m0; let m1 = job.m1;")
+    out.append("    let wa = job.wa; let wb = job.wb; let iterations = job.wc.y;")
+    out.append("    for (var it = 0u; it < iterations; it++) {")
     out.append("        let j = (it * invocations + invocation) * LANES + lanes;")
     out.append("        let valid = j < V(count);")
     out.append("        if (!any(valid)) { break; }")
     out.append("        let nonce = V(first) + j;")
     out.append("        // Block 2 of the header: W0..W2 fixed, W3 = nonce (big-endian), then padding.")
-    out.append("        w0 = V(job.wa.x); w1 = V(job.wa.y); w2 = V(job.wa.z); w3 = swap32(nonce);")
-    out.append("        a = V(job.s0.x); b = V(job.s0.y); c = V(job.s0.z); d = V(job.s0.w);")
-    out.append("        e = V(job.s1.x); f = V(job.s1.y); g = V(job.s1.z); h = V(job.s1.w); y = b ^ c;")
+    out.append("        w0 = V(wa.x); w1 = V(wa.y); w2 = V(wa.z); w3 = swap32(nonce);")
+    out.append("        a = V(s0.x); b = V(s0.y); c = V(s0.z); d = V(s0.w);")
+    out.append("        e = V(s1.x); f = V(s1.y); g = V(s1.z); h = V(s1.w); y = b ^ c;")
     # Block 2 message: W4 = 0x80000000, W5..W14 = 0, W15 = 640.
     pad1 = {4: hx(0x80000000), 15: hx(640)}
     for i in range(5, 15):
         pad1[i] = "0u"
-    pad1[16] = "V(job.wa.w)"
-    pad1[17] = "V(job.wb.x)"
+    pad1[16] = "V(wa.w)"
+    pad1[17] = "V(wb.x)"
 
     def w1_expr(i):
         if i in pad1:
@@ -199,14 +204,14 @@ def main():
         rounds(out, i, i, lambda k: w1_expr(k) if k in (16, 17) else f"w{k % 16}")
         # W16/W17 are needed later by the schedule: materialise them now.
         if i == 17:
-            out.append("        w0 = V(job.wa.w); w1 = V(job.wb.x);")
+            out.append("        w0 = V(wa.w); w1 = V(wb.x);")
             known1.pop(16, None)
             known1.pop(17, None)
             # W0 and W1 are dead by now: the first schedule word computed
             # here, W18, reads W16, W11, W3 and W2.
     out.append("        // Digest of the first hash = state + midstate; it is the second hash's message.")
-    out.append("        w0 = a + V(job.m0.x); w1 = b + V(job.m0.y); w2 = c + V(job.m0.z); w3 = d + V(job.m0.w);")
-    out.append("        w4 = e + V(job.m1.x); w5 = f + V(job.m1.y); w6 = g + V(job.m1.z); w7 = h + V(job.m1.w);")
+    out.append("        w0 = a + V(m0.x); w1 = b + V(m0.y); w2 = c + V(m0.z); w3 = d + V(m0.w);")
+    out.append("        w4 = e + V(m1.x); w5 = f + V(m1.y); w6 = g + V(m1.z); w7 = h + V(m1.w);")
     out.append(f"        a = V({hx(IV[0])}); b = V({hx(IV[1])}); c = V({hx(IV[2])}); d = V({hx(IV[3])});")
     out.append(f"        e = V({hx(IV[4])}); f = V({hx(IV[5])}); g = V({hx(IV[6])}); h = V({hx(IV[7])}); y = b ^ c;")
     # Second hash: W8 = 0x80000000, W9..W14 = 0, W15 = 256.
@@ -232,7 +237,7 @@ def main():
         out.append("        if (cand) {")
         out.append("            let slot = atomicAdd(&hits.count, 1u);")
         out.append("            if (slot < arrayLength(&hits.items)) {")
-        out.append("                hits.items[slot] = vec2<u32>(job.wb.w, nonce);")
+        out.append("                hits.items[slot] = vec2<u32>(wb.w, nonce);")
         out.append("            }")
         out.append("        }")
     else:
@@ -241,7 +246,7 @@ def main():
         out.append("                if (cand[l]) {")
         out.append("                    let slot = atomicAdd(&hits.count, 1u);")
         out.append("                    if (slot < arrayLength(&hits.items)) {")
-        out.append("                        hits.items[slot] = vec2<u32>(job.wb.w, nonce[l]);")
+        out.append("                        hits.items[slot] = vec2<u32>(wb.w, nonce[l]);")
         out.append("                    }")
         out.append("                }")
         out.append("            }")
