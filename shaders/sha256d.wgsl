@@ -79,16 +79,24 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var w0: V; var w1: V; var w2: V; var w3: V; var w4: V; var w5: V; var w6: V; var w7: V; var w8: V; var w9: V; var w10: V; var w11: V; var w12: V; var w13: V; var w14: V; var w15: V;
     let s0 = job.s0; let s1 = job.s1; let m0 = job.m0; let m1 = job.m1;
     let wa = job.wa; let wb = job.wb; let iterations = job.wc.y;
+    // Round 3 without W3: its T1 part and its T2, and the Maj carry after it.
+    let r3 = V(s1.w) + bsig1(V(s1.x)) + ch(V(s1.x), V(s1.y), V(s1.z)) + 0xe9b5dba5u;
+    let r3t2 = bsig0(V(s0.x)) + (V(s0.y) ^ ((V(s0.x) ^ V(s0.y)) & (V(s0.y) ^ V(s0.z))));
+    let y3 = V(s0.x) ^ V(s0.y);
+    // W18 = s1(W16) + s0(W3) + W2 and W19 = s1(W17) + W3 + s0(W4), W11 = W12 = 0.
+    let w18c = ssig1(V(wa.w)) + V(wa.z);
+    let w19c = ssig1(V(wb.x)) + 0x11002000u;
     for (var it = 0u; it < iterations; it++) {
         let j = (it * invocations + invocation) * LANES + lanes;
         let valid = j < V(count);
         if (!any(valid)) { break; }
         let nonce = V(first) + j;
-        // Block 2 of the header: W0..W2 fixed, W3 = nonce (big-endian), then padding.
-        w0 = V(wa.x); w1 = V(wa.y); w2 = V(wa.z); w3 = swap32(nonce);
-        a = V(s0.x); b = V(s0.y); c = V(s0.z); d = V(s0.w);
-        e = V(s1.x); f = V(s1.y); g = V(s1.z); h = V(s1.w); y = b ^ c;
-        t1 = h + bsig1(e) + ch(e, f, g) + w3 + 0xe9b5dba5u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+        // Block 2 of the header: W0..W2 fixed (only in the host's rounds and
+        // the hoisted parts now), W3 = nonce (big-endian), then padding.
+        w3 = swap32(nonce);
+        t1 = r3 + w3;
+        a = t1 + r3t2; b = V(s0.x); c = V(s0.y); d = V(s0.z);
+        e = V(s0.w) + t1; f = V(s1.x); g = V(s1.y); h = V(s1.z); y = y3;
         t1 = h + bsig1(e) + ch(e, f, g) + 0xb956c25bu; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         t1 = h + bsig1(e) + ch(e, f, g) + 0x59f111f1u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         t1 = h + bsig1(e) + ch(e, f, g) + 0x923f82a4u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
@@ -104,9 +112,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         t1 = h + bsig1(e) + ch(e, f, g) + V(wa.w) + 0xe49b69c1u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         t1 = h + bsig1(e) + ch(e, f, g) + V(wb.x) + 0xefbe4786u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         w0 = V(wa.w); w1 = V(wb.x);
-        w2 = ssig1(w0) + ssig0(w3) + w2;
+        w2 = w18c + ssig0(w3);
         t1 = h + bsig1(e) + ch(e, f, g) + w2 + 0x0fc19dc6u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-        w3 = ssig1(w1) + w3 + 0x11002000u;
+        w3 = w19c + w3;
         t1 = h + bsig1(e) + ch(e, f, g) + w3 + 0x240ca1ccu; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         w4 = ssig1(w2) + 0x80000000u;
         t1 = h + bsig1(e) + ch(e, f, g) + w4 + 0x2de92c6fu; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;

@@ -172,15 +172,27 @@ def main():
     # otherwise reload it for every nonce.
     out.append("    let s0 = job.s0; let s1 = job.s1; let m0 = job.m0; let m1 = job.m1;")
     out.append("    let wa = job.wa; let wb = job.wb; let iterations = job.wc.y;")
+    # Round 3 reads the nonce only through W3, and W18, W19 only partly:
+    # everything else in them is the same for every nonce.
+    out.append("    // Round 3 without W3: its T1 part and its T2, and the Maj carry after it.")
+    out.append(f"    let r3 = V(s1.w) + bsig1(V(s1.x)) + ch(V(s1.x), V(s1.y), V(s1.z)) + {hx(K[3])};")
+    out.append("    let r3t2 = bsig0(V(s0.x)) + (V(s0.y) ^ ((V(s0.x) ^ V(s0.y)) & (V(s0.y) ^ V(s0.z))));")
+    out.append("    let y3 = V(s0.x) ^ V(s0.y);")
+    out.append("    // W18 = s1(W16) + s0(W3) + W2 and W19 = s1(W17) + W3 + s0(W4), W11 = W12 = 0.")
+    s0_w4 = (rotr(0x80000000, 7) ^ rotr(0x80000000, 18) ^ (0x80000000 >> 3)) & 0xFFFFFFFF
+    out.append("    let w18c = ssig1(V(wa.w)) + V(wa.z);")
+    out.append(f"    let w19c = ssig1(V(wb.x)) + {hx(s0_w4)};")
     out.append("    for (var it = 0u; it < iterations; it++) {")
     out.append("        let j = (it * invocations + invocation) * LANES + lanes;")
     out.append("        let valid = j < V(count);")
     out.append("        if (!any(valid)) { break; }")
     out.append("        let nonce = V(first) + j;")
-    out.append("        // Block 2 of the header: W0..W2 fixed, W3 = nonce (big-endian), then padding.")
-    out.append("        w0 = V(wa.x); w1 = V(wa.y); w2 = V(wa.z); w3 = swap32(nonce);")
-    out.append("        a = V(s0.x); b = V(s0.y); c = V(s0.z); d = V(s0.w);")
-    out.append("        e = V(s1.x); f = V(s1.y); g = V(s1.z); h = V(s1.w); y = b ^ c;")
+    out.append("        // Block 2 of the header: W0..W2 fixed (only in the host's rounds and")
+    out.append("        // the hoisted parts now), W3 = nonce (big-endian), then padding.")
+    out.append("        w3 = swap32(nonce);")
+    out.append("        t1 = r3 + w3;")
+    out.append("        a = t1 + r3t2; b = V(s0.x); c = V(s0.y); d = V(s0.z);")
+    out.append("        e = V(s0.w) + t1; f = V(s1.x); g = V(s1.y); h = V(s1.z); y = y3;")
     # Block 2 message: W4 = 0x80000000, W5..W14 = 0, W15 = 640.
     pad1 = {4: hx(0x80000000), 15: hx(640)}
     for i in range(5, 15):
@@ -193,22 +205,24 @@ def main():
             return pad1[i]
         return f"w{i % 16}"
 
-    # Rounds 3..15 use W3 and the constant padding words.
-    rounds(out, 3, 15, w1_expr)
+    # Round 3 is done above; rounds 4..15 use only constant padding words.
+    rounds(out, 4, 15, w1_expr)
     # The rolling w-vars are written from W18 on; W16 and W17 come from the host.
     known1 = dict(pad1)
     for i in range(16, 64):
-        if i >= 18:
+        if i == 18:
+            out.append("        w2 = w18c + ssig0(w3);")
+        elif i == 19:
+            out.append("        w3 = w19c + w3;")
+        elif i >= 20:
             schedule(out, i, known1)
-            known1.pop(i, None)
         rounds(out, i, i, lambda k: w1_expr(k) if k in (16, 17) else f"w{k % 16}")
         # W16/W17 are needed later by the schedule: materialise them now.
         if i == 17:
             out.append("        w0 = V(wa.w); w1 = V(wb.x);")
             known1.pop(16, None)
             known1.pop(17, None)
-            # W0 and W1 are dead by now: the first schedule word computed
-            # here, W18, reads W16, W11, W3 and W2.
+            # W0 and W1 are dead by now: W18 and W19 read W2 and W3 only.
     out.append("        // Digest of the first hash = state + midstate; it is the second hash's message.")
     out.append("        w0 = a + V(m0.x); w1 = b + V(m0.y); w2 = c + V(m0.z); w3 = d + V(m0.w);")
     out.append("        w4 = e + V(m1.x); w5 = f + V(m1.y); w6 = g + V(m1.z); w7 = h + V(m1.w);")
