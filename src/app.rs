@@ -66,6 +66,14 @@ struct RunDoc<'a> {
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
+    // A results file that cannot take the rows is found out before minutes
+    // of measuring, not after.
+    if let Some(path) = &args.csv {
+        files::check_csv_target(path)?;
+    }
+    if let Some(path) = &args.json {
+        files::check_folder(path)?;
+    }
     let adapters = Adapters::enumerate(args.adapter.backend);
     let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
     let scale = if args.quick {

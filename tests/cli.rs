@@ -62,6 +62,11 @@ fn bad_input_is_one_line_and_exit_2() {
     );
     assert_usage_error(&["run", "--suite", "hash,bogus"], "unknown suite");
     assert_usage_error(&["run", "--samples", "2"], "samples");
+    // Result files that cannot take the rows are refused before measuring.
+    assert_usage_error(
+        &["run", "--csv", "/no-such-folder-hashflops/r.csv"],
+        "does not exist",
+    );
 }
 
 fn header_of(path: &Path) -> String {

@@ -16,40 +16,60 @@ pub fn csv_header_line() -> String {
     CSV_COLUMNS.join(",")
 }
 
+/// Checks, before anything is measured, that `path` can take result rows:
+/// an existing file must be a results CSV whose last line is complete; a new
+/// file needs an existing folder. Returns whether the file is new (or empty).
+pub fn check_csv_target(path: &Path) -> Result<bool> {
+    let existing = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            check_folder(path)?;
+            return Ok(true);
+        }
+        Err(e) => usage_bail!("cannot read {}: {e}", path.display()),
+    };
+    if existing.is_empty() {
+        return Ok(true);
+    }
+    let first = existing.split(|&c| c == b'\n').next().unwrap_or(&[]);
+    let first = String::from_utf8_lossy(first);
+    if first.trim_end_matches('\r') != csv_header_line() {
+        usage_bail!(
+            "{}: not a hashflops results file (its first line is not the expected header); nothing was written",
+            path.display()
+        );
+    }
+    if existing.last() != Some(&b'\n') {
+        usage_bail!(
+            "{}: the last line is incomplete; nothing was written (fix or move the file)",
+            path.display()
+        );
+    }
+    Ok(false)
+}
+
+/// A file can only be created where its folder exists.
+pub fn check_folder(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            usage_bail!(
+                "cannot write {}: folder {} does not exist",
+                path.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Appends `rows` to `path`, writing the header only if the file is new or
 /// empty. Refuses (exit 2) a file whose header differs or whose last line is
 /// incomplete, leaving it as it was.
 pub fn append_csv(path: &Path, rows: &[ResultRow]) -> Result<()> {
-    let existing = match fs::read(path) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => usage_bail!("cannot read {}: {e}", path.display()),
-    };
+    let fresh = check_csv_target(path)?;
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    let fresh = match &existing {
-        None => true,
-        Some(b) if b.is_empty() => true,
-        Some(b) => {
-            let first = b.split(|&c| c == b'\n').next().unwrap_or(&[]);
-            let first = String::from_utf8_lossy(first);
-            let first = first.trim_end_matches('\r');
-            if first != csv_header_line() {
-                usage_bail!(
-                    "{}: not a hashflops results file (its first line is not the expected header); nothing was written",
-                    path.display()
-                );
-            }
-            if b.last() != Some(&b'\n') {
-                usage_bail!(
-                    "{}: the last line is incomplete; nothing was written (fix or move the file)",
-                    path.display()
-                );
-            }
-            false
-        }
-    };
     if fresh {
         w.write_record(CSV_COLUMNS)?;
     }
