@@ -620,4 +620,40 @@ mod tests {
         let text = s.render();
         assert!(text.contains("CRIPPLED"));
     }
+
+    #[test]
+    fn rig_totals_add_up_verified_figures() {
+        let mk = |hash: f64, verified: bool| AdapterSummary {
+            adapter_index: 0,
+            adapter: "card".into(),
+            backend: "vulkan".into(),
+            device_type: "discrete".into(),
+            metrics: KeyMetrics {
+                hash_rate: Some(Val {
+                    value: hash,
+                    verified,
+                }),
+                stream_triad: Some(Val {
+                    value: 400e9,
+                    verified: true,
+                }),
+                ..Default::default()
+            },
+            vram_bytes: Some(8_000_000_000),
+            vram_source: "test".into(),
+            matmul_efficiency: None,
+            fma_unfused_ratio: None,
+            flop_per_hash: None,
+            llm: Vec::new(),
+            flags: Vec::new(),
+            neighbours: Vec::new(),
+        };
+        let t = rig_totals(&[mk(1e9, true), mk(2e9, true), mk(5e9, false)]);
+        assert_eq!(t.adapters, 3);
+        // The unverified card's hash rate is not added to the rig's.
+        assert_eq!(t.hash_rate, 3e9);
+        assert_eq!(t.bandwidth, 1200e9);
+        assert_eq!(t.vram_bytes, Some(24_000_000_000));
+        assert!(render_rig(&t).contains("3 adapters"));
+    }
 }
