@@ -497,6 +497,27 @@ impl Gpu {
         Ok(buf)
     }
 
+    /// Records one compute pass with `encode`, submits it, waits for it and
+    /// checks for device errors (`what` names the work in the error).
+    /// Returns the wall seconds from submit to completion.
+    pub fn run_pass(
+        &self,
+        what: &str,
+        encode: impl FnOnce(&mut wgpu::ComputePass<'_>),
+    ) -> Result<f64> {
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            encode(&mut pass);
+        }
+        let t0 = std::time::Instant::now();
+        self.queue.submit([enc.finish()]);
+        self.wait()?;
+        let seconds = t0.elapsed().as_secs_f64();
+        self.check_errors(what)?;
+        Ok(seconds)
+    }
+
     /// Waits for all submitted work.
     pub fn wait(&self) -> Result<()> {
         self.device

@@ -219,16 +219,11 @@ impl<'g> HashKernel<'g> {
             .enumerate()
             .map(|(i, r)| self.write_job(i as u32, &preps[r.variant as usize], *r, target_top))
             .collect();
-        let mut enc = self.gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
+        self.gpu.run_pass("running the hash loop", |pass| {
             for (i, g) in groups.iter().enumerate() {
-                self.dispatch(&mut pass, i as u32, *g);
+                self.dispatch(pass, i as u32, *g);
             }
-        }
-        self.gpu.queue.submit([enc.finish()]);
-        self.gpu.wait()?;
-        self.gpu.check_errors("running the hash loop")?;
+        })?;
         self.read_hits()
     }
 }

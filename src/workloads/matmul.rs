@@ -526,19 +526,11 @@ impl<'g> Matmul<'g> {
 
     /// Runs `reps` multiplications in one submission and waits; wall seconds.
     pub fn run(&self, reps: u32) -> Result<f64> {
-        let mut enc = self.gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
+        self.gpu.run_pass("running matmul", |pass| {
             for _ in 0..reps {
-                self.encode(&mut pass);
+                self.encode(pass);
             }
-        }
-        let t0 = std::time::Instant::now();
-        self.gpu.queue.submit([enc.finish()]);
-        self.gpu.wait()?;
-        let t = t0.elapsed().as_secs_f64();
-        self.gpu.check_errors("running matmul")?;
-        Ok(t)
+        })
     }
 
     /// Fills C with a NaN pattern so elements the kernel misses are caught.

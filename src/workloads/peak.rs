@@ -369,17 +369,8 @@ impl<'g> PeakKernel<'g> {
 
     /// One dispatch, waited for; wall seconds.
     pub fn run_once(&self) -> Result<f64> {
-        let mut enc = self.gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            self.encode(&mut pass);
-        }
-        let t0 = std::time::Instant::now();
-        self.gpu.queue.submit([enc.finish()]);
-        self.gpu.wait()?;
-        let t = t0.elapsed().as_secs_f64();
-        self.gpu.check_errors("running a peak kernel")?;
-        Ok(t)
+        self.gpu
+            .run_pass("running a peak kernel", |pass| self.encode(pass))
     }
 
     /// Picks `iters` so one dispatch takes about `target_s`; returns the

@@ -263,14 +263,9 @@ impl<'g> StreamKernels<'g> {
 
     /// Runs `kernel` once, outside any timing.
     pub fn run_once(&self, kernel: Kernel) -> Result<()> {
-        let mut enc = self.gpu.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            self.encode(&mut pass, kernel);
-        }
-        self.gpu.queue.submit([enc.finish()]);
-        self.gpu.wait()?;
-        self.gpu.check_errors("running a stream kernel")
+        self.gpu
+            .run_pass("running a stream kernel", |pass| self.encode(pass, kernel))?;
+        Ok(())
     }
 
     /// Array 0 (a), 1 (b) or 2 (c), without its padding.
