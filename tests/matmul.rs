@@ -186,16 +186,9 @@ fn suite_reports_verified_rows_with_params() {
     assert_eq!(out.measured.len() + out.skipped.len(), 2);
 }
 
-fn run_cli(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_hashflops"))
-        .args(args)
-        .output()
-        .expect("running hashflops")
-}
-
 #[test]
 fn zero_size_is_a_usage_error() {
-    let out = run_cli(&["run", "--suite", "matmul", "--m", "0", "--quiet"]);
+    let out = common::hashflops(&["run", "--suite", "matmul", "--m", "0", "--quiet"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
@@ -205,7 +198,7 @@ fn zero_size_is_a_usage_error() {
 #[test]
 fn size_beyond_the_adapter_is_a_usage_error() {
     let _ = common::gpu();
-    let out = run_cli(&[
+    let out = common::hashflops(&[
         "run", "--suite", "matmul", "--m", "1000000", "--n", "1000000", "--k", "8", "--quiet",
     ]);
     let err = String::from_utf8_lossy(&out.stderr);

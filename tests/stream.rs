@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use hashflops::workloads::stream::{self, Gold, Kernel, KERNELS};
 use hashflops::workloads::{Shaders, SizeOptions};
 use rand::{Rng, SeedableRng};
@@ -139,12 +137,9 @@ fn a_wrong_triad_scalar_is_caught() {
 
 #[test]
 fn a_size_beyond_the_adapter_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_hashflops"))
-        .args([
-            "run", "--suite", "stream", "--size", "64G", "--quick", "--quiet",
-        ])
-        .output()
-        .expect("running hashflops");
+    let out = common::hashflops(&[
+        "run", "--suite", "stream", "--size", "64G", "--quick", "--quiet",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
     assert!(
