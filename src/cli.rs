@@ -83,10 +83,9 @@ pub struct RunArgs {
     /// Measure every adapter in turn (each card once, on the preferred API).
     #[arg(long, conflicts_with = "adapter")]
     pub all_adapters: bool,
-    /// Comma-separated suites: hash, matmul, peak, stream, transfer.
-    #[arg(long, value_name = "LIST", default_value = "hash,matmul,peak,stream,transfer",
-          value_parser = crate::workloads::parse_suites)]
-    pub suite: crate::workloads::SuiteList,
+    #[arg(long, value_name = "LIST", value_parser = crate::workloads::parse_suites,
+          help = suites_help())]
+    pub suite: Option<crate::workloads::SuiteList>,
     /// Small problems and short samples: seconds instead of minutes.
     #[arg(long, conflicts_with = "full")]
     pub quick: bool,
@@ -155,6 +154,19 @@ pub struct MineArgs {
     /// No progress on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `--suite`'s help, from the registry of suites.
+fn suites_help() -> String {
+    let list: Vec<String> = crate::workloads::REGISTRY
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.about))
+        .collect();
+    format!(
+        "Comma-separated suites: {}. Default: {}",
+        list.join("; "),
+        crate::workloads::default_suites().0.join(",")
+    )
 }
 
 fn parse_u32_arg(s: &str) -> Result<u32, String> {

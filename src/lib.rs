@@ -6,6 +6,7 @@ pub mod error;
 pub mod app;
 pub mod cli;
 pub mod gpu;
+pub mod harness;
 pub mod reference;
 pub mod reference_cards;
 pub mod report;

@@ -79,9 +79,44 @@ pub struct Timed {
     pub method: TimingMethod,
 }
 
-struct Run {
-    wall_s: f64,
-    gpu_s: Option<f64>,
+/// One sample as it was clocked: wall seconds around submit and wait, and
+/// the GPU's own timestamps where it has them.
+#[derive(Clone, Copy, Debug)]
+pub struct Run {
+    pub wall_s: f64,
+    pub gpu_s: Option<f64>,
+}
+
+/// Calibrates the repetitions per sample, warms up and takes the samples;
+/// `run(reps)` performs and clocks one sample of `reps` units of work.
+pub fn time_runs(plan: &TimingPlan, mut run: impl FnMut(u32) -> Result<Run>) -> Result<Timed> {
+    let mut run = |reps: u32| -> Result<Run> {
+        let r = run(reps);
+        plan.progress.inc(1);
+        r
+    };
+    // Calibration: the first runs also absorb pipeline compilation.
+    let mut reps = 1u32;
+    let mut per_rep;
+    loop {
+        let r = run(reps)?;
+        let t = r.gpu_s.unwrap_or(r.wall_s);
+        per_rep = t / reps as f64;
+        if t >= plan.target_s / 8.0 || reps >= plan.max_reps {
+            break;
+        }
+        reps = (reps.saturating_mul(8)).min(plan.max_reps);
+    }
+    let want = (plan.target_s / per_rep.max(1e-9)).ceil();
+    reps = (want as u32).clamp(1, plan.max_reps);
+    for _ in 0..plan.warmup {
+        run(reps)?;
+    }
+    let mut runs = Vec::with_capacity(plan.samples as usize);
+    for _ in 0..plan.samples {
+        runs.push(run(reps)?);
+    }
+    Ok(choose_method(reps, &runs))
 }
 
 /// Reusable query set and buffers for timestamping one pass at a time.
@@ -130,33 +165,9 @@ impl Gpu {
         mut encode: impl FnMut(&mut wgpu::ComputePass<'_>, u32),
     ) -> Result<Timed> {
         let stamps = Stamps::new(self)?;
-        let mut run = |reps: u32| -> Result<Run> {
-            let r = self.run_once(stamps.as_ref(), reps, &mut encode);
-            plan.progress.inc(1);
-            r
-        };
-        // Calibration: the first runs also absorb pipeline compilation.
-        let mut reps = 1u32;
-        let mut per_rep;
-        loop {
-            let r = run(reps)?;
-            let t = r.gpu_s.unwrap_or(r.wall_s);
-            per_rep = t / reps as f64;
-            if t >= plan.target_s / 8.0 || reps >= plan.max_reps {
-                break;
-            }
-            reps = (reps.saturating_mul(8)).min(plan.max_reps);
-        }
-        let want = (plan.target_s / per_rep.max(1e-9)).ceil();
-        reps = (want as u32).clamp(1, plan.max_reps);
-        for _ in 0..plan.warmup {
-            run(reps)?;
-        }
-        let mut runs = Vec::with_capacity(plan.samples as usize);
-        for _ in 0..plan.samples {
-            runs.push(run(reps)?);
-        }
-        Ok(choose_method(reps, &runs))
+        time_runs(plan, |reps| {
+            self.run_once(stamps.as_ref(), reps, &mut encode)
+        })
     }
 
     fn run_once(

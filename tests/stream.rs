@@ -119,9 +119,7 @@ fn a_wrong_triad_scalar_is_caught() {
         "the triad line changed; update this test"
     );
     std::fs::write(dir.path().join("stream.wgsl"), broken).unwrap();
-    let shaders = Shaders {
-        dir: Some(dir.path().to_path_buf()),
-    };
+    let shaders = Shaders::from_dir(Some(dir.path().to_path_buf())).unwrap();
     let sizes = small();
     let ctx = common::ctx(&gpu, &shaders, &sizes);
     let out = stream::run(&ctx).expect("stream suite");

@@ -493,6 +493,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             summary,
             timing: timed.method,
             verified: check.ok(),
+            problems: Vec::new(),
         }],
         ..Default::default()
     })

@@ -998,6 +998,7 @@ fn measure(ctx: &Ctx, precision: Precision, m: u32, n: u32, k: u32) -> Result<Me
         summary,
         timing: timed.method,
         verified: verdict.ok(),
+        problems: Vec::new(),
     })
 }
 
@@ -1016,4 +1017,13 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
         });
     }
     Ok(out)
+}
+
+/// Every matmul shader as compiled, for validation without a GPU.
+pub fn shader_sources() -> Vec<(String, String)> {
+    vec![
+        ("matmul".into(), WGSL.into()),
+        ("matmul_f16".into(), WGSL_F16.into()),
+        ("matmul_subgroup".into(), WGSL_SUBGROUP.into()),
+    ]
 }

@@ -16,11 +16,74 @@ use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 
 use crate::gpu::Gpu;
-use crate::stats::Summary;
-use crate::timing::{TimingMethod, TimingPlan};
+use crate::timing::TimingPlan;
 
-/// Every suite, in the order `run` measures them.
-pub const SUITES: [&str; 5] = ["hash", "matmul", "peak", "stream", "transfer"];
+/// One suite: its name on the command line, what it measures, whether a
+/// plain `run` includes it, the function that runs it, and the shader
+/// sources it compiles (each composition, for validation without a GPU).
+pub struct Suite {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub in_default_run: bool,
+    pub run: fn(&Ctx) -> Result<SuiteOutput>,
+    /// `(label, WGSL)` for every shader the suite can compile, built-in.
+    pub shaders: fn() -> Vec<(String, String)>,
+}
+
+/// The single list of suites, in the order `run` measures them.
+pub const REGISTRY: &[Suite] = &[
+    Suite {
+        name: "hash",
+        about: "SHA-256d hash loop (the mining workload)",
+        in_default_run: true,
+        run: hash::run,
+        shaders: || vec![("sha256d".into(), hash::WGSL.into())],
+    },
+    Suite {
+        name: "matmul",
+        about: "tiled f32 and f16 matrix multiply",
+        in_default_run: true,
+        run: matmul::run,
+        shaders: matmul::shader_sources,
+    },
+    Suite {
+        name: "peak",
+        about: "arithmetic peaks: FMA, unfused multiply+add, f16, integer, SHA-256 rounds",
+        in_default_run: true,
+        run: peak::run,
+        shaders: peak::shader_sources,
+    },
+    Suite {
+        name: "stream",
+        about: "BabelStream copy, mul, add, triad, dot",
+        in_default_run: true,
+        run: stream::run,
+        shaders: || vec![("stream".into(), stream::WGSL.into())],
+    },
+    Suite {
+        name: "transfer",
+        about: "host-device uploads, downloads and round-trip latency",
+        in_default_run: true,
+        run: transfer::run,
+        shaders: Vec::new,
+    },
+];
+
+/// Every suite's name, in registry order.
+pub fn suite_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|s| s.name).collect()
+}
+
+/// The suites a plain `run` measures.
+pub fn default_suites() -> SuiteList {
+    SuiteList(
+        REGISTRY
+            .iter()
+            .filter(|s| s.in_default_run)
+            .map(|s| s.name.to_string())
+            .collect(),
+    )
+}
 
 /// How big the problems are: `--quick`, default, `--full`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,21 +104,55 @@ pub struct SizeOptions {
 }
 
 /// The shaders compiled into the binary, or a directory that replaces them
-/// (`--shader-dir`, for kernel development).
-#[derive(Clone, Debug, Default)]
+/// (`--shader-dir`, for kernel development and for the mutation tests).
+#[derive(Debug, Default)]
 pub struct Shaders {
     pub dir: Option<PathBuf>,
+    /// Names already reported as replaced, so each is named once.
+    announced: std::sync::Mutex<Vec<String>>,
 }
 
 impl Shaders {
+    /// The built-in shaders only.
+    pub fn builtin() -> Shaders {
+        Shaders::default()
+    }
+
+    /// `--shader-dir DIR`: refused (exit 2) unless DIR is a readable folder.
+    pub fn from_dir(dir: Option<PathBuf>) -> Result<Shaders> {
+        if let Some(d) = &dir {
+            if !d.is_dir() {
+                crate::usage_bail!(
+                    "--shader-dir {}: no such folder (give a folder holding NAME.wgsl files)",
+                    d.display()
+                );
+            }
+            std::fs::read_dir(d)
+                .map_err(|e| crate::usage!("--shader-dir {}: cannot read it: {e}", d.display()))?;
+        }
+        Ok(Shaders {
+            dir,
+            announced: Default::default(),
+        })
+    }
+
     /// The source of shader `name`: `DIR/name.wgsl` when `--shader-dir` has
-    /// one, else `builtin` (the module's `include_str!` of `shaders/name.wgsl`).
+    /// one (named on stderr the first time), else `builtin` (the module's
+    /// `include_str!` of `shaders/name.wgsl`).
     pub fn get(&self, name: &str, builtin: &'static str) -> Result<Cow<'static, str>> {
         if let Some(dir) = &self.dir {
             let path = dir.join(format!("{name}.wgsl"));
             if path.exists() {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading shader {}", path.display()))?;
+                let mut seen = self.announced.lock().unwrap_or_else(|e| e.into_inner());
+                if !seen.iter().any(|n| n == name) {
+                    seen.push(name.to_string());
+                    eprintln!(
+                        "hashflops: shader {name}: using {} instead of the built-in one",
+                        path.display()
+                    );
+                }
                 return Ok(Cow::Owned(text));
             }
         }
@@ -86,17 +183,7 @@ impl Ctx<'_> {
     }
 }
 
-/// One measured metric, before it becomes a result row.
-#[derive(Clone, Debug)]
-pub struct Measured {
-    pub kernel: String,
-    pub params: String,
-    pub metric: &'static str,
-    pub unit: &'static str,
-    pub summary: Summary,
-    pub timing: TimingMethod,
-    pub verified: bool,
-}
+pub use crate::harness::Measured;
 
 /// A kernel the adapter cannot run, reported instead of a number.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -116,14 +203,10 @@ pub struct SuiteOutput {
 
 /// Runs one suite by name.
 pub fn run_suite(name: &str, ctx: &Ctx) -> Result<SuiteOutput> {
-    match name {
-        "hash" => hash::run(ctx),
-        "matmul" => matmul::run(ctx),
-        "peak" => peak::run(ctx),
-        "stream" => stream::run(ctx),
-        "transfer" => transfer::run(ctx),
-        other => Err(crate::usage!(
-            "suite {other} is not built into this version of hashflops"
+    match REGISTRY.iter().find(|s| s.name == name) {
+        Some(s) => (s.run)(ctx),
+        None => Err(crate::usage!(
+            "suite {name} is not built into this version of hashflops"
         )),
     }
 }
@@ -137,10 +220,10 @@ pub fn parse_suites(s: &str) -> Result<SuiteList, String> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let p = part.to_lowercase();
-        if !SUITES.contains(&p.as_str()) {
+        if !suite_names().contains(&p.as_str()) {
             return Err(format!(
                 "unknown suite {part:?}; suites are {}",
-                SUITES.join(",")
+                suite_names().join(",")
             ));
         }
         if !out.contains(&p) {
@@ -148,7 +231,10 @@ pub fn parse_suites(s: &str) -> Result<SuiteList, String> {
         }
     }
     if out.is_empty() {
-        return Err(format!("no suite given; suites are {}", SUITES.join(",")));
+        return Err(format!(
+            "no suite given; suites are {}",
+            suite_names().join(",")
+        ));
     }
     Ok(SuiteList(out))
 }

@@ -502,6 +502,7 @@ fn measure(ctx: &Ctx, kernel: Kernel) -> Result<Measured> {
         summary,
         timing: timed.method,
         verified: problems.is_empty(),
+        problems: Vec::new(),
     })
 }
 
@@ -520,4 +521,12 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
         out.measured.push(measure(ctx, kernel)?);
     }
     Ok(out)
+}
+
+/// Every peak shader as compiled, for validation without a GPU.
+pub fn shader_sources() -> Vec<(String, String)> {
+    vec![
+        ("peak".into(), WGSL.into()),
+        ("peak_f16".into(), WGSL_F16.into()),
+    ]
 }

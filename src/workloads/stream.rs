@@ -557,6 +557,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             summary,
             timing: timed.method,
             verified: problems.is_empty(),
+            problems: Vec::new(),
         });
     }
     Ok(out)

@@ -518,6 +518,7 @@ fn round_trip_latency(ctx: &Ctx) -> Result<Measured> {
         summary: Summary::of(&times).context("no round trips timed")?,
         timing: TimingMethod::Wall,
         verified: ok,
+        problems: Vec::new(),
     })
 }
 
@@ -571,6 +572,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
                 summary: Summary::of(&r.rates).context("no transfer samples")?,
                 timing: TimingMethod::Wall,
                 verified: r.verified,
+                problems: Vec::new(),
             });
             results.push(r);
         }
@@ -590,6 +592,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             summary,
             timing: TimingMethod::Wall,
             verified: top.iter().all(|r| r.verified),
+            problems: Vec::new(),
         });
         plateaus.push((path, summary.median));
     }

@@ -1,0 +1,188 @@
+//! The one path every measurement takes: setup (untimed: the caller builds
+//! the workload), calibrated and timed samples, then verification of what
+//! the timed samples themselves left behind.
+//!
+//! A [`Measured`] row can only be made here, and only after the workload's
+//! `verify` has consumed it: no suite can report a number without checking
+//! the work that produced it, and nothing can be timed after the check.
+
+use anyhow::Result;
+
+use crate::stats::Summary;
+use crate::timing::{time_runs, Run, Timed, TimingMethod};
+use crate::workloads::Ctx;
+
+/// What a row is about: its kernel, parameters, metric and unit.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub kernel: String,
+    pub params: String,
+    /// e.g. `hash_rate`, `flops`, `bandwidth`.
+    pub metric: &'static str,
+    /// Base SI unit of the metric: `H/s`, `FLOP/s`, `B/s`, or `s`.
+    pub unit: &'static str,
+    /// The row is seconds per repetition (a latency), not work per second.
+    pub latency: bool,
+}
+
+/// A further metric derived from the same samples: `factor` units of it per
+/// unit of the workload's own work (e.g. weight bytes per decoded token).
+#[derive(Clone, Debug)]
+pub struct Derived {
+    pub metric: &'static str,
+    pub unit: &'static str,
+    pub factor: f64,
+}
+
+/// The outcome of a verification: every disagreement with the CPU
+/// reference, and facts about the check itself for `params` (e.g. the share
+/// of elements compared).
+#[derive(Clone, Debug, Default)]
+pub struct Check {
+    pub problems: Vec<String>,
+    pub facts: Vec<(String, String)>,
+}
+
+impl Check {
+    /// Records a disagreement; the row will be marked unverified.
+    pub fn fail(&mut self, msg: impl Into<String>) {
+        self.problems.push(msg.into());
+    }
+
+    /// Records `key=value` for the row's `params`.
+    pub fn fact(&mut self, key: &str, value: impl std::fmt::Display) {
+        self.facts.push((key.to_string(), value.to_string()));
+    }
+
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// A kernel timed inside a compute pass (with GPU timestamps where the
+/// adapter has them).
+pub trait Workload {
+    fn spec(&self) -> Spec;
+    /// Units of work (hashes, FLOPs, bytes) one repetition does.
+    fn work_per_rep(&self) -> f64;
+    /// Most repetitions one sample may record.
+    fn max_reps(&self) -> u32 {
+        4096
+    }
+    /// Further metrics from the same samples.
+    fn derived(&self) -> Vec<Derived> {
+        Vec::new()
+    }
+    /// Records `reps` repetitions into the timed pass. Called for
+    /// calibration, warm-up and every sample; the workload keeps count of
+    /// what it recorded, so `verify` can replay all of it.
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32);
+    /// Reads back what the timed samples wrote and compares it with the CPU
+    /// reference. Consumes the workload.
+    fn verify(self, timed: &Timed) -> Result<Check>;
+}
+
+/// A workload that clocks its own samples (host-device transfers: copies
+/// and mappings rather than a compute pass).
+pub trait HostWorkload {
+    fn spec(&self) -> Spec;
+    fn work_per_rep(&self) -> f64;
+    fn max_reps(&self) -> u32 {
+        4096
+    }
+    /// Performs `reps` repetitions and clocks them.
+    fn sample(&mut self, reps: u32) -> Result<Run>;
+    /// Checks what the timed samples delivered. Consumes the workload.
+    fn verify(self, timed: &Timed) -> Result<Check>;
+}
+
+/// One measured metric, before it becomes a result row. Only this module
+/// makes them, always from a [`Check`].
+#[derive(Clone, Debug)]
+pub struct Measured {
+    pub kernel: String,
+    pub params: String,
+    pub metric: &'static str,
+    pub unit: &'static str,
+    pub summary: Summary,
+    pub timing: TimingMethod,
+    pub verified: bool,
+    /// What the CPU reference disagreed with, one line each.
+    pub problems: Vec<String>,
+}
+
+/// Times `w` and verifies what its timed samples wrote.
+pub fn measure<W: Workload>(ctx: &Ctx, mut w: W) -> Result<Vec<Measured>> {
+    let spec = w.spec();
+    let work = w.work_per_rep();
+    let derived = w.derived();
+    let plan = ctx.plan.with_max_reps(w.max_reps());
+    ctx.status(&format!("{}: measuring", spec.kernel));
+    let timed = ctx
+        .gpu
+        .time_compute(&plan, |pass, reps| w.encode(pass, reps))?;
+    ctx.status(&format!("{}: verifying", spec.kernel));
+    let check = w.verify(&timed)?;
+    rows(ctx, spec, work, &derived, &timed, check)
+}
+
+/// Times `w` by its own clock and verifies what its timed samples delivered.
+pub fn measure_host<W: HostWorkload>(ctx: &Ctx, mut w: W) -> Result<Vec<Measured>> {
+    let spec = w.spec();
+    let work = w.work_per_rep();
+    let plan = ctx.plan.with_max_reps(w.max_reps());
+    ctx.status(&format!("{}: measuring", spec.kernel));
+    let timed = time_runs(&plan, |reps| w.sample(reps))?;
+    ctx.status(&format!("{}: verifying", spec.kernel));
+    let check = w.verify(&timed)?;
+    rows(ctx, spec, work, &[], &timed, check)
+}
+
+fn rows(
+    ctx: &Ctx,
+    spec: Spec,
+    work: f64,
+    derived: &[Derived],
+    timed: &Timed,
+    check: Check,
+) -> Result<Vec<Measured>> {
+    for p in &check.problems {
+        ctx.warn(&format!("{}: {p}", spec.kernel));
+    }
+    let mut params = spec.params.clone();
+    for (k, v) in std::iter::once(("reps_per_sample".to_string(), timed.reps.to_string()))
+        .chain(check.facts.iter().cloned())
+    {
+        if !params.is_empty() {
+            params.push(';');
+        }
+        params.push_str(&format!("{k}={v}"));
+    }
+    let mut out = Vec::new();
+    let metrics = std::iter::once((spec.metric, spec.unit, 1.0))
+        .chain(derived.iter().map(|d| (d.metric, d.unit, d.factor)));
+    for (metric, unit, factor) in metrics {
+        let summary = if spec.latency {
+            let per_rep: Vec<f64> = timed
+                .samples_s
+                .iter()
+                .map(|t| t / timed.reps as f64)
+                .collect();
+            Summary::of(&per_rep)
+        } else {
+            Summary::rate_from_times(&timed.samples_s, work * factor * timed.reps as f64)
+        }
+        .ok_or_else(|| anyhow::anyhow!("{} produced no usable timing samples", spec.kernel))?;
+        out.push(Measured {
+            kernel: spec.kernel.clone(),
+            params: params.clone(),
+            metric,
+            unit,
+            summary,
+            timing: timed.method,
+            verified: check.ok(),
+            problems: check.problems.clone(),
+        });
+    }
+    Ok(out)
+}
