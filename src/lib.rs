@@ -12,6 +12,7 @@ pub mod reference_cards;
 pub mod report;
 pub mod sha;
 pub mod stats;
+pub mod telemetry;
 pub mod timing;
 pub mod units;
 pub mod workloads;

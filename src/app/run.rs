@@ -25,6 +25,7 @@ struct RunDoc<'a> {
     skipped: &'a [Skipped],
     notes: &'a [String],
     failures: &'a [String],
+    wrong_answers: &'a [String],
     summaries: &'a [AdapterSummary],
     rig: Option<RigTotals>,
 }
@@ -66,6 +67,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut wrong: Vec<String> = Vec::new();
     let mut used: Vec<AdapterDesc> = Vec::new();
 
     // Status lines are for people watching a terminal, like the progress.
@@ -112,6 +114,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     }
                     skipped.extend(out.skipped);
                     notes.extend(out.notes);
+                    for w in out.wrong {
+                        eprintln!(
+                            "hashflops: wrong answer: {suite} on adapter {}: {w}",
+                            desc.index
+                        );
+                        wrong.push(format!("{suite} on adapter {}: {w}", desc.index));
+                    }
                     if chatty {
                         eprintln!(
                             "hashflops: {suite} done in {:.1} s",
@@ -171,6 +180,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             skipped: &skipped,
             notes: &notes,
             failures: &failures,
+            wrong_answers: &wrong,
             summaries: &summaries,
             rig,
         };
@@ -188,7 +198,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
         return Err(anyhow::Error::new(UsageError(last.clone())));
     }
-    if unverified > 0 {
+    if !wrong.is_empty() {
+        eprintln!(
+            "hashflops: {} wrong answer(s) from GPU kernels (listed above)",
+            wrong.len()
+        );
+    }
+    if unverified > 0 || !wrong.is_empty() {
         eprintln!(
             "hashflops: {unverified} result(s) disagreed with the CPU reference and are marked unverified"
         );

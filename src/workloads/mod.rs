@@ -199,6 +199,10 @@ pub struct SuiteOutput {
     pub skipped: Vec<Skipped>,
     /// Plain-language findings for the terminal (e.g. a narrow host link).
     pub notes: Vec<String>,
+    /// Wrong answers outside the measured rows (a kernel variant that
+    /// disagreed with the CPU while autotuning, a health fault): each is
+    /// named on stderr and in the JSON, and the run exits 1.
+    pub wrong: Vec<String>,
 }
 
 /// Runs one suite by name.
