@@ -34,6 +34,30 @@ pub enum Command {
     /// Rows are grouped by adapter (host, adapter index, name, backend); for
     /// each key metric the best verified value of each adapter is shown.
     Compare(CompareArgs),
+    /// The built-in reference cards: each figure with its source, marked
+    /// vendor spec, community measurement or estimate.
+    Cards(CardsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CardsArgs {
+    /// Print JSON (every figure with its basis and source) instead of a table.
+    #[arg(long, conflicts_with = "ethash")]
+    pub json: bool,
+    /// Instead of the table: estimate a card's memory bandwidth and LLM
+    /// decode rate from the Ethash rate it mined at, in MH/s (Ethash reads
+    /// 8 KiB per hash). Printed as an estimate.
+    #[arg(long, value_name = "MH/s", value_parser = parse_ethash, allow_negative_numbers = true)]
+    pub ethash: Option<f64>,
+}
+
+fn parse_ethash(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not an Ethash rate: give MH/s as a number above 0 and at most 1000000, e.g. 30"
+        )),
+    }
 }
 
 #[derive(Args, Debug)]

@@ -36,6 +36,7 @@ fn main() {
         Command::Run(a) => hashflops::app::run(a),
         Command::Mine(a) => hashflops::app::mine(a),
         Command::Compare(a) => hashflops::app::compare(a),
+        Command::Cards(a) => hashflops::app::cards(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

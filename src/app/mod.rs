@@ -1,9 +1,11 @@
 //! The commands: `list`, `run`, `mine`, `compare`; one module each.
 
+mod cards;
 mod compare;
 mod mine;
 mod run;
 
+pub use cards::cards;
 pub use compare::compare;
 pub use mine::mine;
 pub use run::run;

@@ -1,0 +1,137 @@
+//! `hashflops cards`: the built-in reference cards, each figure with its
+//! basis and source; and what a remembered Ethash rate says about a card.
+
+use anyhow::Result;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+use crate::cli::CardsArgs;
+use crate::error::exit;
+use crate::reference_cards::{self, Basis, Card, ETHASH_BANDWIDTH_SHARE, ETHASH_BYTES_PER_HASH};
+use crate::units::si;
+
+pub fn cards(args: CardsArgs) -> Result<i32> {
+    if let Some(mhs) = args.ethash {
+        print_ethash_estimate(mhs);
+        return Ok(exit::OK);
+    }
+    let cards = reference_cards::cards();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&cards)?);
+        return Ok(exit::OK);
+    }
+    println!("{}", table(&cards));
+    println!(
+        "* community measurement; ~ estimate; otherwise vendor spec. Ethash estimates: {:.0} % of spec bandwidth / {} bytes per hash.",
+        ETHASH_BANDWIDTH_SHARE * 100.0,
+        ETHASH_BYTES_PER_HASH
+    );
+    println!("\nsources");
+    for c in &cards {
+        println!("  {}:", c.card);
+        for line in sources(c) {
+            println!("    {line}");
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn table(cards: &[Card]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header([
+        "card",
+        "kind",
+        "memory",
+        "FP32",
+        "FP16",
+        "FP64",
+        "VRAM",
+        "PCIe",
+        "Ethash",
+        "SHA-256d (hashcat 21400)",
+        "L2-7B Q4_0 tg",
+    ]);
+    for c in cards {
+        let cell = |name: &str, unit: &str| -> String {
+            match c.figure(name) {
+                None => "-".into(),
+                Some(f) => {
+                    let text = match f.value.parse::<f64>() {
+                        Ok(v) if unit.is_empty() => format!("{v}"),
+                        Ok(v) => si(v, unit),
+                        Err(_) => f.value.clone(),
+                    };
+                    match f.basis {
+                        Basis::VendorSpec => text,
+                        Basis::CommunityMeasurement => format!("{text}*"),
+                        Basis::Estimate => format!("~{text}"),
+                    }
+                }
+            }
+        };
+        let fp32 = match c.figure("fp32_fma_flops") {
+            Some(_) => format!(
+                "{} (FMA {})",
+                cell("fp32_flops", "FLOP/s"),
+                cell("fp32_fma_flops", "FLOP/s")
+            ),
+            None => cell("fp32_flops", "FLOP/s"),
+        };
+        t.add_row([
+            c.card.clone(),
+            c.kind.clone(),
+            cell("bandwidth_bs", "B/s"),
+            fp32,
+            cell("fp16_flops", "FLOP/s"),
+            cell("fp64_flops", "FLOP/s"),
+            cell("vram_bytes", "B"),
+            cell("pcie", ""),
+            cell("ethash_hs", "H/s"),
+            cell("sha256d_hs", "H/s"),
+            cell("llama7b_q4_0_tg", "tok/s"),
+        ]);
+    }
+    t.to_string()
+}
+
+/// One line per distinct (basis, source), naming the figures it backs.
+fn sources(c: &Card) -> Vec<String> {
+    let mut groups: Vec<(Basis, &str, Vec<&str>)> = Vec::new();
+    for f in &c.figures {
+        match groups
+            .iter_mut()
+            .find(|(b, s, _)| *b == f.basis && *s == f.source)
+        {
+            Some(g) => g.2.push(&f.figure),
+            None => groups.push((f.basis, &f.source, vec![&f.figure])),
+        }
+    }
+    let mut out: Vec<String> = groups
+        .into_iter()
+        .map(|(b, s, figs)| format!("{} ({}): {s}", figs.join(", "), b.as_str()))
+        .collect();
+    if !c.notes.is_empty() {
+        out.push(format!("note: {}", c.notes));
+    }
+    out
+}
+
+fn print_ethash_estimate(mhs: f64) {
+    let e = reference_cards::estimate_from_ethash(mhs * 1e6);
+    println!(
+        "Ethash at {} moves {} through memory ({} bytes per hash).",
+        si(e.ethash_hs, "H/s"),
+        si(e.ethash_traffic_bs, "B/s"),
+        ETHASH_BYTES_PER_HASH
+    );
+    println!(
+        "estimate: memory bandwidth about {} (tuned miners reached 80-90 % of it; {:.0} % assumed)",
+        si(e.bandwidth_bs, "B/s"),
+        ETHASH_BANDWIDTH_SHARE * 100.0
+    );
+    println!(
+        "estimate: Llama-2-7B Q4_0 decode at most {:.0} tok/s (bandwidth / 3.83 GB of weights); real runtimes reach 60-85 % of that: about {:.0}-{:.0} tok/s",
+        e.llama7b_q4_0_ceiling_tps, e.llama7b_q4_0_low_tps, e.llama7b_q4_0_high_tps
+    );
+    println!("These are estimates from a remembered rate, not measurements: `hashflops run` measures the card.");
+}

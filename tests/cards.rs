@@ -1,0 +1,67 @@
+//! `hashflops cards`: the reference table with its sources, and the Ethash
+//! estimate, through the real binary (no GPU needed).
+
+mod common;
+use common::{hashflops, stderr};
+
+#[test]
+fn cards_lists_at_least_35_cards_each_with_sources() {
+    let out = hashflops(&["cards"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for card in [
+        "GTX 1060 6GB",
+        "P106-100",
+        "RX 580 8GB",
+        "CMP 170HX",
+        "Tesla P40",
+        "H100 SXM",
+    ] {
+        assert!(text.contains(card), "{card} missing from `cards`");
+    }
+    let (_, sources) = text.split_once("\nsources\n").expect("a sources section");
+    let cards_with_sources = sources
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    ") && l.ends_with(':'))
+        .count();
+    assert!(
+        cards_with_sources >= 35,
+        "{cards_with_sources} cards with sources"
+    );
+    assert!(text.contains("vendor spec") && text.contains("community measurement"));
+}
+
+#[test]
+fn cards_json_has_every_figure_with_basis_and_source() {
+    let out = hashflops(&["cards", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cards = v.as_array().unwrap();
+    assert!(cards.len() >= 35);
+    for c in cards {
+        for f in c["figures"].as_array().unwrap() {
+            assert!(f["source"].as_str().is_some_and(|s| !s.is_empty()), "{f}");
+            assert!(f["basis"].as_str().is_some(), "{f}");
+        }
+    }
+}
+
+#[test]
+fn an_ethash_rate_gives_a_labelled_estimate() {
+    let out = hashflops(&["cards", "--ethash", "30"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    // 30 MH/s x 8 KiB = 246 GB/s; / 0.85 = 289 GB/s; / 3.83 GB = 75 tok/s.
+    assert!(text.contains("246 GB/s"), "{text}");
+    assert!(text.contains("289 GB/s"), "{text}");
+    assert!(text.contains("75 tok/s"), "{text}");
+    assert!(text.contains("estimate"), "{text}");
+
+    for bad in ["-3", "0", "nan", "abc"] {
+        let out = hashflops(&["cards", "--ethash", bad]);
+        assert_eq!(out.status.code(), Some(2), "--ethash {bad}");
+        let err = stderr(&out);
+        assert!(err.contains("--ethash"), "{err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
