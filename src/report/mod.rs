@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod compare;
 pub mod files;
+pub mod network;
 pub mod prom;
 pub mod summary;
 pub mod table;
