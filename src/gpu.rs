@@ -5,7 +5,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wgpu::util::DeviceExt;
 
 use crate::{usage, usage_bail};
@@ -49,7 +49,7 @@ impl BackendChoice {
 }
 
 /// One adapter as `list` shows it and as every result row records it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AdapterDesc {
     pub index: usize,
     pub name: String,

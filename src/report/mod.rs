@@ -7,6 +7,7 @@ pub mod network;
 pub mod prom;
 pub mod summary;
 pub mod table;
+pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 

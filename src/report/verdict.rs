@@ -1,0 +1,342 @@
+//! The verdict: what a card is good for, what not, and why, in findings a
+//! person reads first and a program can match on (a stable code each).
+//! Every finding names the measured figure it rests on; only verified
+//! figures are used.
+
+use serde::Serialize;
+
+use super::summary::{decode_ceiling, fits, model_bytes, FMA_CRIPPLE_RATIO};
+use super::ResultRow;
+use crate::gpu::AdapterDesc;
+use crate::reference_cards::{self, Card};
+use crate::units::si;
+
+/// What a finding says about the card.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Stance {
+    GoodFor,
+    NotFor,
+    Fault,
+    Standing,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Finding {
+    /// Stable and machine-readable, e.g. `llm.decode`, `fma.crippled`.
+    pub code: &'static str,
+    pub stance: Stance,
+    /// One sentence naming its measured figure.
+    pub text: String,
+}
+
+fn finding(code: &'static str, stance: Stance, text: String) -> Finding {
+    Finding { code, stance, text }
+}
+
+/// The best verified value of rows matching suite, kernel and metric (and
+/// containing `param` in their params when given).
+pub fn best(
+    rows: &[ResultRow],
+    suite: &str,
+    kernel: &str,
+    metric: &str,
+    param: Option<&str>,
+) -> Option<f64> {
+    rows.iter()
+        .filter(|r| r.verified && r.suite == suite && r.kernel == kernel && r.metric == metric)
+        .filter(|r| param.is_none_or(|p| r.params.contains(p)))
+        .map(|r| r.value)
+        .filter(|v| v.is_finite())
+        .fold(None, |acc: Option<f64>, v| {
+            Some(acc.map_or(v, |a| a.max(v)))
+        })
+}
+
+/// Llama-2 weights in bytes at Q4_0 (4.5 bits per weight with scales).
+fn q4_bytes(params: f64) -> f64 {
+    model_bytes(params, 4.5)
+}
+
+/// Findings for one adapter from its rows; `faults` are findings from the
+/// health checks (VRAM errors, instability), which come first.
+pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = faults.to_vec();
+    let mine: Vec<ResultRow> = rows
+        .iter()
+        .filter(|r| r.adapter_index == desc.index && r.adapter == desc.name)
+        .cloned()
+        .collect();
+    let rows = &mine[..];
+    let bandwidth = best(rows, "stream", "triad", "bandwidth", None)
+        .or_else(|| best(rows, "stream", "copy", "bandwidth", None));
+    let vram = desc.vram_bytes;
+
+    // LLM inference: the measured decode first, else the ceiling.
+    let decode = best(rows, "llm", "decode_q4_0", "token_rate", Some("llama2-7b"));
+    match (decode, bandwidth) {
+        (Some(tps), bw) => {
+            let share = bw
+                .map(|b| format!(" ({:.0} % of the {:.0} tok/s stream-bandwidth ceiling)", 100.0 * tps / decode_ceiling(b, q4_bytes(6.74e9)), decode_ceiling(b, q4_bytes(6.74e9))))
+                .unwrap_or_default();
+            out.push(finding(
+                "llm.decode",
+                Stance::GoodFor,
+                format!("LLM inference: Llama-2-7B Q4_0 decodes at {tps:.1} tok/s measured{share}"),
+            ));
+        }
+        (None, Some(b)) => out.push(finding(
+            "llm.decode_ceiling",
+            Stance::GoodFor,
+            format!(
+                "LLM inference: at most {:.0} tok/s for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
+                decode_ceiling(b, q4_bytes(6.74e9)),
+                si(b, "B/s")
+            ),
+        )),
+        _ => {}
+    }
+    if let Some(p) = best(rows, "llm", "prefill_q4_0", "token_rate", None) {
+        out.push(finding(
+            "llm.prefill",
+            Stance::GoodFor,
+            format!("prompt processing: {p:.0} tok/s measured (Q4_0 weights, batched)"),
+        ));
+    }
+    if let Some(v) = vram {
+        let largest = [("70B", 69e9), ("13B", 13e9), ("7B", 6.74e9)]
+            .into_iter()
+            .find(|(_, p)| fits(q4_bytes(*p), v));
+        match largest {
+            Some((name, p)) => out.push(finding(
+                "vram.fit",
+                Stance::GoodFor,
+                format!(
+                    "VRAM {}: Llama-2-{name} Q4_0 ({}) fits",
+                    si(v as f64, "B"),
+                    si(q4_bytes(p), "B")
+                ),
+            )),
+            None => out.push(finding(
+                "vram.small",
+                Stance::NotFor,
+                format!(
+                    "VRAM {}: not even Llama-2-7B Q4_0 ({}) fits with room for its cache",
+                    si(v as f64, "B"),
+                    si(q4_bytes(6.74e9), "B")
+                ),
+            )),
+        }
+    }
+
+    // FMA throttling, as on NVIDIA's CMP cards.
+    if let (Some(fma), Some(unfused)) = (
+        best(rows, "peak", "fp32_fma", "peak_rate", None),
+        best(rows, "peak", "fp32_mul_add", "peak_rate", None),
+    ) {
+        let r = fma / unfused;
+        if r < FMA_CRIPPLE_RATIO {
+            out.push(finding(
+                "fma.crippled",
+                Stance::NotFor,
+                format!(
+                    "FP32 compute: fused multiply-add runs at {} but separate multiply and add at {} (ratio {r:.2}): FMA is throttled, so matmul-heavy work (training, prompt processing) is slow",
+                    si(fma, "FLOP/s"),
+                    si(unfused, "FLOP/s")
+                ),
+            ));
+        }
+    }
+    // fp64 work (simulation, science).
+    if let (Some(f64r), Some(f32r)) = (
+        best(rows, "peak", "fp64_fma", "peak_rate", None),
+        best(rows, "peak", "fp32_fma", "peak_rate", None),
+    ) {
+        let ratio = f32r / f64r;
+        if ratio > 8.0 {
+            out.push(finding(
+                "fp64.slow",
+                Stance::NotFor,
+                format!(
+                    "fp64 work: {} fp64, 1/{ratio:.0} of its fp32 rate",
+                    si(f64r, "FLOP/s")
+                ),
+            ));
+        }
+    }
+    // The host link: loading models and training across cards.
+    let upload = best(rows, "transfer", "h2d_staging", "plateau", None)
+        .or_else(|| best(rows, "transfer", "h2d_write_buffer", "plateau", None));
+    if let Some(up) = upload {
+        if up < 2e9 {
+            out.push(finding(
+                "link.narrow",
+                Stance::NotFor,
+                format!(
+                    "training across cards: the host link uploads {} (a narrow link or riser): a Llama-2-7B fp16 gradient all-reduce would take minutes per step",
+                    si(up, "B/s")
+                ),
+            ));
+        }
+    }
+    out.extend(standing(rows, bandwidth));
+    out
+}
+
+/// Where the card stands among known cards: between two neighbours by a
+/// measured figure (memory bandwidth; hash rate).
+fn standing(rows: &[ResultRow], bandwidth: Option<f64>) -> Vec<Finding> {
+    let cards = reference_cards::cards();
+    let mut out = Vec::new();
+    if let Some(b) = bandwidth {
+        if let Some(t) = between(&cards, b, "B/s", |c| c.bandwidth_bs) {
+            out.push(finding(
+                "standing.bandwidth",
+                Stance::Standing,
+                format!(
+                    "memory bandwidth {} measured: {t} (spec figures)",
+                    si(b, "B/s")
+                ),
+            ));
+        }
+    }
+    if let Some(h) = best(rows, "hash", "sha256d", "hash_rate", None) {
+        if let Some(t) = between(&cards, h, "H/s", |c| c.sha256d_hs) {
+            out.push(finding(
+                "standing.sha256d",
+                Stance::Standing,
+                format!(
+                    "SHA-256d {} measured: {t} (hashcat -m 21400 figures)",
+                    si(h, "H/s")
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// "between an X and a Y", "below the X", "above the Y" by `figure`.
+fn between(
+    cards: &[Card],
+    value: f64,
+    unit: &str,
+    figure: fn(&Card) -> Option<f64>,
+) -> Option<String> {
+    let mut known: Vec<(&str, f64)> = cards
+        .iter()
+        .filter_map(|c| figure(c).map(|v| (c.card.as_str(), v)))
+        .collect();
+    known.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let below = known.iter().rev().find(|(_, v)| *v <= value);
+    let above = known.iter().find(|(_, v)| *v > value);
+    match (below, above) {
+        (Some(b), Some(a)) => Some(format!(
+            "between the {} ({}) and the {} ({})",
+            b.0,
+            si(b.1, unit),
+            a.0,
+            si(a.1, unit)
+        )),
+        (None, Some(a)) => Some(format!("below the {} ({})", a.0, si(a.1, unit))),
+        (Some(b), None) => Some(format!("above the {} ({})", b.0, si(b.1, unit))),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desc(vram: Option<u64>) -> AdapterDesc {
+        serde_json::from_value(serde_json::json!({
+            "index": 0, "name": "card", "backend": "vulkan", "device_type": "discrete",
+            "vendor_id": 4318, "device_id": 1, "driver": "", "driver_info": "",
+            "pci_bus_id": "0000:01:00.0", "timestamps": true, "f16": true, "subgroups": true,
+            "int64": true, "subgroup_min_size": 32, "subgroup_max_size": 32,
+            "max_buffer_size": 1u64 << 31, "max_storage_binding_size": 1u64 << 31,
+            "max_compute_workgroups_per_dimension": 65535,
+            "max_compute_invocations_per_workgroup": 1024,
+            "max_compute_workgroup_storage_size": 49152,
+            "vram_bytes": vram, "vram_source": "test"
+        }))
+        .unwrap()
+    }
+
+    fn row(suite: &str, kernel: &str, metric: &str, value: f64, params: &str) -> ResultRow {
+        serde_json::from_value(serde_json::json!({
+            "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
+            "adapter_index": 0, "adapter": "card", "vendor_id": "0x10de", "device_id": "0x0001",
+            "device_type": "discrete", "backend": "vulkan", "driver": "", "driver_info": "",
+            "suite": suite, "kernel": kernel, "params": params, "metric": metric, "unit": "x",
+            "value": value, "min": value, "max": value, "cv_pct": 1.0, "samples": 5,
+            "timing": "gpu-timestamp", "verified": true
+        }))
+        .unwrap()
+    }
+
+    fn has_digit(s: &str) -> bool {
+        s.chars().any(|c| c.is_ascii_digit())
+    }
+
+    #[test]
+    fn a_crippled_card_on_a_riser_is_told_why() {
+        let rows = vec![
+            row("peak", "fp32_fma", "peak_rate", 0.39e12, ""),
+            row("peak", "fp32_mul_add", "peak_rate", 6.25e12, ""),
+            row("peak", "fp64_fma", "peak_rate", 0.1e12, ""),
+            row("stream", "triad", "bandwidth", 1.2e12, ""),
+            row(
+                "transfer",
+                "h2d_staging",
+                "plateau",
+                0.8e9,
+                "bytes=268435456",
+            ),
+            row("llm", "decode_q4_0", "token_rate", 95.0, "model=llama2-7b"),
+        ];
+        let v = verdict(&desc(Some(8 << 30)), &rows, &[]);
+        let codes: Vec<&str> = v.iter().map(|f| f.code).collect();
+        for c in [
+            "llm.decode",
+            "vram.fit",
+            "fma.crippled",
+            "link.narrow",
+            "standing.bandwidth",
+        ] {
+            assert!(codes.contains(&c), "{c} missing from {codes:?}");
+        }
+        assert!(
+            !codes.contains(&"fp64.slow"),
+            "fp64 at 1/4 of fp32 is not slow"
+        );
+        for f in &v {
+            assert!(has_digit(&f.text), "{} names no figure: {}", f.code, f.text);
+        }
+        let decode = v.iter().find(|f| f.code == "llm.decode").unwrap();
+        assert!(decode.text.contains("95.0 tok/s"), "{}", decode.text);
+        let fit = v.iter().find(|f| f.code == "vram.fit").unwrap();
+        assert!(fit.text.contains("13B"), "{}", fit.text);
+    }
+
+    #[test]
+    fn unverified_figures_make_no_claims() {
+        let mut r = row("peak", "fp32_fma", "peak_rate", 0.39e12, "");
+        r.verified = false;
+        let rows = vec![r, row("peak", "fp32_mul_add", "peak_rate", 6.25e12, "")];
+        let v = verdict(&desc(None), &rows, &[]);
+        assert!(v.iter().all(|f| f.code != "fma.crippled"), "{v:?}");
+    }
+
+    #[test]
+    fn standing_names_the_neighbours() {
+        let rows = vec![row("stream", "triad", "bandwidth", 300e9, "")];
+        let v = verdict(&desc(None), &rows, &[]);
+        let s = v.iter().find(|f| f.code == "standing.bandwidth").unwrap();
+        assert!(
+            s.text.contains("between the") && s.text.contains("GB/s"),
+            "{}",
+            s.text
+        );
+        assert!(v.iter().any(|f| f.code == "llm.decode_ceiling"));
+    }
+}
