@@ -193,15 +193,12 @@ pub struct Adapters {
 impl Adapters {
     pub fn enumerate(backend: Option<BackendChoice>) -> Adapters {
         quiet_driver_environment();
-        let backends = match backend {
-            Some(b) => b.backends(),
-            None => {
-                wgpu::Backends::VULKAN
-                    | wgpu::Backends::METAL
-                    | wgpu::Backends::DX12
-                    | wgpu::Backends::GL
-            }
-        };
+        // Every API is enumerated and indexed, then filtered: an adapter's
+        // index is the same with or without --backend.
+        let backends = wgpu::Backends::VULKAN
+            | wgpu::Backends::METAL
+            | wgpu::Backends::DX12
+            | wgpu::Backends::GL;
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         desc.backends = backends;
         // Validation layers would slow every kernel and are not what users run.
@@ -214,9 +211,11 @@ impl Adapters {
             let info = a.get_info();
             (info.backend == wgpu::Backend::Gl, info.backend as u8)
         });
+        let wanted = backend.map(BackendChoice::backends);
         let list = adapters
             .into_iter()
             .enumerate()
+            .filter(|(_, a)| wanted.is_none_or(|w| w.contains(a.get_info().backend.into())))
             .map(|(i, a)| {
                 let d = AdapterDesc::new(i, &a);
                 (a, d)
@@ -229,8 +228,9 @@ impl Adapters {
         self.list.iter().map(|(_, d)| d.clone()).collect()
     }
 
-    /// Resolves `--adapter SEL` / `--all-adapters` to indices into `list`.
-    /// `SEL` is an index from `list` or a case-insensitive name substring.
+    /// Resolves `--adapter SEL` / `--all-adapters` to positions in `list`.
+    /// `SEL` is an index from `hashflops list`, a PCI bus id, or a
+    /// case-insensitive part of the adapter's name.
     pub fn select(&self, sel: Option<&str>, all: bool) -> Result<Vec<usize>> {
         if self.list.is_empty() {
             usage_bail!("{NO_ADAPTER_HELP}");
@@ -240,55 +240,96 @@ impl Adapters {
             // API of the best adapter.
             let best = self.best();
             let backend = self.list[best].1.backend.clone();
-            return Ok(self
-                .list
-                .iter()
-                .filter(|(_, d)| d.backend == backend)
-                .map(|(_, d)| d.index)
+            return Ok((0..self.list.len())
+                .filter(|&p| self.list[p].1.backend == backend)
                 .collect());
         }
         let Some(sel) = sel else {
             return Ok(vec![self.best()]);
         };
+        let available = || {
+            self.list
+                .iter()
+                .map(|(_, d)| {
+                    let bus = if d.pci_bus_id.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" at {}", d.pci_bus_id)
+                    };
+                    format!("{}: {}{bus}", d.index, d.name)
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if let Ok(i) = sel.trim().parse::<usize>() {
-            if i < self.list.len() {
-                return Ok(vec![i]);
+            if let Some(p) = self.list.iter().position(|(_, d)| d.index == i) {
+                return Ok(vec![p]);
             }
             usage_bail!(
-                "no adapter with index {i}: there are {} (see `hashflops list`)",
-                self.list.len()
+                "--adapter {i}: no adapter has that index; available: {} (see `hashflops list`)",
+                available()
+            );
+        }
+        if let Some(bus) = normalize_bus_id(sel) {
+            let hits: Vec<usize> = (0..self.list.len())
+                .filter(|&p| normalize_bus_id(&self.list[p].1.pci_bus_id).as_deref() == Some(&bus))
+                .collect();
+            if let Some(p) = hits
+                .iter()
+                .copied()
+                .max_by_key(|&p| self.list[p].1.preference())
+            {
+                return Ok(vec![p]);
+            }
+            usage_bail!(
+                "--adapter {sel}: no adapter is at that PCI bus id; available: {} (see `hashflops list`)",
+                available()
             );
         }
         let needle = sel.to_lowercase();
-        let mut hits: Vec<&AdapterDesc> = self
-            .list
-            .iter()
-            .map(|(_, d)| d)
-            .filter(|d| d.name.to_lowercase().contains(&needle))
+        let mut hits: Vec<usize> = (0..self.list.len())
+            .filter(|&p| self.list[p].1.name.to_lowercase().contains(&needle))
             .collect();
         if hits.is_empty() {
-            let names: Vec<String> = self
-                .list
-                .iter()
-                .map(|(_, d)| format!("{}: {}", d.index, d.name))
-                .collect();
             usage_bail!(
-                "no adapter matches {sel:?}; available: {} (see `hashflops list`)",
-                names.join(", ")
+                "--adapter {sel:?}: no adapter's name contains it; available: {} (see `hashflops list`)",
+                available()
             );
         }
         // The same card on several APIs: take the preferred API.
-        hits.sort_by_key(|d| std::cmp::Reverse(d.preference()));
-        Ok(vec![hits[0].index])
+        hits.sort_by_key(|&p| std::cmp::Reverse(self.list[p].1.preference()));
+        Ok(vec![hits[0]])
     }
 
     fn best(&self) -> usize {
-        self.list
-            .iter()
-            .max_by_key(|(_, d)| (d.preference(), std::cmp::Reverse(d.index)))
-            .map(|(_, d)| d.index)
+        (0..self.list.len())
+            .max_by_key(|&p| {
+                let d = &self.list[p].1;
+                (d.preference(), std::cmp::Reverse(d.index))
+            })
             .unwrap_or(0)
     }
+}
+
+/// `0000:01:00.0`, `01:00.0` (domain 0 implied), any case -> `0000:01:00.0`;
+/// `None` for anything that is not a PCI bus id.
+pub fn normalize_bus_id(s: &str) -> Option<String> {
+    let t = s.trim().to_ascii_lowercase();
+    let full = if t.matches(':').count() == 1 {
+        format!("0000:{t}")
+    } else {
+        t
+    };
+    let (dom_bus_dev, func) = full.rsplit_once('.')?;
+    let parts: Vec<&str> = dom_bus_dev.split(':').collect();
+    let hex = |p: &str, n: usize| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit());
+    (parts.len() == 3
+        && hex(parts[0], 4)
+        && hex(parts[1], 2)
+        && hex(parts[2], 2)
+        && func.len() == 1
+        && func.chars().all(|c| c.is_digit(8)))
+    .then_some(full)
 }
 
 /// An open device on one adapter.
@@ -568,6 +609,35 @@ impl Gpu {
             (groups.max(1), 1)
         } else {
             (max, groups.div_ceil(max))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_bus_id;
+
+    #[test]
+    fn bus_ids_are_recognised_with_or_without_domain() {
+        assert_eq!(
+            normalize_bus_id("0000:01:00.0").as_deref(),
+            Some("0000:01:00.0")
+        );
+        assert_eq!(normalize_bus_id("01:00.0").as_deref(), Some("0000:01:00.0"));
+        assert_eq!(
+            normalize_bus_id(" 0000:0A:1f.7 ").as_deref(),
+            Some("0000:0a:1f.7")
+        );
+        for not_bus in [
+            "",
+            "1",
+            "nvidia",
+            "01:00",
+            "0000:01:00.8",
+            "zz:00.0",
+            "1:2:3.4",
+        ] {
+            assert_eq!(normalize_bus_id(not_bus), None, "{not_bus:?}");
         }
     }
 }

@@ -45,7 +45,8 @@ pub fn list(args: ListArgs) -> Result<i32> {
     } else {
         println!("{}", table::adapters_table(&descs));
         if let Ok(best) = adapters.select(None, false) {
-            println!("default adapter: {} ({})", best[0], descs[best[0]].name);
+            let d = &descs[best[0]];
+            println!("default adapter: {} ({})", d.index, d.name);
         }
     }
     Ok(exit::OK)
