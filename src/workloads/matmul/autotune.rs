@@ -66,7 +66,7 @@ pub fn autotune(ctx: &Ctx, kernels: &Kernels, ops: &Operands) -> Result<Tuned> {
             let v = verify(sm, sn, sk, &sa, &sb, &c, Coverage::Full, 1);
             if !v.ok() {
                 wrong.push(format!(
-                    "matmul {kernel} autotune variant {}: {} of {} elements wrong on a {sm}x{sn}x{sk} probe; first: {}",
+                    "{kernel} autotune variant {}: {} of {} elements wrong on a {sm}x{sn}x{sk} probe; first: {}",
                     cfg.describe(),
                     v.failed,
                     v.checked,

@@ -384,4 +384,3 @@ pub fn multiply_f16(
     let ops = Operands::f16(gpu, m, n, k, a, b)?;
     Matmul::new(gpu, kernels, config, &ops)?.compute()
 }
-

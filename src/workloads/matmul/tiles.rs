@@ -189,4 +189,3 @@ impl TileConfig {
         list.into_iter().filter(|t| t.fits(gpu)).collect()
     }
 }
-
