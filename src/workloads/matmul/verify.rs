@@ -1,0 +1,220 @@
+//! C against an f64 CPU reference computed from the very inputs the kernel
+//! read (the f16 ones after rounding).
+//!
+//! Tolerance, per element: |got - ref| <= 4 · u · sqrt(K) · Σ_k |a_ik·b_kj|
+//! with u the unit roundoff of the accumulation. Both kernels accumulate
+//! in f32 (u = 2^-24): f16 inputs convert to f32 exactly and a product of
+//! two is exact in f32, so rounding f16 inputs costs nothing beyond what
+//! the reference already sees. The worst-case bound for a K-term sum is
+//! K · u · Σ|a·b|; rounding errors of random-signed terms grow like
+//! sqrt(K), and the factor 4 leaves room for any summation order. One
+//! missing or doubled term of inputs uniform in [-1, 1], or a result off by
+//! 1e-3 of itself, is far outside it. NaN never passes.
+
+use std::collections::HashSet;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Unit roundoff of the f32 accumulation both kernels use.
+const ACC_UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 24) as f64;
+/// Above this many multiply-adds the reference checks a sample instead of
+/// every element (about a second of CPU time at most).
+const FULL_CHECK_MACS: u64 = 1 << 27;
+const SAMPLED_ROWS: usize = 16;
+const SAMPLED_COLS: usize = 16;
+/// Random single elements checked besides the whole rows and columns, so
+/// that a fault confined to one tile or invocation far from the sampled
+/// rows and columns still has a fair chance of being hit.
+const SAMPLED_ELEMENTS: usize = 4096;
+
+/// Inputs uniform in [-1, 1] from a fixed seed: every element different,
+/// so a read of the wrong element changes the sum.
+pub fn random_matrix(len: usize, seed: u64) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..len).map(|_| rng.random_range(-1.0f32..=1.0)).collect()
+}
+
+/// How much of C the reference checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every element.
+    Full,
+    /// 16 whole rows and 16 whole columns (first, last and random ones)
+    /// plus 4096 random elements elsewhere.
+    Sampled,
+    /// Full when cheap, sampled otherwise.
+    Auto,
+}
+
+/// Outcome of comparing C with the reference.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    pub checked: u64,
+    /// Elements of C (M·N): `checked / total` is the share verified.
+    pub total: u64,
+    pub failed: u64,
+    /// The first few failures: index, got, expected, tolerance.
+    pub problems: Vec<String>,
+    /// Largest |got - ref| / tolerance seen (<= 1 when everything passes).
+    pub worst_ratio: f64,
+}
+
+impl Verdict {
+    pub fn ok(&self) -> bool {
+        self.failed == 0 && self.checked > 0
+    }
+
+    /// The share of C's elements compared with the reference.
+    pub fn share(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.checked as f64 / self.total as f64
+        }
+    }
+
+    fn check(&mut self, n: usize, (i, j): (usize, usize), got: f32, sums: (f64, f64), k: u32) {
+        let (expected, abs_sum) = sums;
+        let tol = 4.0 * ACC_UNIT_ROUNDOFF * (k as f64).sqrt() * abs_sum;
+        let err = (got as f64 - expected).abs();
+        self.checked += 1;
+        let ratio = if tol > 0.0 { err / tol } else { err };
+        // Written so that a NaN fails.
+        if err <= tol {
+            self.worst_ratio = self.worst_ratio.max(ratio);
+            return;
+        }
+        self.worst_ratio = if ratio.is_nan() {
+            f64::INFINITY
+        } else {
+            ratio.max(self.worst_ratio)
+        };
+        self.failed += 1;
+        if self.problems.len() < 8 {
+            self.problems.push(format!(
+                "C[{i}][{j}] (index {}): got {got:e}, expected {expected:e} (tolerance {tol:.3e})",
+                i * n + j
+            ));
+        }
+    }
+}
+
+/// `count` distinct indices below `len`, the first and last among them.
+fn pick(count: usize, len: usize, rng: &mut StdRng) -> Vec<usize> {
+    if len <= count {
+        return (0..len).collect();
+    }
+    let mut v = vec![0, len - 1];
+    while v.len() < count {
+        let x = rng.random_range(0..len);
+        if !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    v.sort_unstable();
+    v
+}
+
+/// Compares `c` (M x N) with A·B computed in f64 from the same inputs.
+#[allow(clippy::too_many_arguments)]
+pub fn verify(
+    m: u32,
+    n: u32,
+    k: u32,
+    a: &[f32],
+    b: &[f32],
+    c: &[f32],
+    coverage: Coverage,
+    seed: u64,
+) -> Verdict {
+    let (mu, nu, ku) = (m as usize, n as usize, k as usize);
+    let mut v = Verdict {
+        total: m as u64 * n as u64,
+        ..Verdict::default()
+    };
+    if a.len() != mu * ku || b.len() != ku * nu || c.len() != mu * nu {
+        v.failed = 1;
+        v.problems.push(format!(
+            "wrong lengths: A {} B {} C {} for {m}x{n}x{k}",
+            a.len(),
+            b.len(),
+            c.len()
+        ));
+        return v;
+    }
+    let full = match coverage {
+        Coverage::Full => true,
+        Coverage::Sampled => false,
+        Coverage::Auto => m as u64 * n as u64 * k as u64 <= FULL_CHECK_MACS,
+    };
+    let mut rng = StdRng::seed_from_u64(seed);
+    let rows: Vec<usize> = if full {
+        (0..mu).collect()
+    } else {
+        pick(SAMPLED_ROWS, mu, &mut rng)
+    };
+    // Whole rows: stream through B once per row.
+    let mut sum = vec![0f64; nu];
+    let mut abs = vec![0f64; nu];
+    for &i in &rows {
+        sum.iter_mut().for_each(|x| *x = 0.0);
+        abs.iter_mut().for_each(|x| *x = 0.0);
+        for kk in 0..ku {
+            let aik = a[i * ku + kk] as f64;
+            let brow = &b[kk * nu..(kk + 1) * nu];
+            for j in 0..nu {
+                let p = aik * brow[j] as f64;
+                sum[j] += p;
+                abs[j] += p.abs();
+            }
+        }
+        for j in 0..nu {
+            v.check(nu, (i, j), c[i * nu + j], (sum[j], abs[j]), k);
+        }
+    }
+    if full {
+        return v;
+    }
+    let dot = |i: usize, j: usize| -> (f64, f64) {
+        let (mut s, mut t) = (0f64, 0f64);
+        for kk in 0..ku {
+            let p = a[i * ku + kk] as f64 * b[kk * nu + j] as f64;
+            s += p;
+            t += p.abs();
+        }
+        (s, t)
+    };
+    // Whole columns, less the elements the rows covered; each column of B
+    // gathered once, so the inner loop runs over contiguous memory.
+    let cols = pick(SAMPLED_COLS, nu, &mut rng);
+    let bcols: Vec<Vec<f64>> = cols
+        .iter()
+        .map(|&j| (0..ku).map(|kk| b[kk * nu + j] as f64).collect())
+        .collect();
+    for i in (0..mu).filter(|i| rows.binary_search(i).is_err()) {
+        let arow = &a[i * ku..(i + 1) * ku];
+        for (&j, bcol) in cols.iter().zip(&bcols) {
+            let (mut s, mut t) = (0f64, 0f64);
+            for (x, y) in arow.iter().zip(bcol) {
+                let p = *x as f64 * y;
+                s += p;
+                t += p.abs();
+            }
+            v.check(nu, (i, j), c[i * nu + j], (s, t), k);
+        }
+    }
+    // Random elements off those rows and columns, each once.
+    let off = (mu - rows.len()) as u64 * (nu - cols.len()) as u64;
+    let want = (SAMPLED_ELEMENTS as u64).min(off) as usize;
+    let mut seen = HashSet::with_capacity(want);
+    while seen.len() < want {
+        let (i, j) = (rng.random_range(0..mu), rng.random_range(0..nu));
+        if rows.binary_search(&i).is_ok() || cols.binary_search(&j).is_ok() || !seen.insert((i, j))
+        {
+            continue;
+        }
+        v.check(nu, (i, j), c[i * nu + j], dot(i, j), k);
+    }
+    v
+}
