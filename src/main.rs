@@ -36,6 +36,7 @@ fn main() {
         Command::Run(a) => hashflops::app::run(a),
         Command::Mine(a) => hashflops::app::mine(a),
         Command::Compare(a) => hashflops::app::compare(a),
+        Command::Health(a) => hashflops::app::health(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,10 +1,12 @@
 //! The commands: `list`, `run`, `mine`, `compare`; one module each.
 
 mod compare;
+mod health;
 mod mine;
 mod run;
 
 pub use compare::compare;
+pub use health::health;
 pub use mine::mine;
 pub use run::run;
 
