@@ -118,7 +118,8 @@ pub fn soak(ctx: &Ctx, plan: &Plan, stop: &AtomicBool) -> Result<Outcome> {
         progress: ctx.progress.clone(),
     };
     let mut interrupted = false;
-    while started.elapsed() < plan.duration || interval == 0 {
+    // Two intervals at least: one result to compare the next with.
+    while started.elapsed() < plan.duration || interval < 2 {
         let t_s = started.elapsed().as_secs_f64();
         let left = plan.duration.as_secs_f64() - t_s;
         ctx.progress
