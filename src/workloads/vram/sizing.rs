@@ -88,7 +88,7 @@ fn chunks(gpu: &Gpu, target: u64) -> Vec<u64> {
     let limit = gpu
         .limits
         .max_buffer_size
-        .min(gpu.limits.max_storage_buffer_binding_size as u64)
+        .min(gpu.limits.max_storage_buffer_binding_size)
         .min(GIB)
         .min(target / 4);
     let size = (limit / BLOCK_BYTES * BLOCK_BYTES).max(BLOCK_BYTES);
