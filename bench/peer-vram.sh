@@ -53,7 +53,8 @@ print(r[0]["value"] / 1e9 if r else "")' "$json")
 
 python3 - "$ours" "$peer" <<'PY'
 import sys
-ours, peer = float(sys.argv[1]), float(sys.argv[2])
+# memtest_vulkan's "GB" is 2^30 bytes; hashflops's GB is 10^9.
+ours, peer = float(sys.argv[1]), float(sys.argv[2]) * 2**30 / 1e9
 print(f"check bandwidth: hashflops {ours:.2f} GB/s, memtest_vulkan {peer:.2f} GB/s")
 print(f"ratio hashflops / memtest_vulkan: {ours / peer:.2f} (goal >= 1.0)")
 PY
