@@ -37,6 +37,11 @@ pub enum Command {
     /// The built-in reference cards: each figure with its source, marked
     /// vendor spec, community measurement or estimate.
     Cards(CardsArgs),
+    /// Check a card's health: VRAM integrity, stability under sustained
+    /// load, the PCIe link as trained and power under load; a verdict per
+    /// card. Exit 1 when a fault is found. Ctrl-C stops cleanly and gives
+    /// the verdict on what ran.
+    Health(HealthArgs),
 }
 
 #[derive(Args, Debug)]
@@ -58,6 +63,54 @@ fn parse_ethash(s: &str) -> Result<f64, String> {
             "{s:?} is not an Ethash rate: give MH/s as a number above 0 and at most 1000000, e.g. 30"
         )),
     }
+}
+
+#[derive(Args, Debug)]
+pub struct HealthArgs {
+    /// How long to test each card, e.g. 30s, 5m, 1h: the VRAM test, then a
+    /// soak for the rest of the time.
+    #[arg(long, value_name = "D", default_value = "5m", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+    #[command(flatten)]
+    pub adapter: AdapterArgs,
+    /// Test every adapter in turn (each card once, on the preferred API).
+    #[arg(long, conflicts_with = "adapter")]
+    pub all_adapters: bool,
+    /// Append result rows to this CSV file (as `run --csv`).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write rows, the verdict per card (`health`) and telemetry to this
+    /// JSON file, replacing it atomically.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Load shaders from this directory instead of the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub shader_dir: Option<PathBuf>,
+    /// No progress on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `30s`, `5m`, `1h` (a whole number and a unit).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let bad =
+        || format!("{s:?} is not a duration: give a whole number with s, m or h, e.g. 30s, 5m, 1h");
+    let unit = t.chars().last().ok_or_else(bad)?;
+    let mul = match unit.to_ascii_lowercase() {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        _ => return Err(bad()),
+    };
+    let n: u64 = t[..t.len() - 1].trim().parse().map_err(|_| bad())?;
+    if n == 0 {
+        return Err("the duration must be more than 0".into());
+    }
+    n.checked_mul(mul)
+        .filter(|&secs| secs <= 7 * 24 * 3600)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{s:?} is too long: at most a week (168h)"))
 }
 
 #[derive(Args, Debug)]

@@ -37,6 +37,7 @@ fn main() {
         Command::Mine(a) => hashflops::app::mine(a),
         Command::Compare(a) => hashflops::app::compare(a),
         Command::Cards(a) => hashflops::app::cards(a),
+        Command::Health(a) => hashflops::app::health(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -2,11 +2,13 @@
 
 mod cards;
 mod compare;
+mod health;
 mod mine;
 mod run;
 
 pub use cards::cards;
 pub use compare::compare;
+pub use health::health;
 pub use mine::mine;
 pub use run::run;
 

@@ -6,8 +6,10 @@
 pub mod hash;
 pub mod matmul;
 pub mod peak;
+pub mod soak;
 pub mod stream;
 pub mod transfer;
+pub mod vram;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -66,6 +68,20 @@ pub const REGISTRY: &[Suite] = &[
         in_default_run: true,
         run: transfer::run,
         shaders: Vec::new,
+    },
+    Suite {
+        name: "vram",
+        about: "VRAM integrity: address-derived patterns over most of the memory, checked in the shader",
+        in_default_run: false,
+        run: vram::run,
+        shaders: || vec![("vram".into(), vram::WGSL.into())],
+    },
+    Suite {
+        name: "soak",
+        about: "sustained hash, FMA and copy load, verified every interval; stability over time",
+        in_default_run: false,
+        run: soak::run,
+        shaders: || vec![("soak".into(), soak::WGSL.into())],
     },
 ];
 

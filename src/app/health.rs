@@ -1,0 +1,346 @@
+//! `hashflops health`: the VRAM test, a soak and the link and power
+//! readings on each card, ending with a verdict per card.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::cli::HealthArgs;
+use crate::error::{exit, UsageError};
+use crate::gpu::{AdapterDesc, Adapters, Gpu};
+use crate::report::{files, table, ResultRow, RunMeta};
+use crate::telemetry::{LinkState, Sampler, Telemetry};
+use crate::timing::TimingPlan;
+use crate::workloads::{soak, vram, Ctx, Scale, Shaders, SizeOptions};
+
+/// Set by Ctrl-C: the run stops after the interval in progress.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// The verdict on one card, as the JSON's `health` holds it.
+#[derive(Serialize)]
+struct CardHealth {
+    adapter_index: usize,
+    adapter: String,
+    memory: serde_json::Value,
+    stability: serde_json::Value,
+    link: String,
+    power: String,
+    /// `healthy` or `faulty`.
+    verdict: String,
+}
+
+#[derive(Serialize)]
+struct AdapterTelemetry {
+    adapter_index: usize,
+    #[serde(flatten)]
+    telemetry: Telemetry,
+}
+
+#[derive(Serialize)]
+struct HealthDoc<'a> {
+    tool: &'static str,
+    #[serde(flatten)]
+    meta: &'a RunMeta,
+    adapters: Vec<AdapterDesc>,
+    rows: &'a [ResultRow],
+    health: &'a [CardHealth],
+    telemetry: &'a [AdapterTelemetry],
+    interrupted: bool,
+    failures: &'a [String],
+    wrong_answers: &'a [String],
+}
+
+pub fn health(args: HealthArgs) -> Result<i32> {
+    if let Some(path) = &args.csv {
+        files::check_csv_target(path)?;
+    }
+    if let Some(path) = &args.json {
+        files::check_folder(path)?;
+    }
+    let adapters = Adapters::enumerate(args.adapter.backend);
+    let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
+    let shaders = Shaders::from_dir(args.shader_dir.clone())?;
+    // A second handler (tests calling twice in one process) is harmless.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nhashflops: stopping after the current interval (Ctrl-C again to quit now)");
+    });
+    let sizes = SizeOptions::default();
+    let meta = RunMeta::now();
+    let mut rows = Vec::new();
+    let mut cards = Vec::new();
+    let mut tele = Vec::new();
+    let mut failures = Vec::new();
+    let mut wrong = Vec::new();
+    let mut used = Vec::new();
+    for idx in selected {
+        if STOP.load(Ordering::SeqCst) {
+            break;
+        }
+        let (adapter, desc) = &adapters.list[idx];
+        used.push(desc.clone());
+        let gpu = match Gpu::open(adapter, desc) {
+            Ok(g) => g,
+            Err(e) => {
+                failures.push(format!("adapter {}: {e:#}", desc.index));
+                continue;
+            }
+        };
+        let started = Instant::now();
+        let sampler = Sampler::start(desc, Duration::from_secs(1));
+        let pb = progress(args.quiet);
+        let mut plan = TimingPlan::new(5, 0.1);
+        plan.progress = pb.clone();
+        let ctx = Ctx {
+            gpu: &gpu,
+            scale: Scale::Default,
+            plan,
+            shaders: &shaders,
+            sizes: &sizes,
+            progress: pb.clone(),
+        };
+        pb.set_prefix(format!("vram: {} s left", args.duration.as_secs()));
+        // A CPU adapter checks memory at tens of MB/s: the small size keeps
+        // the VRAM test to a fraction of a short health run.
+        let vram_scale = if desc.is_cpu() {
+            Scale::Quick
+        } else {
+            Scale::Default
+        };
+        let memory = match vram::test(&ctx, &vram::plan(&gpu, vram_scale)) {
+            Ok(out) => {
+                rows.extend(
+                    out.measured
+                        .iter()
+                        .map(|m| ResultRow::new(&meta, desc, "vram", m)),
+                );
+                Some(out.memory)
+            }
+            Err(e) => {
+                failures.push(format!("vram on adapter {}: {e:#}", desc.index));
+                None
+            }
+        };
+        let stability = if STOP.load(Ordering::SeqCst) {
+            None
+        } else {
+            // The soak takes what the VRAM test left of the duration.
+            let left = args.duration.saturating_sub(started.elapsed());
+            match soak::soak(&ctx, &soak::Plan::for_duration(left), &STOP) {
+                Ok(out) => {
+                    rows.extend(
+                        out.measured
+                            .iter()
+                            .map(|m| ResultRow::new(&meta, desc, "soak", m)),
+                    );
+                    Some(out.stability)
+                }
+                Err(e) => {
+                    failures.push(format!("soak on adapter {}: {e:#}", desc.index));
+                    None
+                }
+            }
+        };
+        pb.finish_and_clear();
+        let telemetry = sampler.stop();
+        let card = verdict(desc, memory.as_ref(), stability.as_ref(), &telemetry);
+        if let Some(s) = stability.as_ref().filter(|s| s.status == "unstable") {
+            wrong.push(format!("soak on adapter {}: {}", desc.index, s.finding));
+        }
+        print_card(
+            desc,
+            &rows,
+            &card,
+            memory.as_ref(),
+            stability.as_ref(),
+            &telemetry,
+        )?;
+        cards.push(card);
+        tele.push(AdapterTelemetry {
+            adapter_index: desc.index,
+            telemetry,
+        });
+    }
+    let interrupted = STOP.load(Ordering::SeqCst);
+    if interrupted {
+        eprintln!("hashflops: interrupted: the verdict covers what ran");
+    }
+    if let Some(path) = &args.csv {
+        files::append_csv(path, &rows)?;
+    }
+    if let Some(path) = &args.json {
+        let doc = HealthDoc {
+            tool: "hashflops",
+            meta: &meta,
+            adapters: used,
+            rows: &rows,
+            health: &cards,
+            telemetry: &tele,
+            interrupted,
+            failures: &failures,
+            wrong_answers: &wrong,
+        };
+        files::write_json(path, &doc)?;
+    }
+    if let Some((last, earlier)) = failures.split_last() {
+        for f in earlier {
+            eprintln!("hashflops: error: {f}");
+        }
+        return Err(anyhow::Error::new(UsageError(last.clone())));
+    }
+    let faulty = cards.iter().any(|c| c.verdict != "healthy") || rows.iter().any(|r| !r.verified);
+    Ok(if faulty { exit::UNVERIFIED } else { exit::OK })
+}
+
+fn progress(quiet: bool) -> ProgressBar {
+    let pb = super::progress(quiet);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {prefix}: {msg}")
+    {
+        pb.set_style(style);
+    }
+    pb
+}
+
+/// The PCIe generation of a per-lane rate.
+fn generation(gts: f64) -> String {
+    let g = match gts {
+        x if x < 3.0 => "1.0",
+        x if x < 6.0 => "2.0",
+        x if x < 10.0 => "3.0",
+        x if x < 20.0 => "4.0",
+        x if x < 40.0 => "5.0",
+        _ => "6.0",
+    };
+    format!("PCIe {g}")
+}
+
+fn link_text(link: Option<&LinkState>, t: &Telemetry) -> String {
+    let part = |gts: Option<f64>, w: Option<u32>| {
+        format!(
+            "{} x{}",
+            gts.map_or("PCIe ?".into(), generation),
+            w.map_or("?".into(), |w| w.to_string())
+        )
+    };
+    match link {
+        Some(l) => format!(
+            "{} as trained (card and slot capable of {}; {})",
+            part(l.current_gts, l.current_width),
+            part(l.max_gts, l.max_width),
+            l.source
+        ),
+        None => format!("unavailable: {}", why(t, "link")),
+    }
+}
+
+fn why(t: &Telemetry, quantity: &str) -> String {
+    t.unavailable
+        .iter()
+        .find(|(q, _)| q == quantity || q == "all")
+        .map_or_else(|| "no source reported it".into(), |(_, w)| w.clone())
+}
+
+fn power_text(t: &Telemetry) -> String {
+    let watts: Vec<f64> = t
+        .readings
+        .iter()
+        .filter(|r| r.quantity == "power")
+        .map(|r| r.value)
+        .collect();
+    if watts.is_empty() {
+        return format!("unavailable: {}", why(t, "power"));
+    }
+    let mean = watts.iter().sum::<f64>() / watts.len() as f64;
+    let max = watts.iter().cloned().fold(f64::MIN, f64::max);
+    format!(
+        "{mean:.0} W average, {max:.0} W peak under load ({} readings)",
+        watts.len()
+    )
+}
+
+fn verdict(
+    desc: &AdapterDesc,
+    memory: Option<&vram::Memory>,
+    stability: Option<&soak::Stability>,
+    t: &Telemetry,
+) -> CardHealth {
+    let mem_ok = memory.is_none_or(|m| m.status == "OK");
+    let stab_ok = stability.is_none_or(|s| s.status == "stable" || s.status == "not judged");
+    let not_run = |what: &str| serde_json::json!({ "status": format!("not run ({what})") });
+    CardHealth {
+        adapter_index: desc.index,
+        adapter: desc.name.clone(),
+        memory: memory.map_or_else(
+            || not_run("failed or interrupted"),
+            |m| serde_json::to_value(m).unwrap_or_default(),
+        ),
+        stability: stability.map_or_else(
+            || not_run("failed or interrupted"),
+            |s| serde_json::to_value(s).unwrap_or_default(),
+        ),
+        link: link_text(t.link.as_ref(), t),
+        power: power_text(t),
+        verdict: if mem_ok && stab_ok {
+            "healthy"
+        } else {
+            "faulty"
+        }
+        .into(),
+    }
+}
+
+fn print_card(
+    desc: &AdapterDesc,
+    rows: &[ResultRow],
+    card: &CardHealth,
+    memory: Option<&vram::Memory>,
+    stability: Option<&soak::Stability>,
+    t: &Telemetry,
+) -> Result<()> {
+    use std::io::Write;
+    let mine: Vec<ResultRow> = rows
+        .iter()
+        .filter(|r| r.adapter_index == desc.index)
+        .cloned()
+        .collect();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "\n{} ({}, {})",
+        desc.name, desc.backend, desc.device_type
+    )?;
+    if !mine.is_empty() {
+        writeln!(out, "{}", table::results_table(&mine))?;
+    }
+    writeln!(out, "health verdict: {}", card.verdict)?;
+    match memory {
+        Some(m) => writeln!(
+            out,
+            "  memory:    {} — {}\n             {}",
+            m.status,
+            m.finding,
+            vram::coverage_line(m)
+        )?,
+        None => writeln!(out, "  memory:    not run")?,
+    }
+    match stability {
+        Some(s) => writeln!(out, "  stability: {} — {}", s.status, s.finding)?,
+        None => writeln!(out, "  stability: not run")?,
+    }
+    writeln!(out, "  link:      {}", card.link)?;
+    writeln!(out, "  power:     {}", card.power)?;
+    if !t.unavailable.is_empty() {
+        let list: Vec<String> = t
+            .unavailable
+            .iter()
+            .map(|(q, w)| format!("{q} ({w})"))
+            .collect();
+        writeln!(out, "  telemetry unavailable: {}", list.join("; "))?;
+    }
+    Ok(())
+}
