@@ -1,7 +1,9 @@
 //! `hashflops run`: every selected suite on every selected adapter.
 
 use std::io::{IsTerminal, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::telemetry::{self, Sampler, Telemetry};
 
 use anyhow::Result;
 use serde::Serialize;
@@ -91,6 +93,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let first_row = rows.len();
         let first_skip = skipped.len();
         let first_note = notes.len();
+        // Power, clocks and the link are read while the suites run.
+        let sampler = Sampler::start(desc, Duration::from_secs(1));
         for suite in &suites.0 {
             let pb = super::progress(args.quiet);
             pb.set_message(format!("{suite}: setting up"));
@@ -134,6 +138,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 }
             }
         }
+        add_telemetry(&meta, desc, sampler.stop(), &mut rows, &mut skipped);
         let mine = &rows[first_row..];
         let mut out = std::io::stdout().lock();
         writeln!(
@@ -147,8 +152,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         for line in derived_lines(&KeyMetrics::from_rows(mine.iter())) {
             writeln!(out, "{line}")?;
         }
-        for s in &skipped[first_skip..] {
-            writeln!(out, "skipped {}/{}: {}", s.suite, s.kernel, s.reason)?;
+        for line in skipped_lines(&skipped[first_skip..]) {
+            writeln!(out, "{line}")?;
         }
         for n in &notes[first_note..] {
             writeln!(out, "{n}")?;
@@ -230,6 +235,46 @@ fn derived_lines(m: &KeyMetrics) -> Vec<String> {
             "normal"
         };
         out.push(format!("FMA : unfused = {r:.2} ({verdict})"));
+    }
+    out
+}
+
+/// Telemetry as rows (what was read) and skips (what was not, with why).
+fn add_telemetry(
+    meta: &RunMeta,
+    desc: &AdapterDesc,
+    t: Telemetry,
+    rows: &mut Vec<ResultRow>,
+    skipped: &mut Vec<Skipped>,
+) {
+    for q in telemetry::summarize(&t) {
+        rows.push(ResultRow::from_telemetry(meta, desc, &q));
+    }
+    for (quantity, why) in t.unavailable {
+        skipped.push(Skipped {
+            suite: "telemetry".into(),
+            kernel: quantity,
+            reason: format!("unavailable: {why}"),
+        });
+    }
+}
+
+/// One line per skipped kernel; unavailable telemetry quantities that share
+/// a reason share a line.
+fn skipped_lines(skipped: &[Skipped]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut tele: Vec<(&str, Vec<&str>)> = Vec::new();
+    for s in skipped {
+        if s.suite != "telemetry" {
+            out.push(format!("skipped {}/{}: {}", s.suite, s.kernel, s.reason));
+        } else if let Some(g) = tele.iter_mut().find(|(r, _)| *r == s.reason) {
+            g.1.push(&s.kernel);
+        } else {
+            tele.push((&s.reason, vec![&s.kernel]));
+        }
+    }
+    for (reason, quantities) in tele {
+        out.push(format!("telemetry {}: {reason}", quantities.join(", ")));
     }
     out
 }

@@ -103,6 +103,23 @@ impl RunMeta {
 
 impl ResultRow {
     pub fn new(meta: &RunMeta, adapter: &AdapterDesc, suite: &str, m: &Measured) -> ResultRow {
+        let mut row = ResultRow::new_raw(meta, adapter, suite);
+        row.kernel = m.kernel.clone();
+        row.params = m.params.clone();
+        row.metric = m.metric.to_string();
+        row.unit = m.unit.to_string();
+        row.value = m.summary.median;
+        row.min = m.summary.min;
+        row.max = m.summary.max;
+        row.cv_pct = m.summary.cv_pct;
+        row.samples = m.summary.n;
+        row.timing = m.timing.as_str().to_string();
+        row.verified = m.verified;
+        row
+    }
+
+    /// The run and adapter columns; the measurement columns empty.
+    fn new_raw(meta: &RunMeta, adapter: &AdapterDesc, suite: &str) -> ResultRow {
         ResultRow {
             run_id: meta.run_id.clone(),
             timestamp_utc: meta.timestamp_utc.clone(),
@@ -117,17 +134,41 @@ impl ResultRow {
             driver: adapter.driver.clone(),
             driver_info: adapter.driver_info.clone(),
             suite: suite.to_string(),
-            kernel: m.kernel.clone(),
-            params: m.params.clone(),
-            metric: m.metric.to_string(),
-            unit: m.unit.to_string(),
-            value: m.summary.median,
-            min: m.summary.min,
-            max: m.summary.max,
-            cv_pct: m.summary.cv_pct,
-            samples: m.summary.n,
-            timing: m.timing.as_str().to_string(),
-            verified: m.verified,
+            kernel: String::new(),
+            params: String::new(),
+            metric: String::new(),
+            unit: String::new(),
+            value: f64::NAN,
+            min: f64::NAN,
+            max: f64::NAN,
+            cv_pct: f64::NAN,
+            samples: 0,
+            timing: String::new(),
+            verified: false,
         }
+    }
+}
+
+impl ResultRow {
+    /// A telemetry quantity over a run: suite `telemetry`, `timing` names
+    /// the source (nvml, hwmon, sysfs) and `verified` means read directly
+    /// from it (no CPU reference exists for a power reading).
+    pub fn from_telemetry(
+        meta: &RunMeta,
+        adapter: &AdapterDesc,
+        q: &crate::telemetry::QuantitySummary,
+    ) -> ResultRow {
+        let mut row = ResultRow::new_raw(meta, adapter, "telemetry");
+        row.kernel = q.quantity.to_string();
+        row.metric = q.quantity.to_string();
+        row.unit = q.unit.to_string();
+        row.value = q.summary.median;
+        row.min = q.summary.min;
+        row.max = q.summary.max;
+        row.cv_pct = q.summary.cv_pct;
+        row.samples = q.summary.n;
+        row.timing = q.source.to_string();
+        row.verified = true;
+        row
     }
 }
