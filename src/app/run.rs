@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use crate::report::energy::{self, Energy, Window};
 use crate::telemetry::{self, Sampler, Telemetry};
 
 use anyhow::Result;
@@ -28,6 +29,8 @@ struct RunDoc<'a> {
     notes: &'a [String],
     failures: &'a [String],
     wrong_answers: &'a [String],
+    /// Energy per unit of work, one per adapter in `adapters` order.
+    energy: &'a [Energy],
     summaries: &'a [AdapterSummary],
     rig: Option<RigTotals>,
 }
@@ -70,6 +73,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut notes: Vec<String> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
     let mut wrong: Vec<String> = Vec::new();
+    let mut energies: Vec<Energy> = Vec::new();
     let mut used: Vec<AdapterDesc> = Vec::new();
 
     // Status lines are for people watching a terminal, like the progress.
@@ -95,6 +99,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let first_note = notes.len();
         // Power, clocks and the link are read while the suites run.
         let sampler = Sampler::start(desc, Duration::from_secs(1));
+        let mut windows: Vec<Window> = Vec::new();
         for suite in &suites.0 {
             let pb = super::progress(args.quiet);
             pb.set_message(format!("{suite}: setting up"));
@@ -109,7 +114,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 progress: pb.clone(),
             };
             let started = Instant::now();
+            let t0_s = sampler.elapsed_s();
             let result = workloads::run_suite(suite, &ctx);
+            windows.push(Window {
+                suite: suite.clone(),
+                t0_s,
+                t1_s: sampler.elapsed_s(),
+            });
             pb.finish_and_clear();
             match result {
                 Ok(out) => {
@@ -138,7 +149,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 }
             }
         }
-        add_telemetry(&meta, desc, sampler.stop(), &mut rows, &mut skipped);
+        let tele = sampler.stop();
+        let adapter_energy = energy::energy(&tele, &windows, &rows[first_row..]);
+        add_telemetry(&meta, desc, tele, &mut rows, &mut skipped);
         let mine = &rows[first_row..];
         let mut out = std::io::stdout().lock();
         writeln!(
@@ -155,6 +168,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         for line in skipped_lines(&skipped[first_skip..]) {
             writeln!(out, "{line}")?;
         }
+        writeln!(out, "{}", energy::render(&adapter_energy))?;
+        energies.push(adapter_energy);
         for n in &notes[first_note..] {
             writeln!(out, "{n}")?;
         }
@@ -186,6 +201,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             notes: &notes,
             failures: &failures,
             wrong_answers: &wrong,
+            energy: &energies,
             summaries: &summaries,
             rig,
         };

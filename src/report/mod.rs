@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod compare;
+pub mod energy;
 pub mod files;
 pub mod network;
 pub mod prom;
