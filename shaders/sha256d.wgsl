@@ -15,6 +15,12 @@
 //   1: storage Hits: an atomic counter and a bounded array of (variant, nonce).
 //      The counter keeps counting past the array's end, so the host sees an
 //      overflow instead of losing hits.
+//   2: storage Cover: one word per invocation, to which every dispatch adds
+//      the sum (mod 2^32) of the top words of every hash the invocation
+//      computed. The host recomputes it for a sample of invocations, so a
+//      nonce skipped, repeated or hashed wrongly is caught even where it holds
+//      no hit. It costs one add per nonce and one read-modify-write per
+//      invocation per dispatch; being written out, it cannot be optimised away.
 // Workgroup: 64 x 1 x 1; the dispatch may be two-dimensional.
 // Each invocation tests 1 nonce(s) per iteration (one per lane of V) so that
 // 1 independent dependency chain(s) are in flight.
@@ -44,6 +50,7 @@ struct Hits {
 
 @group(0) @binding(0) var<storage, read> job: Job;
 @group(0) @binding(1) var<storage, read_write> hits: Hits;
+@group(0) @binding(2) var<storage, read_write> cover: array<u32>;
 
 alias V = u32;
 // Nonces per invocation per iteration; the host reads this line to size dispatches.
@@ -86,6 +93,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     // W18 = s1(W16) + s0(W3) + W2 and W19 = s1(W17) + W3 + s0(W4), W11 = W12 = 0.
     let w18c = ssig1(V(wa.w)) + V(wa.z);
     let w19c = ssig1(V(wb.x)) + 0x11002000u;
+    var sum = V(0u);
     for (var it = 0u; it < iterations; it++) {
         let j = (it * invocations + invocation) * LANES + lanes;
         let valid = j < V(count);
@@ -315,6 +323,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         t1 = h + bsig1(e) + ch(e, f, g) + w11 + 0x8cc70208u; x = a ^ b; t2 = bsig0(a) + (b ^ (x & y)); y = x; h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
         w12 = ssig1(w10) + w5 + ssig0(w13) + w12;
         let h7 = swap32(V(0x5be0cd19u) + d + h + bsig1(e) + ch(e, f, g) + w12 + 0x90befffau);
+        sum += select(V(0u), h7, valid);
         let cand = valid & (h7 <= V(target_top));
         if (cand) {
             let slot = atomicAdd(&hits.count, 1u);
@@ -322,5 +331,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                 hits.items[slot] = vec2<u32>(wb.w, nonce);
             }
         }
+    }
+    if (invocation < arrayLength(&cover)) {
+        cover[invocation] += sum;
     }
 }

@@ -130,3 +130,106 @@ fn a_changed_round_constant_is_caught() {
     let k = HashKernel::new(&gpu, &broken, 4, 4096).unwrap();
     assert!(!hash::self_test(&k).ok());
 }
+
+mod mutants {
+    use super::common::{assert_caught, hashflops, mutate, run_with_shaders, stderr};
+    use hashflops::workloads::hash;
+
+    fn caught(what: &str, from: &str, to: &str) {
+        let src = mutate(hash::WGSL, from, to);
+        let run = run_with_shaders("hash", &[("sha256d", src)], &["--samples", "5"]);
+        assert_caught(&run, "sha256d", what);
+    }
+
+    #[test]
+    fn skipping_one_nonce_in_1000_is_caught() {
+        caught(
+            "skip 1 in 1000",
+            "let valid = j < V(count);",
+            "let valid = (j < V(count)) && (j % 1000u != 999u);",
+        );
+    }
+
+    #[test]
+    fn one_iteration_short_is_caught() {
+        caught(
+            "n-1 iterations",
+            "it < iterations;",
+            "it + 1u < iterations;",
+        );
+    }
+
+    #[test]
+    fn half_the_iterations_is_caught() {
+        caught(
+            "n/2 iterations",
+            "it < iterations;",
+            "it < iterations / 2u;",
+        );
+    }
+
+    #[test]
+    fn a_constant_nonce_is_caught() {
+        caught(
+            "constant index",
+            "let nonce = V(first) + j;",
+            "let nonce = V(first);",
+        );
+    }
+
+    #[test]
+    fn a_perturbed_round_constant_is_caught() {
+        // Round 4 of the first hash: a constant the host does not precompute.
+        caught(
+            "round constant",
+            "ch(e, f, g) + 0xb956c25bu;",
+            "ch(e, f, g) + 0xb956c25au;",
+        );
+    }
+
+    #[test]
+    fn mine_with_a_skipping_kernel_exits_1() {
+        let src = mutate(
+            hash::WGSL,
+            "let valid = j < V(count);",
+            "let valid = (j < V(count)) && (j % 1000u != 999u);",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sha256d.wgsl"), src).unwrap();
+        let genesis = hashflops::reference::KNOWN_BLOCKS[0].header_hex;
+        let out = hashflops(&[
+            "mine",
+            "--header",
+            genesis,
+            "--start",
+            "2083200000",
+            "--count",
+            "100000",
+            "--quiet",
+            "--shader-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains("coverage"), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn the_real_kernel_passes_through_the_same_path() {
+        let run = run_with_shaders(
+            "hash",
+            &[("sha256d", hash::WGSL.to_string())],
+            &["--samples", "5"],
+        );
+        assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+        let rows = run.rows();
+        let r = rows
+            .iter()
+            .find(|r| r["kernel"] == "sha256d")
+            .expect("a sha256d row");
+        assert_eq!(r["verified"], true);
+        assert!(r["params"]
+            .as_str()
+            .unwrap()
+            .contains("coverage_invocations_checked="));
+    }
+}

@@ -38,6 +38,12 @@ HEADER = """\
 //   1: storage Hits: an atomic counter and a bounded array of (variant, nonce).
 //      The counter keeps counting past the array's end, so the host sees an
 //      overflow instead of losing hits.
+//   2: storage Cover: one word per invocation, to which every dispatch adds
+//      the sum (mod 2^32) of the top words of every hash the invocation
+//      computed. The host recomputes it for a sample of invocations, so a
+//      nonce skipped, repeated or hashed wrongly is caught even where it holds
+//      no hit. It costs one add per nonce and one read-modify-write per
+//      invocation per dispatch; being written out, it cannot be optimised away.
 // Workgroup: 64 x 1 x 1; the dispatch may be two-dimensional.
 // Each invocation tests {LANES} nonce(s) per iteration (one per lane of V) so that
 // {LANES} independent dependency chain(s) are in flight.
@@ -67,6 +73,7 @@ struct Hits {
 
 @group(0) @binding(0) var<storage, read> job: Job;
 @group(0) @binding(1) var<storage, read_write> hits: Hits;
+@group(0) @binding(2) var<storage, read_write> cover: array<u32>;
 
 alias V = {VTYPE};
 // Nonces per invocation per iteration; the host reads this line to size dispatches.
@@ -182,6 +189,7 @@ def main():
     s0_w4 = (rotr(0x80000000, 7) ^ rotr(0x80000000, 18) ^ (0x80000000 >> 3)) & 0xFFFFFFFF
     out.append("    let w18c = ssig1(V(wa.w)) + V(wa.z);")
     out.append(f"    let w19c = ssig1(V(wb.x)) + {hx(s0_w4)};")
+    out.append("    var sum = V(0u);")
     out.append("    for (var it = 0u; it < iterations; it++) {")
     out.append("        let j = (it * invocations + invocation) * LANES + lanes;")
     out.append("        let valid = j < V(count);")
@@ -246,6 +254,7 @@ def main():
     # unchanged, so it is the final h and the last digest word follows.
     schedule(out, 60, known2)
     out.append(f"        let h7 = swap32(V({hx(IV[7])}) + d + h + bsig1(e) + ch(e, f, g) + w{60 % 16} + {hx(K[60])});")
+    out.append("        sum += select(V(0u), h7, valid);")
     out.append("        let cand = valid & (h7 <= V(target_top));")
     if LANES == 1:
         out.append("        if (cand) {")
@@ -265,6 +274,10 @@ def main():
         out.append("                }")
         out.append("            }")
         out.append("        }")
+    out.append("    }")
+    total = "sum" if LANES == 1 else " + ".join(f"sum[{i}]" for i in range(LANES))
+    out.append("    if (invocation < arrayLength(&cover)) {")
+    out.append(f"        cover[invocation] += {total};")
     out.append("    }")
     out.append("}")
     print("\n".join(out))
