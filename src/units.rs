@@ -64,3 +64,16 @@ mod tests {
         assert_eq!(bytes(256.0 * 1024.0 * 1024.0), "256.0 MiB");
     }
 }
+
+/// Three significant digits at any magnitude: 0.122, 1.22, 12.2, 122, 1220.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let digits = 2 - x.abs().log10().floor() as i32;
+    if digits <= 0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.*}", digits as usize)
+    }
+}

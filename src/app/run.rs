@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use crate::report::energy::{self, Energy, Window};
+use crate::report::verdict::{self, AdapterVerdict};
 use crate::telemetry::{self, Sampler, Telemetry};
 
 use anyhow::Result;
@@ -21,6 +22,8 @@ use crate::workloads::{self, Ctx, Scale, Shaders, SizeOptions, Skipped};
 #[derive(Serialize)]
 struct RunDoc<'a> {
     tool: &'static str,
+    /// Bumped when a field changes meaning or a column is added.
+    schema_version: u32,
     #[serde(flatten)]
     meta: &'a RunMeta,
     adapters: Vec<AdapterDesc>,
@@ -33,6 +36,8 @@ struct RunDoc<'a> {
     energy: &'a [Energy],
     summaries: &'a [AdapterSummary],
     rig: Option<RigTotals>,
+    /// Per adapter: findings with stable codes, each naming its figure.
+    verdict: &'a [AdapterVerdict],
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
@@ -178,8 +183,19 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let summaries: Vec<AdapterSummary> =
         used.iter().map(|d| AdapterSummary::new(d, &rows)).collect();
     let rig = (summaries.len() > 1).then(|| summary::rig_totals(&summaries));
+    let verdicts: Vec<AdapterVerdict> = used
+        .iter()
+        .map(|d| AdapterVerdict {
+            adapter_index: d.index,
+            adapter: d.name.clone(),
+            findings: verdict::verdict(d, &rows, &[]),
+        })
+        .collect();
     if suites.0.len() > 1 || summaries.len() > 1 {
         let mut out = std::io::stdout().lock();
+        for v in &verdicts {
+            write!(out, "{}", verdict::render(v))?;
+        }
         for s in &summaries {
             write!(out, "{}", s.render())?;
         }
@@ -194,6 +210,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if let Some(path) = &args.json {
         let doc = RunDoc {
             tool: "hashflops",
+            schema_version: crate::report::SCHEMA_VERSION,
             meta: &meta,
             adapters: used,
             rows: &rows,
@@ -204,6 +221,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             energy: &energies,
             summaries: &summaries,
             rig,
+            verdict: &verdicts,
         };
         files::write_json(path, &doc)?;
     }

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::gpu::AdapterDesc;
 use crate::workloads::Measured;
 
+/// The results schema: 1 had the 24 columns below; the JSON carries it.
+pub const SCHEMA_VERSION: u32 = 2;
+
 /// Columns of the results CSV, in order. JSON rows carry the same fields.
 pub const CSV_COLUMNS: [&str; 24] = [
     "run_id",

@@ -9,7 +9,7 @@ use super::summary::{decode_ceiling, fits, model_bytes, FMA_CRIPPLE_RATIO};
 use super::ResultRow;
 use crate::gpu::AdapterDesc;
 use crate::reference_cards::{self, Card};
-use crate::units::si;
+use crate::units::{num, si};
 
 /// What a finding says about the card.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -72,25 +72,34 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
         .or_else(|| best(rows, "stream", "copy", "bandwidth", None));
     let vram = desc.vram_bytes;
 
-    // LLM inference: the measured decode first, else the ceiling.
+    // LLM inference: the measured decode first, else the ceiling. Below
+    // 10 tok/s a reply of a few hundred tokens takes minutes.
     let decode = best(rows, "llm", "decode_q4_0", "token_rate", Some("llama2-7b"));
-    match (decode, bandwidth) {
-        (Some(tps), bw) => {
-            let share = bw
-                .map(|b| format!(" ({:.0} % of the {:.0} tok/s stream-bandwidth ceiling)", 100.0 * tps / decode_ceiling(b, q4_bytes(6.74e9)), decode_ceiling(b, q4_bytes(6.74e9))))
+    let ceiling = bandwidth.map(|b| decode_ceiling(b, q4_bytes(6.74e9)));
+    let stance = |tps: f64| {
+        if tps >= 10.0 {
+            Stance::GoodFor
+        } else {
+            Stance::NotFor
+        }
+    };
+    match (decode, ceiling, bandwidth) {
+        (Some(tps), c, _) => {
+            let share = c
+                .map(|c| format!(" ({:.0} % of the {} tok/s stream-bandwidth ceiling)", 100.0 * tps / c, num(c)))
                 .unwrap_or_default();
             out.push(finding(
                 "llm.decode",
-                Stance::GoodFor,
-                format!("LLM inference: Llama-2-7B Q4_0 decodes at {tps:.1} tok/s measured{share}"),
+                stance(tps),
+                format!("LLM inference: Llama-2-7B Q4_0 decodes at {} tok/s measured{share}", num(tps)),
             ));
         }
-        (None, Some(b)) => out.push(finding(
+        (None, Some(c), Some(b)) => out.push(finding(
             "llm.decode_ceiling",
-            Stance::GoodFor,
+            stance(c),
             format!(
-                "LLM inference: at most {:.0} tok/s for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
-                decode_ceiling(b, q4_bytes(6.74e9)),
+                "LLM inference: at most {} tok/s for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
+                num(c),
                 si(b, "B/s")
             ),
         )),
@@ -100,7 +109,10 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
         out.push(finding(
             "llm.prefill",
             Stance::GoodFor,
-            format!("prompt processing: {p:.0} tok/s measured (Q4_0 weights, batched)"),
+            format!(
+                "prompt processing: {} tok/s measured (Q4_0 weights, batched)",
+                num(p)
+            ),
         ));
     }
     if let Some(v) = vram {
@@ -243,6 +255,42 @@ fn between(
     }
 }
 
+/// One adapter's verdict, as the JSON carries it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdapterVerdict {
+    pub adapter_index: usize,
+    pub adapter: String,
+    pub findings: Vec<Finding>,
+}
+
+/// The verdict for the terminal: what it is good for, what not and why,
+/// where it stands.
+pub fn render(v: &AdapterVerdict) -> String {
+    let mut out = format!(
+        "\n== Verdict: adapter {} {} ==\n",
+        v.adapter_index, v.adapter
+    );
+    for (stance, title) in [
+        (Stance::Fault, "faults"),
+        (Stance::GoodFor, "good for"),
+        (Stance::NotFor, "not good for, and why"),
+        (Stance::Standing, "among cards people know"),
+    ] {
+        let lines: Vec<&Finding> = v.findings.iter().filter(|f| f.stance == stance).collect();
+        if lines.is_empty() {
+            continue;
+        }
+        out += &format!("{title}\n");
+        for f in lines {
+            out += &format!("  - {} [{}]\n", f.text, f.code);
+        }
+    }
+    if v.findings.is_empty() {
+        out += "  nothing verified to judge from: run more suites\n";
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +362,8 @@ mod tests {
         }
         let decode = v.iter().find(|f| f.code == "llm.decode").unwrap();
         assert!(decode.text.contains("95.0 tok/s"), "{}", decode.text);
+        assert_eq!(num(0.1234), "0.123");
+        assert_eq!(num(1234.0), "1234");
         let fit = v.iter().find(|f| f.code == "vram.fit").unwrap();
         assert!(fit.text.contains("13B"), "{}", fit.text);
     }

@@ -1,0 +1,54 @@
+//! The answer through the real binary: a verdict whose every claim names a
+//! measured figure, in the terminal and in the JSON with its schema version.
+
+mod common;
+use common::{hashflops, stderr};
+
+#[test]
+fn run_ends_with_a_verdict_naming_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = hashflops(&[
+        "run",
+        "--quick",
+        "--quiet",
+        "--suite",
+        "hash,stream",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let verdict_at = text.find("== Verdict").expect("a verdict in the terminal");
+    let summary_at = text.find("== Summary").expect("a summary");
+    assert!(verdict_at < summary_at, "the verdict comes first");
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], hashflops::report::SCHEMA_VERSION);
+    let v = doc["verdict"].as_array().expect("verdict in the JSON");
+    assert_eq!(v.len(), 1);
+    let findings = v[0]["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        let code = f["code"].as_str().unwrap();
+        assert!(
+            code.contains('.')
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'),
+            "{code}"
+        );
+        let text = f["text"].as_str().unwrap();
+        assert!(
+            text.chars().any(|c| c.is_ascii_digit()),
+            "{code} names no figure: {text}"
+        );
+    }
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.iter().any(|c| c.starts_with("llm.")), "{codes:?}");
+    assert!(codes.contains(&"standing.sha256d"), "{codes:?}");
+}
