@@ -51,6 +51,19 @@ pub fn bytes(b: f64) -> String {
     }
 }
 
+/// Three significant digits at any magnitude: 0.122, 1.22, 12.2, 122, 1220.
+pub fn num(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let digits = 2 - x.abs().log10().floor() as i32;
+    if digits <= 0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.*}", digits as usize)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,18 +75,5 @@ mod tests {
         assert_eq!(si(950.0, "B/s"), "950 B/s");
         assert_eq!(si(1.5e-5, "s"), "15.0 µs");
         assert_eq!(bytes(256.0 * 1024.0 * 1024.0), "256.0 MiB");
-    }
-}
-
-/// Three significant digits at any magnitude: 0.122, 1.22, 12.2, 122, 1220.
-pub fn num(x: f64) -> String {
-    if !x.is_finite() || x == 0.0 {
-        return format!("{x}");
-    }
-    let digits = 2 - x.abs().log10().floor() as i32;
-    if digits <= 0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.*}", digits as usize)
     }
 }

@@ -36,7 +36,7 @@ fn run_ends_with_a_verdict_naming_its_figures() {
             code.contains('.')
                 && code
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'),
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_'),
             "{code}"
         );
         let text = f["text"].as_str().unwrap();
