@@ -90,6 +90,10 @@ pub trait HostWorkload {
     fn max_reps(&self) -> u32 {
         4096
     }
+    /// Further metrics from the same samples.
+    fn derived(&self) -> Vec<Derived> {
+        Vec::new()
+    }
     /// Performs `reps` repetitions and clocks them.
     fn sample(&mut self, reps: u32) -> Result<Run>;
     /// Checks what the timed samples delivered. Consumes the workload.
@@ -130,12 +134,13 @@ pub fn measure<W: Workload>(ctx: &Ctx, mut w: W) -> Result<Vec<Measured>> {
 pub fn measure_host<W: HostWorkload>(ctx: &Ctx, mut w: W) -> Result<Vec<Measured>> {
     let spec = w.spec();
     let work = w.work_per_rep();
+    let derived = w.derived();
     let plan = ctx.plan.with_max_reps(w.max_reps());
     ctx.status(&format!("{}: measuring", spec.kernel));
     let timed = time_runs(&plan, |reps| w.sample(reps))?;
     ctx.status(&format!("{}: verifying", spec.kernel));
     let check = w.verify(&timed)?;
-    rows(ctx, spec, work, &[], &timed, check)
+    rows(ctx, spec, work, &derived, &timed, check)
 }
 
 fn rows(

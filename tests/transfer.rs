@@ -1,9 +1,11 @@
 //! The transfer suite: data survives every path at several sizes, the suite
-//! reports every row verified, and the link wording follows the PCIe table.
+//! reports every row verified, a transfer sabotaged inside the timed
+//! samples is caught, and the link wording follows the PCIe table.
 
 mod common;
 
-use hashflops::workloads::transfer::{self, LinkClass};
+use hashflops::harness::{self, Measured};
+use hashflops::workloads::transfer::{self, Fault, LinkClass, Path};
 use hashflops::workloads::{Shaders, SizeOptions};
 
 #[test]
@@ -50,7 +52,7 @@ fn the_suite_verifies_every_row_and_derives_plateaus() {
         let plateau: Vec<_> = rows.iter().filter(|m| m.metric == "plateau").collect();
         assert_eq!(plateau.len(), 1, "{k}");
         assert!(
-            plateau[0].params.contains("derived="),
+            plateau[0].params.contains("plateau=") && plateau[0].params.contains("checked="),
             "{}",
             plateau[0].params
         );
@@ -61,11 +63,96 @@ fn the_suite_verifies_every_row_and_derives_plateaus() {
         .find(|m| m.kernel == "round_trip")
         .expect("round_trip row");
     assert_eq!((rt.metric, rt.unit), ("latency", "s"));
+    assert!(
+        rt.params.contains("checked=every round trip"),
+        "{}",
+        rt.params
+    );
     // A GPU gets a note only when its link is narrow; a CPU adapter always
     // gets one saying there is no PCIe link.
     assert!(out.notes.len() <= 1, "{:?}", out.notes);
     if gpu.desc.is_cpu() {
         assert!(out.notes[0].contains("host memory"), "{:?}", out.notes);
+    }
+}
+
+const MIB: u64 = 1 << 20;
+
+/// Measures `path` at 1 MiB through the harness, with `fault` injected
+/// into its timed samples.
+fn measure_path(path: Path, fault: Option<Fault>) -> Vec<Measured> {
+    let gpu = common::gpu();
+    let shaders = Shaders::default();
+    let sizes = SizeOptions::default();
+    let ctx = common::ctx(&gpu, &shaders, &sizes);
+    let src = transfer::random_bytes((MIB + transfer::SLACK) as usize, 99);
+    let mut link = transfer::Link::new(&gpu, MIB).expect("link");
+    let mut w = transfer::Transfer::new(&mut link, path, MIB, &src).expect("transfer");
+    w.fault = fault;
+    harness::measure_host(&ctx, w).expect("measuring")
+}
+
+fn assert_caught(rows: &[Measured], what: &str) {
+    assert!(!rows.is_empty(), "{what}: no rows");
+    for m in rows {
+        assert!(!m.verified, "{what}: {} passed ({})", m.kernel, m.params);
+        assert!(!m.problems.is_empty(), "{what}: no problem named");
+    }
+}
+
+#[test]
+fn every_path_passes_without_a_fault() {
+    for path in [Path::WriteBuffer, Path::Staging, Path::Download] {
+        let rows = measure_path(path, None);
+        assert_eq!(rows.len(), 1);
+        assert!(rows[0].verified, "{path:?}: {:?}", rows[0].problems);
+        assert!(
+            rows[0].params.contains("samples_checked="),
+            "{}",
+            rows[0].params
+        );
+    }
+}
+
+#[test]
+fn a_download_that_copies_nothing_is_caught() {
+    for fault in [Fault::SkipAll, Fault::StaleAfterFirst, Fault::SkipLast] {
+        assert_caught(
+            &measure_path(Path::Download, Some(fault)),
+            &format!("d2h {fault:?}"),
+        );
+    }
+}
+
+#[test]
+fn an_upload_that_never_arrives_is_caught() {
+    for path in [Path::Staging, Path::WriteBuffer] {
+        for fault in [Fault::SkipAll, Fault::StaleAfterFirst, Fault::SkipLast] {
+            assert_caught(
+                &measure_path(path, Some(fault)),
+                &format!("{path:?} {fault:?}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn a_round_trip_that_copies_nothing_is_caught() {
+    let gpu = common::gpu();
+    let shaders = Shaders::default();
+    let sizes = SizeOptions::default();
+    let ctx = common::ctx(&gpu, &shaders, &sizes);
+    for fault in [None, Some(Fault::StaleAfterFirst)] {
+        let mut w = transfer::RoundTripLatency::new(&gpu).expect("round trip");
+        w.fault = fault;
+        let rows = harness::measure_host(&ctx, w).expect("measuring");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].verified,
+            fault.is_none(),
+            "{fault:?}: {:?}",
+            rows[0].problems
+        );
     }
 }
 

@@ -1,0 +1,283 @@
+//! The stream kernels compiled and bound to their three arrays, and the
+//! rounding bounds of the dot product's f32 sums.
+
+use anyhow::Result;
+use bytemuck::{Pod, Zeroable};
+
+use super::{Kernel, BYTES_PER_F32, SCALAR, WORKGROUP};
+use crate::gpu::Gpu;
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct Params {
+    scalar: f32,
+    n4: u32,
+    groups: u32,
+    pad: u32,
+}
+
+/// The compiled kernels bound to their three arrays.
+pub struct StreamKernels<'g> {
+    gpu: &'g Gpu,
+    copy: wgpu::ComputePipeline,
+    mul: wgpu::ComputePipeline,
+    add: wgpu::ComputePipeline,
+    triad: wgpu::ComputePipeline,
+    dot_partial: wgpu::ComputePipeline,
+    dot_final: wgpu::ComputePipeline,
+    arrays: [wgpu::Buffer; 3],
+    partial: wgpu::Buffer,
+    result: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    /// f32 elements per array (the buffers hold a multiple of 4).
+    pub elements: u64,
+    /// Workgroups per dispatch.
+    pub groups: u32,
+    dims: (u32, u32),
+}
+
+/// Workgroups that keep the adapter busy without one invocation per
+/// element: a CPU adapter runs a handful of workgroups per core at once, a
+/// GPU needs tens of thousands of invocations in flight.
+pub fn default_groups(gpu: &Gpu, elements: u64) -> u32 {
+    let vec4s = elements.div_ceil(4);
+    let cap: u64 = if gpu.desc.is_cpu() { 64 } else { 16384 };
+    vec4s.div_ceil(WORKGROUP as u64).clamp(1, cap) as u32
+}
+
+/// f32 NaN bytes: what the dot's outputs hold until a kernel writes them, so
+/// a partial sum or result that is never written cannot pass.
+fn nan_bytes(words: usize) -> Vec<u8> {
+    f32::NAN.to_le_bytes().repeat(words)
+}
+
+impl<'g> StreamKernels<'g> {
+    /// Uploads the arrays, element `i` of array `k` (0 a, 1 b, 2 c) being
+    /// `init(k, i)` (padded with zeros to whole vec4s), and compiles every
+    /// kernel of `wgsl`.
+    pub fn new(
+        gpu: &'g Gpu,
+        wgsl: &str,
+        elements: u64,
+        init: impl Fn(usize, u64) -> f32,
+        scalar: f32,
+        groups: u32,
+    ) -> Result<Self> {
+        anyhow::ensure!(elements > 0, "stream arrays must not be empty");
+        let vec4s = elements.div_ceil(4);
+        anyhow::ensure!(
+            vec4s <= u32::MAX as u64 / 2,
+            "stream arrays of {elements} elements are too long to index"
+        );
+        // Software drivers stop loops after 65535 iterations (llvmpipe's
+        // guard against endless shaders); keep every invocation's share of
+        // the grid-stride loop far below that.
+        let groups = groups
+            .max(vec4s.div_ceil(WORKGROUP as u64 * 16384) as u32)
+            .max(1);
+        let (bgl, layout) = gpu.storage_layout(
+            "stream",
+            &[
+                (false, false),
+                (false, false),
+                (false, false),
+                (true, false),
+                (false, false),
+                (false, false),
+            ],
+        );
+        let pipe = |entry: &str| -> Result<wgpu::ComputePipeline> {
+            gpu.pipeline_with_layout(&format!("stream {entry}"), wgsl, entry, &[], Some(&layout))
+        };
+        // One array on the host at a time: at 1 GiB per array that matters.
+        let upload = |label: &str, which: usize| -> Result<wgpu::Buffer> {
+            let data: Vec<f32> = (0..vec4s * 4)
+                .map(|i| if i < elements { init(which, i) } else { 0.0 })
+                .collect();
+            gpu.storage_init(label, bytemuck::cast_slice(&data))
+        };
+        let arrays = [
+            upload("stream a", 0)?,
+            upload("stream b", 1)?,
+            upload("stream c", 2)?,
+        ];
+        let params = Params {
+            scalar,
+            n4: vec4s as u32,
+            groups,
+            pad: 0,
+        };
+        let params = gpu.storage_init("stream params", bytemuck::bytes_of(&params))?;
+        let partial = gpu.storage_init("stream partial sums", &nan_bytes(groups as usize))?;
+        let result = gpu.storage_init("stream dot result", &nan_bytes(4))?;
+        let entries: Vec<wgpu::BindGroupEntry> = [
+            &arrays[0], &arrays[1], &arrays[2], &params, &partial, &result,
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("stream"),
+            layout: &bgl,
+            entries: &entries,
+        });
+        let kernels = StreamKernels {
+            gpu,
+            copy: pipe("copy")?,
+            mul: pipe("mul")?,
+            add: pipe("add")?,
+            triad: pipe("triad")?,
+            dot_partial: pipe("dot_partial")?,
+            dot_final: pipe("dot_final")?,
+            arrays,
+            partial,
+            result,
+            bind_group,
+            elements,
+            groups,
+            dims: gpu.dispatch_dims(groups),
+        };
+        gpu.check_errors("setting up the stream kernels")?;
+        Ok(kernels)
+    }
+
+    /// Records one application of `kernel`.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, kernel: Kernel) {
+        let pipeline = match kernel {
+            Kernel::Copy => &self.copy,
+            Kernel::Mul => &self.mul,
+            Kernel::Add => &self.add,
+            Kernel::Triad => &self.triad,
+            Kernel::Dot => &self.dot_partial,
+        };
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.dispatch_workgroups(self.dims.0, self.dims.1, 1);
+        if kernel == Kernel::Dot {
+            pass.set_pipeline(&self.dot_final);
+            pass.dispatch_workgroups(1, 1, 1);
+        }
+    }
+
+    /// Runs `kernel` once, outside any timing.
+    pub fn run_once(&self, kernel: Kernel) -> Result<()> {
+        self.gpu
+            .run_pass("running a stream kernel", |pass| self.encode(pass, kernel))?;
+        Ok(())
+    }
+
+    /// `count` elements of array 0 (a), 1 (b) or 2 (c) from element `first`.
+    pub fn read_array(&self, which: usize, first: u64, count: u64) -> Result<Vec<f32>> {
+        let raw = self.gpu.read(
+            &self.arrays[which],
+            first * BYTES_PER_F32,
+            count * BYTES_PER_F32,
+        )?;
+        Ok(bytemuck::cast_slice::<u8, f32>(&raw).to_vec())
+    }
+
+    /// The workgroups' partial sums left by the last `dot` application.
+    pub fn read_partials(&self) -> Result<Vec<f32>> {
+        let raw = self
+            .gpu
+            .read(&self.partial, 0, self.groups as u64 * BYTES_PER_F32)?;
+        Ok(bytemuck::cast_slice::<u8, f32>(&raw).to_vec())
+    }
+
+    /// The dot product left by the last `dot` application.
+    pub fn read_dot(&self) -> Result<f32> {
+        let raw = self.gpu.read(&self.result, 0, 4)?;
+        Ok(f32::from_le_bytes(raw[0..4].try_into().unwrap()))
+    }
+
+    /// The workgroup of the dot kernel whose partial sum holds element `i`:
+    /// the grid-stride loop hands vec4 `v` to workgroup
+    /// `(v mod (groups * WG)) / WG`.
+    pub fn dot_group_of(&self, i: u64) -> usize {
+        let stride = self.groups as u64 * WORKGROUP as u64;
+        ((i / 4 % stride) / WORKGROUP as u64) as usize
+    }
+
+    /// Longest chain of f32 additions behind one workgroup's partial sum.
+    pub fn partial_depth(&self) -> u64 {
+        partial_depth(self.elements, self.groups)
+    }
+
+    /// Longest chain of f32 additions behind one dot result; bounds its
+    /// rounding error (see [`dot_tolerance`]).
+    pub fn dot_depth(&self) -> u64 {
+        partial_depth(self.elements, self.groups) + final_depth(self.groups)
+    }
+}
+
+/// Per invocation: its loop plus the 4-wide dot; then the workgroup tree.
+fn partial_depth(elements: u64, groups: u32) -> u64 {
+    let per_invocation = elements
+        .div_ceil(4)
+        .div_ceil(groups as u64 * WORKGROUP as u64);
+    per_invocation + 4 + WORKGROUP.trailing_zeros() as u64
+}
+
+/// The final pass's loop over partial sums, and its tree.
+fn final_depth(groups: u32) -> u64 {
+    (groups as u64).div_ceil(WORKGROUP as u64) + WORKGROUP.trailing_zeros() as u64
+}
+
+/// Bound on the absolute error of an f32 sum whose additions chain at most
+/// `depth` deep, for terms whose magnitudes add up to `abs_sum`; doubled
+/// for margin.
+pub fn dot_tolerance(depth: u64, abs_sum: f64) -> f64 {
+    2.0 * depth as f64 * (f32::EPSILON as f64 / 2.0) * abs_sum + f32::MIN_POSITIVE as f64
+}
+
+/// A GPU dot product next to the CPU's.
+#[derive(Clone, Copy, Debug)]
+pub struct DotCheck {
+    pub got: f32,
+    /// The exact product computed in f64.
+    pub want: f64,
+    pub tolerance: f64,
+}
+
+impl DotCheck {
+    pub fn ok(&self) -> bool {
+        (self.got as f64 - self.want).abs() <= self.tolerance
+    }
+}
+
+/// Runs the dot kernel of `wgsl` on `a` and `b` with `groups` workgroups
+/// (default sizing when `None`) and compares it with an f64 CPU sum.
+pub fn dot_on_gpu(
+    gpu: &Gpu,
+    wgsl: &str,
+    a: &[f32],
+    b: &[f32],
+    groups: Option<u32>,
+) -> Result<DotCheck> {
+    anyhow::ensure!(a.len() == b.len(), "dot operands must have equal lengths");
+    let n = a.len() as u64;
+    let groups = groups.unwrap_or_else(|| default_groups(gpu, n));
+    let init = |which: usize, i: u64| match which {
+        0 => a[i as usize],
+        1 => b[i as usize],
+        _ => 0.0,
+    };
+    let k = StreamKernels::new(gpu, wgsl, n, init, SCALAR, groups)?;
+    k.run_once(Kernel::Dot)?;
+    let got = k.read_dot()?;
+    let want: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let abs_sum: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 * *y as f64).abs())
+        .sum();
+    Ok(DotCheck {
+        got,
+        want,
+        tolerance: dot_tolerance(k.dot_depth(), abs_sum),
+    })
+}

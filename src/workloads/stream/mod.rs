@@ -1,0 +1,210 @@
+//! Suite `stream`: BabelStream-style memory bandwidth (`shaders/stream.wgsl`).
+//!
+//! Three f32 arrays far larger than any cache, five kernels (copy, mul, add,
+//! triad, dot), each timed on its own through the harness. Bytes moved per
+//! element come from [`KERNELS`], the one table every rate is derived from.
+//! Unlike BabelStream's uniform gold values, every element starts at its own
+//! value (see [`check`]); after each kernel's timed samples the host replays
+//! the recorded applications element by element and compares every element
+//! of all three arrays, and for `dot` each workgroup's partial sum and the
+//! result against f64 sums of the values read back.
+
+pub mod check;
+pub mod kernels;
+
+use anyhow::Result;
+
+use super::{Ctx, Scale, SuiteOutput};
+use crate::gpu::Gpu;
+use crate::harness::{self, Check, Spec, Workload};
+use crate::timing::Timed;
+
+pub use check::{Replay, ARRAY_TOLERANCE};
+pub use kernels::{default_groups, dot_on_gpu, dot_tolerance, DotCheck, StreamKernels};
+
+pub const WGSL: &str = include_str!("../../../shaders/stream.wgsl");
+
+/// Invocations per workgroup; must match `WG` in the shader.
+pub const WORKGROUP: u32 = 256;
+/// BabelStream's scalar.
+pub const SCALAR: f32 = 0.4;
+pub const BYTES_PER_F32: u64 = 4;
+/// Largest array on a GPU unless `--full` or `--size` asks for more.
+const GPU_DEFAULT_BYTES: u64 = 256 << 20;
+const GPU_FULL_BYTES: u64 = 1 << 30;
+/// A CPU adapter's "device memory" is host RAM behind the CPU caches; 64 MiB
+/// arrays are several times a large L3, 8 MiB keeps `--quick` quick.
+const CPU_DEFAULT_BYTES: u64 = 64 << 20;
+const CPU_QUICK_BYTES: u64 = 8 << 20;
+const CPU_FULL_BYTES: u64 = 128 << 20;
+/// Dispatches per timed sample at most; one dispatch moves a whole array, so
+/// even at several TB/s this covers 0.1 s samples.
+const MAX_REPS: u32 = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    Copy,
+    Mul,
+    Add,
+    Triad,
+    Dot,
+}
+
+/// One row of the kernel table.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelInfo {
+    pub kernel: Kernel,
+    pub name: &'static str,
+    /// f32 values read plus written per element (BabelStream's counting).
+    pub words_moved: u64,
+}
+
+impl KernelInfo {
+    pub fn bytes_per_element(&self) -> u64 {
+        self.words_moved * BYTES_PER_F32
+    }
+}
+
+/// The kernels in the order they run, with the traffic each one causes.
+pub const KERNELS: [KernelInfo; 5] = [
+    KernelInfo {
+        kernel: Kernel::Copy,
+        name: "copy",
+        words_moved: 2,
+    },
+    KernelInfo {
+        kernel: Kernel::Mul,
+        name: "mul",
+        words_moved: 2,
+    },
+    KernelInfo {
+        kernel: Kernel::Add,
+        name: "add",
+        words_moved: 3,
+    },
+    KernelInfo {
+        kernel: Kernel::Triad,
+        name: "triad",
+        words_moved: 3,
+    },
+    KernelInfo {
+        kernel: Kernel::Dot,
+        name: "dot",
+        words_moved: 2,
+    },
+];
+
+/// Bytes per array: `--size` when given (an error when the adapter cannot
+/// bind it), else the scale's default capped by the adapter's limits.
+/// Rounded down to whole vec4<f32>s.
+pub fn array_bytes(gpu: &Gpu, scale: Scale, requested: Option<u64>) -> Result<u64> {
+    let limit = gpu
+        .limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size);
+    let unit = 4 * BYTES_PER_F32;
+    if let Some(req) = requested {
+        if req > limit {
+            return Err(crate::usage!(
+                "--size {req} bytes is beyond adapter {}: it binds at most {limit} bytes ({}) per array; use --size {} or less",
+                gpu.desc.name,
+                crate::units::bytes(limit as f64),
+                limit / unit * unit
+            ));
+        }
+        if req < unit {
+            return Err(crate::usage!(
+                "--size {req} bytes is too small for the stream suite: at least {unit} bytes"
+            ));
+        }
+        return Ok(req / unit * unit);
+    }
+    let want = match (gpu.desc.is_cpu(), scale) {
+        (true, Scale::Quick) => CPU_QUICK_BYTES,
+        (true, Scale::Default) => CPU_DEFAULT_BYTES,
+        (true, Scale::Full) => CPU_FULL_BYTES,
+        (false, Scale::Full) => GPU_FULL_BYTES,
+        (false, _) => GPU_DEFAULT_BYTES,
+    };
+    Ok(want.min(limit) / unit * unit)
+}
+
+/// One kernel's measurement: it records its applications on the shared
+/// arrays and, once timed, checks them against the replay of everything
+/// recorded so far (calibration and warm-up included).
+struct Step<'r, 'g> {
+    kernels: &'r StreamKernels<'g>,
+    info: KernelInfo,
+    bytes: u64,
+    applied: u64,
+    replay: &'r mut Replay,
+}
+
+impl Workload for Step<'_, '_> {
+    fn spec(&self) -> Spec {
+        let k = self.kernels;
+        Spec {
+            kernel: self.info.name.into(),
+            params: format!(
+                "array_bytes={};elements={};bytes_per_element={};workgroups={}x{WORKGROUP}",
+                self.bytes,
+                k.elements,
+                self.info.bytes_per_element(),
+                k.groups
+            ),
+            metric: "bandwidth",
+            unit: "B/s",
+            latency: false,
+        }
+    }
+
+    fn work_per_rep(&self) -> f64 {
+        (self.info.bytes_per_element() * self.kernels.elements) as f64
+    }
+
+    fn max_reps(&self) -> u32 {
+        MAX_REPS
+    }
+
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+        for _ in 0..reps {
+            self.kernels.encode(pass, self.info.kernel);
+        }
+        self.applied += reps as u64;
+    }
+
+    fn verify(self, _timed: &Timed) -> Result<Check> {
+        self.replay.record(self.info.kernel, self.applied);
+        let dot = self.info.kernel == Kernel::Dot;
+        let mut check = check::check_arrays(self.kernels, self.replay, dot)?;
+        check.fact("applications", self.applied);
+        Ok(check)
+    }
+}
+
+/// `run --suite stream`.
+pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
+    let gpu = ctx.gpu;
+    let wgsl = ctx.shaders.get("stream", WGSL)?;
+    let bytes = array_bytes(gpu, ctx.scale, ctx.sizes.size)?;
+    let elements = bytes / BYTES_PER_F32;
+    ctx.status(&format!(
+        "stream: uploading 3 arrays of {}",
+        crate::units::bytes(bytes as f64)
+    ));
+    let groups = default_groups(gpu, elements);
+    let kernels = StreamKernels::new(gpu, &wgsl, elements, check::initial, SCALAR, groups)?;
+    let mut replay = Replay::default();
+    let mut out = SuiteOutput::default();
+    for info in KERNELS {
+        let step = Step {
+            kernels: &kernels,
+            info,
+            bytes,
+            applied: 0,
+            replay: &mut replay,
+        };
+        out.measured.extend(harness::measure(ctx, step)?);
+    }
+    Ok(out)
+}

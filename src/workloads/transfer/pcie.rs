@@ -1,0 +1,125 @@
+//! What a measured host-link plateau says about the link: the PCIe
+//! generation and lane-count table, the class of link, and the plain-words
+//! note for the terminal.
+
+const GB: f64 = 1e9;
+
+/// PCIe bandwidth per lane and direction in GB/s, after line encoding
+/// (8b/10b for 1.0 and 2.0, 128b/130b from 3.0 on), by generation.
+pub const PCIE_GB_PER_LANE: [(&str, f64); 5] = [
+    ("1.0", 0.25),
+    ("2.0", 0.5),
+    ("3.0", 0.985),
+    ("4.0", 1.969),
+    ("5.0", 3.938),
+];
+
+/// Lane counts of the slots and risers GPUs are found on.
+pub const PCIE_LANES: [u32; 4] = [1, 4, 8, 16];
+
+/// A link sustains 70-90% of its table figure in practice; a measured
+/// plateau is consistent with a link whose table figure lies between the
+/// plateau and the plateau divided by this.
+pub const PCIE_MIN_EFFICIENCY: f64 = 0.5;
+
+/// How narrow a host link is, judged from its plateau in GB/s: the first
+/// row whose bound the plateau is under applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkClass {
+    /// Under 2 GB/s: at or below PCIe 4.0 x1, 3.0 x2, 2.0 x4, 1.0 x8; the
+    /// x1 risers of mining rigs land here.
+    Riser,
+    /// Under 7 GB/s: an x4 slot, or x8 of an old generation (CMP cards run
+    /// PCIe 1.0 x4 = 1 GB/s and land in the row above).
+    Narrow,
+    /// 7 GB/s and more: PCIe 3.0 x8 / 4.0 x4 or better.
+    Full,
+}
+
+/// Upper bounds (exclusive, GB/s) of each class but the last.
+pub const LINK_THRESHOLDS_GB: [(LinkClass, f64); 2] =
+    [(LinkClass::Riser, 2.0), (LinkClass::Narrow, 7.0)];
+
+/// Size of the example model whose load time the notes quote: 7B
+/// parameters in fp16.
+pub const EXAMPLE_MODEL_BYTES: f64 = 14e9;
+
+pub fn link_class(bytes_per_s: f64) -> LinkClass {
+    let gb = bytes_per_s / GB;
+    LINK_THRESHOLDS_GB
+        .iter()
+        .find(|(_, bound)| gb < *bound)
+        .map(|(c, _)| *c)
+        .unwrap_or(LinkClass::Full)
+}
+
+/// Theoretical bandwidth of a PCIe link in B/s.
+pub fn pcie_bytes_per_s(gen: &str, lanes: u32) -> Option<f64> {
+    PCIE_GB_PER_LANE
+        .iter()
+        .find(|(g, _)| *g == gen)
+        .map(|(_, per_lane)| per_lane * lanes as f64 * GB)
+}
+
+/// The links from the table a measured plateau is consistent with, slowest
+/// first, as "PCIe 3.0 x1" strings.
+pub fn likely_links(bytes_per_s: f64) -> Vec<String> {
+    let mut hits: Vec<(f64, String)> = Vec::new();
+    for (gen, per_lane) in PCIE_GB_PER_LANE {
+        for lanes in PCIE_LANES {
+            let link = per_lane * lanes as f64 * GB;
+            if bytes_per_s <= link && bytes_per_s >= link * PCIE_MIN_EFFICIENCY {
+                hits.push((link, format!("PCIe {gen} x{lanes}")));
+            }
+        }
+    }
+    hits.sort_by(|a, b| a.0.total_cmp(&b.0));
+    hits.into_iter().map(|(_, s)| s).collect()
+}
+
+/// The smallest table link at least as fast as the plateau, for "at or
+/// below" wording.
+fn ceiling_link(bytes_per_s: f64) -> Option<String> {
+    let mut best: Option<(f64, String)> = None;
+    for (gen, per_lane) in PCIE_GB_PER_LANE {
+        for lanes in PCIE_LANES {
+            let link = per_lane * lanes as f64 * GB;
+            if link >= bytes_per_s && best.as_ref().is_none_or(|(b, _)| link < *b) {
+                best = Some((link, format!("PCIe {gen} x{lanes}")));
+            }
+        }
+    }
+    best.map(|(_, s)| s)
+}
+
+/// The note for a host-link plateau, or `None` when the link is not a
+/// bottleneck. A CPU adapter's "transfers" are copies within host memory.
+pub fn link_note(bytes_per_s: f64, is_cpu: bool, adapter: &str) -> Option<String> {
+    let gb = bytes_per_s / GB;
+    if is_cpu {
+        return Some(format!(
+            "host link {gb:.1} GB/s: {adapter} is a CPU adapter, so transfers are copies within host memory (no PCIe link to judge)"
+        ));
+    }
+    let load_s = EXAMPLE_MODEL_BYTES / bytes_per_s;
+    let consistent = likely_links(bytes_per_s);
+    let links = if consistent.is_empty() {
+        String::new()
+    } else {
+        format!(" (consistent with {})", consistent.join(", "))
+    };
+    let ceiling = ceiling_link(bytes_per_s)
+        .map(|l| format!("at or below {l}"))
+        .unwrap_or_else(|| "below PCIe 5.0 x16".into());
+    match link_class(bytes_per_s) {
+        LinkClass::Riser => Some(format!(
+            "host link {gb:.1} GB/s: looks like a PCIe x1 riser or a Gen1/Gen2 link, {ceiling}{links}; \
+             a 14 GB model takes about {load_s:.0} s to load; multi-GPU training over this link is impractical"
+        )),
+        LinkClass::Narrow => Some(format!(
+            "host link {gb:.1} GB/s: a narrow link, {ceiling}{links}; a 14 GB model takes about {load_s:.0} s to load; \
+             fine for inference once the weights are loaded, slow for multi-GPU training"
+        )),
+        LinkClass::Full => None,
+    }
+}
