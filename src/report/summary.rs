@@ -60,6 +60,10 @@ impl KeyMetrics {
                 if r.suite != suite || r.metric != metric || !kernels.contains(&r.kernel.as_str()) {
                     continue;
                 }
+                // A cache's rate says nothing about the memory behind it.
+                if r.params.contains("comparable=no") {
+                    continue;
+                }
                 let v = Val {
                     value: r.value,
                     verified: r.verified,

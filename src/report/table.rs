@@ -47,6 +47,33 @@ pub fn adapters_table(list: &[AdapterDesc]) -> String {
     t.to_string()
 }
 
+/// A row whose samples vary more than this (coefficient of variation, %)
+/// is marked noisy.
+pub const NOISY_CV_PCT: f64 = 10.0;
+
+/// What the reader should know about a row: its transfer size, a rate that
+/// may be a cache's, samples that vary too much.
+pub fn row_note(r: &ResultRow) -> String {
+    let mut notes = Vec::new();
+    let param = |key: &str| {
+        r.params
+            .split(';')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+    };
+    if r.suite == "transfer" {
+        if let Some(b) = param("bytes").and_then(|b| b.parse::<f64>().ok()) {
+            notes.push(crate::units::bytes(b));
+        }
+    }
+    if r.params.contains("comparable=no") {
+        notes.push("cache-sized: not comparable".to_string());
+    }
+    if r.cv_pct > NOISY_CV_PCT {
+        notes.push("noisy: rerun with --full".to_string());
+    }
+    notes.join("; ")
+}
+
 pub fn results_table(rows: &[ResultRow]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
@@ -60,6 +87,7 @@ pub fn results_table(rows: &[ResultRow]) -> String {
         "n",
         "timing",
         "verified",
+        "note",
     ]);
     for r in rows {
         t.add_row([
@@ -73,7 +101,40 @@ pub fn results_table(rows: &[ResultRow]) -> String {
             Cell::new(r.samples),
             Cell::new(&r.timing),
             Cell::new(if r.verified { "yes" } else { "NO (unverified)" }),
+            Cell::new(row_note(r)),
         ]);
     }
     t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_say_size_cache_and_noise() {
+        let mut r: ResultRow = serde_json::from_value(serde_json::json!({
+            "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
+            "adapter_index": 0, "adapter": "a", "vendor_id": "0x1", "device_id": "0x1",
+            "device_type": "cpu", "backend": "vulkan", "driver": "", "driver_info": "",
+            "suite": "transfer", "kernel": "d2h", "params": "bytes=16777216;data=random",
+            "metric": "bandwidth", "unit": "B/s", "value": 1e9, "min": 1e9, "max": 1e9,
+            "cv_pct": 2.0, "samples": 5, "timing": "wall", "verified": true
+        }))
+        .unwrap();
+        assert_eq!(row_note(&r), "16.0 MiB");
+        r.cv_pct = 25.0;
+        assert!(row_note(&r).ends_with("noisy: rerun with --full"));
+        r.suite = "stream".into();
+        r.params = format!(
+            "array_bytes=8388608{}",
+            crate::workloads::stream::cache_note(8 << 20, 32 << 20)
+        );
+        assert!(
+            row_note(&r).starts_with("cache-sized: not comparable"),
+            "{}",
+            row_note(&r)
+        );
+        assert_eq!(crate::workloads::stream::cache_note(64 << 20, 32 << 20), "");
+    }
 }

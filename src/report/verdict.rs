@@ -46,6 +46,7 @@ pub fn best(
     rows.iter()
         .filter(|r| r.verified && r.suite == suite && r.kernel == kernel && r.metric == metric)
         .filter(|r| param.is_none_or(|p| r.params.contains(p)))
+        .filter(|r| !r.params.contains("comparable=no"))
         .map(|r| r.value)
         .filter(|v| v.is_finite())
         .fold(None, |acc: Option<f64>, v| {

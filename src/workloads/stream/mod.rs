@@ -97,6 +97,45 @@ pub const KERNELS: [KernelInfo; 5] = [
 /// Bytes per array: `--size` when given (an error when the adapter cannot
 /// bind it), else the scale's default capped by the adapter's limits.
 /// Rounded down to whole vec4<f32>s.
+/// The largest cache the arrays could sit in: the CPU's last-level cache
+/// for a CPU adapter (from sysfs), else the largest GPU L2 shipped so far.
+pub fn largest_cache_bytes(gpu: &Gpu) -> u64 {
+    const GPU_L2_MAX: u64 = 96 << 20;
+    if !gpu.desc.is_cpu() {
+        return GPU_L2_MAX;
+    }
+    let base = std::path::Path::new("/sys/devices/system/cpu/cpu0/cache");
+    let sizes = (0..8).filter_map(|i| {
+        let t = std::fs::read_to_string(base.join(format!("index{i}/size"))).ok()?;
+        let t = t.trim();
+        let (n, mul) = match t.strip_suffix('K') {
+            Some(n) => (n, 1u64 << 10),
+            None => match t.strip_suffix('M') {
+                Some(n) => (n, 1 << 20),
+                None => (t, 1),
+            },
+        };
+        n.parse::<u64>().ok().map(|n| n * mul)
+    });
+    // Unreadable: assume a large server L3.
+    sizes.max().unwrap_or(64 << 20)
+}
+
+/// `;comparable=no(...)` when the three arrays together are under four
+/// times the largest cache: such a rate is the cache's, not the memory's,
+/// and the summary derives nothing from it.
+pub fn cache_note(bytes: u64, cache: u64) -> String {
+    if 3 * bytes < 4 * cache {
+        format!(
+            ";comparable=no(working set {} under 4x a {} cache)",
+            3 * bytes,
+            cache
+        )
+    } else {
+        String::new()
+    }
+}
+
 pub fn array_bytes(gpu: &Gpu, scale: Scale, requested: Option<u64>) -> Result<u64> {
     let limit = gpu
         .limits
@@ -136,6 +175,8 @@ struct Step<'r, 'g> {
     kernels: &'r StreamKernels<'g>,
     info: KernelInfo,
     bytes: u64,
+    /// `;comparable=no(...)` when the arrays may fit in a cache.
+    cache_note: String,
     applied: u64,
     replay: &'r mut Replay,
 }
@@ -146,11 +187,12 @@ impl Workload for Step<'_, '_> {
         Spec {
             kernel: self.info.name.into(),
             params: format!(
-                "array_bytes={};elements={};bytes_per_element={};workgroups={}x{WORKGROUP}",
+                "array_bytes={};elements={};bytes_per_element={};workgroups={}x{WORKGROUP}{}",
                 self.bytes,
                 k.elements,
                 self.info.bytes_per_element(),
-                k.groups
+                k.groups,
+                self.cache_note
             ),
             metric: "bandwidth",
             unit: "B/s",
@@ -201,6 +243,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             kernels: &kernels,
             info,
             bytes,
+            cache_note: cache_note(bytes, largest_cache_bytes(gpu)),
             applied: 0,
             replay: &mut replay,
         };
