@@ -30,7 +30,7 @@ pub(crate) fn progress(quiet: bool) -> ProgressBar {
     }
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(std::time::Duration::from_millis(200));

@@ -105,8 +105,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         // Power, clocks and the link are read while the suites run.
         let sampler = Sampler::start(desc, Duration::from_secs(1));
         let mut windows: Vec<Window> = Vec::new();
-        for suite in &suites.0 {
+        let adapter_start = Instant::now();
+        for (done, suite) in suites.0.iter().enumerate() {
             let pb = super::progress(args.quiet);
+            pb.set_prefix(suite_progress(done, suites.0.len(), adapter_start.elapsed()));
             pb.set_message(format!("{suite}: setting up"));
             let mut plan = TimingPlan::new(samples, target_s);
             plan.progress = pb.clone();
@@ -311,4 +313,14 @@ fn skipped_lines(skipped: &[Skipped]) -> Vec<String> {
         out.push(format!("telemetry {}: {reason}", quantities.join(", ")));
     }
     out
+}
+
+/// "suite 3/6, about 40 s left": the time left guessed from the suites done.
+fn suite_progress(done: usize, total: usize, elapsed: Duration) -> String {
+    let mut s = format!("suite {}/{total}", done + 1);
+    if done > 0 {
+        let left = elapsed.as_secs_f64() / done as f64 * (total - done) as f64;
+        s += &format!(", about {left:.0} s left");
+    }
+    s
 }
