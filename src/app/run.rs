@@ -4,6 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use crate::report::energy::{self, Energy, Window};
+use crate::report::rig::Rig;
+use crate::workloads::transfer;
 use crate::report::verdict::{self, AdapterVerdict};
 use crate::telemetry::{self, Sampler, Telemetry};
 
@@ -35,7 +37,7 @@ struct RunDoc<'a> {
     /// Energy per unit of work, one per adapter in `adapters` order.
     energy: &'a [Energy],
     summaries: &'a [AdapterSummary],
-    rig: Option<RigTotals>,
+    rig: Option<&'a Rig>,
     /// Per adapter: findings with stable codes, each naming its figure.
     verdict: &'a [AdapterVerdict],
 }
@@ -83,7 +85,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
 
     // Status lines are for people watching a terminal, like the progress.
     let chatty = !args.quiet && std::io::stderr().is_terminal();
-    for idx in selected {
+    for &idx in &selected {
         let (adapter, desc) = &adapters.list[idx];
         used.push(desc.clone());
         if chatty {
@@ -184,7 +186,22 @@ pub fn run(args: RunArgs) -> Result<i32> {
 
     let summaries: Vec<AdapterSummary> =
         used.iter().map(|d| AdapterSummary::new(d, &rows)).collect();
-    let rig = (summaries.len() > 1).then(|| summary::rig_totals(&summaries));
+    let rig = if summaries.len() > 1 {
+        let totals = summary::rig_totals(&summaries);
+        let progress = super::progress(args.quiet);
+        progress.set_message("rig: host links alone and all at once, card to card");
+        let r = measure_rig(&adapters, &selected, scale, totals, &summaries);
+        progress.finish_and_clear();
+        match r {
+            Ok(r) => Some(r),
+            Err(e) => {
+                failures.push(format!("rig links: {e:#}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let verdicts: Vec<AdapterVerdict> = used
         .iter()
         .map(|d| AdapterVerdict {
@@ -202,7 +219,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             write!(out, "{}", s.render())?;
         }
         if let Some(r) = &rig {
-            write!(out, "{}", summary::render_rig(r))?;
+            write!(out, "{}", r.render())?;
         }
     }
 
@@ -222,12 +239,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
             wrong_answers: &wrong,
             energy: &energies,
             summaries: &summaries,
-            rig,
+            rig: rig.as_ref(),
             verdict: &verdicts,
         };
         files::write_json(path, &doc)?;
     }
-    let unverified = rows.iter().filter(|r| !r.verified).count();
+    let unverified = rows.iter().filter(|r| !r.verified).count()
+        + rig.as_ref().map_or(0, |r| usize::from(!r.verified));
     // One line per failure; the last goes back to main, which prints it and
     // exits 2 (after the results that did work were printed and written).
     if let Some((last, earlier)) = failures.split_last() {
@@ -323,4 +341,38 @@ fn suite_progress(done: usize, total: usize, elapsed: Duration) -> String {
         s += &format!(", about {left:.0} s left");
     }
     s
+}
+
+/// Opens every selected card at once and measures the links between them.
+fn measure_rig(
+    adapters: &Adapters,
+    selected: &[usize],
+    scale: Scale,
+    totals: RigTotals,
+    summaries: &[AdapterSummary],
+) -> Result<Rig> {
+    let gpus: Vec<Gpu> = selected
+        .iter()
+        .map(|&p| {
+            let (a, d) = &adapters.list[p];
+            Gpu::open(a, d)
+        })
+        .collect::<Result<_>>()?;
+    let refs: Vec<&Gpu> = gpus.iter().collect();
+    let cpu = gpus.iter().all(|g| g.desc.is_cpu());
+    let bytes: u64 = match (cpu, scale) {
+        (_, Scale::Quick) | (true, _) => 16 << 20,
+        (false, Scale::Default) => 64 << 20,
+        (false, Scale::Full) => 256 << 20,
+    };
+    let (alone, together) = transfer::rig::measure_links(&refs, bytes, 4)?;
+    let c2c = transfer::rig::card_to_card(&refs, bytes)?;
+    // The slowest card's measured round trip bounds each hop's latency.
+    let round_trip = summaries
+        .iter()
+        .filter_map(|s| s.metrics.round_trip_s)
+        .filter(|v| v.verified)
+        .map(|v| v.value)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    Ok(Rig::new(totals, bytes, alone, together, c2c, round_trip))
 }

@@ -21,6 +21,7 @@
 pub mod link;
 pub mod pcie;
 pub mod timed;
+pub mod rig;
 
 use anyhow::Result;
 
