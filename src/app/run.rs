@@ -12,6 +12,7 @@ use crate::gpu::{AdapterDesc, Adapters, Gpu};
 use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
 use crate::report::{files, table, ResultRow, RunMeta};
 use crate::timing::TimingPlan;
+use crate::usage;
 use crate::workloads::{self, Ctx, Scale, Shaders, SizeOptions, Skipped};
 
 /// Everything one `run` produced, as written to `--json`.
@@ -33,12 +34,28 @@ struct RunDoc<'a> {
 pub fn run(args: RunArgs) -> Result<i32> {
     // A results file that cannot take the rows is found out before minutes
     // of measuring, not after.
+    let csv_stdout = args.csv.as_deref().is_some_and(files::is_stdout);
+    let json_stdout = args.json.as_deref().is_some_and(files::is_stdout);
+    if csv_stdout && json_stdout {
+        return Err(usage!(
+            "--csv - and --json - cannot both write to stdout; send one of them to a file"
+        ));
+    }
     if let Some(path) = &args.csv {
         files::check_csv_target(path)?;
     }
     if let Some(path) = &args.json {
-        files::check_folder(path)?;
+        files::check_replace_target(path)?;
     }
+    // With rows on stdout, the tables people read go to stderr, so that the
+    // CSV or JSON stays parseable.
+    let human = || -> Box<dyn Write> {
+        if csv_stdout || json_stdout {
+            Box::new(std::io::stderr().lock())
+        } else {
+            Box::new(std::io::stdout().lock())
+        }
+    };
     let adapters = Adapters::enumerate(args.adapter.backend);
     let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
     let scale = if args.quick {
@@ -135,7 +152,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             }
         }
         let mine = &rows[first_row..];
-        let mut out = std::io::stdout().lock();
+        let mut out = human();
         writeln!(
             out,
             "\n{} ({}, {}, {} {})",
@@ -159,7 +176,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         used.iter().map(|d| AdapterSummary::new(d, &rows)).collect();
     let rig = (summaries.len() > 1).then(|| summary::rig_totals(&summaries));
     if suites.0.len() > 1 || summaries.len() > 1 {
-        let mut out = std::io::stdout().lock();
+        let mut out = human();
         for s in &summaries {
             write!(out, "{}", s.render())?;
         }
