@@ -97,7 +97,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub full: bool,
     /// Timed samples per kernel (5 to 1000).
-    #[arg(long, value_name = "N", value_parser = parse_samples)]
+    #[arg(long, value_name = "N", value_parser = parse_samples,
+          allow_negative_numbers = true)]
     pub samples: Option<u32>,
     /// Append result rows to this CSV file (the header is written only when
     /// the file is new; a file with another header or a torn last line is
@@ -117,20 +118,24 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Matrix rows M for the matmul suite.
-    #[arg(long, value_parser = parse_dim)]
+    #[arg(long, value_parser = parse_dim,
+          allow_negative_numbers = true)]
     pub m: Option<u32>,
     /// Matrix columns N for the matmul suite.
-    #[arg(long, value_parser = parse_dim)]
+    #[arg(long, value_parser = parse_dim,
+          allow_negative_numbers = true)]
     pub n: Option<u32>,
     /// Inner dimension K for the matmul suite.
-    #[arg(long, value_parser = parse_dim)]
+    #[arg(long, value_parser = parse_dim,
+          allow_negative_numbers = true)]
     pub k: Option<u32>,
     /// Bytes per stream array (suffixes K, M, G: binary, e.g. 256M).
     /// Default: 256 MiB on a GPU (1 GiB with --full), 64 MiB on a CPU
     /// adapter (8 MiB with --quick, 128 MiB with --full), capped by the
     /// adapter's limits. A size the adapter cannot bind is an error (exit 2),
     /// never silently reduced; sizes are rounded down to a multiple of 16 bytes.
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", value_parser = parse_size,
+          allow_negative_numbers = true)]
     pub size: Option<u64>,
     /// Load shaders from this directory instead of the built-in ones, where
     /// a file of the same name exists (kernel development).
@@ -147,18 +152,21 @@ pub struct MineArgs {
     #[arg(long, value_name = "HEX160", value_parser = crate::sha::parse_header)]
     pub header: crate::sha::Header,
     /// First nonce to test (0 to 4294967295).
-    #[arg(long, default_value_t = 0, value_parser = parse_u32_arg)]
+    #[arg(long, default_value_t = 0, value_parser = parse_u32_arg,
+          allow_negative_numbers = true)]
     pub start: u32,
     /// How many nonces to test, 1 to 4294967296 (default: up to the last
     /// nonce, 2^32-1).
-    #[arg(long, value_parser = parse_count)]
+    #[arg(long, value_parser = parse_count,
+          allow_negative_numbers = true)]
     pub count: Option<u64>,
     /// Target as 64 hex digits (a 256-bit number, most significant first).
     /// Default: the target encoded in the header's `bits` field.
     #[arg(long, value_name = "HEX64", conflicts_with = "share_bits")]
     pub target: Option<String>,
     /// Share target: hashes with at least N leading zero bits (1 to 255).
-    #[arg(long, value_name = "N", value_parser = parse_share_bits)]
+    #[arg(long, value_name = "N", value_parser = parse_share_bits,
+          allow_negative_numbers = true)]
     pub share_bits: Option<u32>,
     #[command(flatten)]
     pub adapter: AdapterArgs,
