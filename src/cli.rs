@@ -41,6 +41,7 @@ pub struct CompareArgs {
     /// Results CSV files written by `hashflops run --csv`: regular files of
     /// at most 64 MiB each. A value, min, max or cv_pct that is not a finite,
     /// non-negative number makes a file malformed (exit 2, naming file:line).
+    /// At most 200000 rows and 64 adapters in one comparison.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Show ratios to this adapter: its number in the table (from 0) or a
