@@ -115,7 +115,10 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Results CSV files written by `hashflops run --csv`.
+    /// Results CSV files written by `hashflops run --csv`: regular files of
+    /// at most 64 MiB each. A value, min, max or cv_pct that is not a finite,
+    /// non-negative number makes a file malformed (exit 2, naming file:line).
+    /// At most 200000 rows and 64 adapters in one comparison.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Show ratios to this adapter: its number in the table (from 0) or a
@@ -126,7 +129,9 @@ pub struct CompareArgs {
     #[arg(long)]
     pub reference: bool,
     /// Draw a roofline per adapter and grouped bars (hash rate, FLOPS,
-    /// bandwidth) into this SVG file.
+    /// bandwidth) into this SVG file, replaced atomically like `run --json`
+    /// (a link is written through; devices, FIFOs and folders are refused).
+    /// `-` writes the SVG to stdout; the tables then go to stderr.
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<PathBuf>,
 }
@@ -169,32 +174,46 @@ pub struct RunArgs {
     /// Larger problems and more samples than the default.
     #[arg(long)]
     pub full: bool,
-    /// Timed samples per kernel (at least 5).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(5..=1000))]
+    /// Timed samples per kernel (5 to 1000).
+    #[arg(long, value_name = "N", value_parser = parse_samples,
+          allow_negative_numbers = true)]
     pub samples: Option<u32>,
     /// Append result rows to this CSV file (the header is written only when
-    /// the file is new; a file with another header is left untouched).
+    /// the file is new; a file with another header or a torn last line is
+    /// left untouched). `-` writes the CSV to stdout; the tables then go to
+    /// stderr. The file must be a regular file (a link to one is appended
+    /// to through the link) or a new file in an existing, writable folder:
+    /// checked before measuring. Devices, FIFOs and folders are refused.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
     /// Write the rows (and adapter details) to this JSON file, replacing it
-    /// atomically.
+    /// atomically (a temporary file beside it, then a rename). `-` writes
+    /// the JSON to stdout; the tables then go to stderr. The file must be a
+    /// regular file (a link to one is written through: the file it points
+    /// to is replaced, never the link) or a new file in an existing,
+    /// writable folder: checked before measuring. Devices, FIFOs and
+    /// folders are refused.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Matrix rows M for the matmul suite.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = parse_dim,
+          allow_negative_numbers = true)]
     pub m: Option<u32>,
     /// Matrix columns N for the matmul suite.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = parse_dim,
+          allow_negative_numbers = true)]
     pub n: Option<u32>,
     /// Inner dimension K for the matmul suite.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = parse_dim,
+          allow_negative_numbers = true)]
     pub k: Option<u32>,
     /// Bytes per stream array (suffixes K, M, G: binary, e.g. 256M).
     /// Default: 256 MiB on a GPU (1 GiB with --full), 64 MiB on a CPU
     /// adapter (8 MiB with --quick, 128 MiB with --full), capped by the
     /// adapter's limits. A size the adapter cannot bind is an error (exit 2),
     /// never silently reduced; sizes are rounded down to a multiple of 16 bytes.
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", value_parser = parse_size,
+          allow_negative_numbers = true)]
     pub size: Option<u64>,
     /// Load shaders from this directory instead of the built-in ones, where
     /// a file of the same name exists (kernel development).
@@ -210,18 +229,22 @@ pub struct MineArgs {
     /// The 80-byte block header as 160 hex digits, as serialised on the wire.
     #[arg(long, value_name = "HEX160", value_parser = crate::sha::parse_header)]
     pub header: crate::sha::Header,
-    /// First nonce to test.
-    #[arg(long, default_value_t = 0, value_parser = parse_u32_arg)]
+    /// First nonce to test (0 to 4294967295).
+    #[arg(long, default_value_t = 0, value_parser = parse_u32_arg,
+          allow_negative_numbers = true)]
     pub start: u32,
-    /// How many nonces to test (default: up to the last nonce, 2^32-1).
-    #[arg(long, value_parser = parse_count)]
+    /// How many nonces to test, 1 to 4294967296 (default: up to the last
+    /// nonce, 2^32-1).
+    #[arg(long, value_parser = parse_count,
+          allow_negative_numbers = true)]
     pub count: Option<u64>,
     /// Target as 64 hex digits (a 256-bit number, most significant first).
     /// Default: the target encoded in the header's `bits` field.
     #[arg(long, value_name = "HEX64", conflicts_with = "share_bits")]
     pub target: Option<String>,
-    /// Share target: hashes with at least N leading zero bits.
-    #[arg(long, value_name = "N")]
+    /// Share target: hashes with at least N leading zero bits (1 to 255).
+    #[arg(long, value_name = "N", value_parser = parse_share_bits,
+          allow_negative_numbers = true)]
     pub share_bits: Option<u32>,
     #[command(flatten)]
     pub adapter: AdapterArgs,
@@ -246,24 +269,40 @@ fn suites_help() -> String {
     )
 }
 
+/// A whole number in `lo..=hi`; the error names the range whatever the
+/// input (clap's own parser names the type's range for a number too large).
+fn in_range(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not {what}: must be a whole number in {lo}..={hi}"
+        )),
+    }
+}
+
 fn parse_u32_arg(s: &str) -> Result<u32, String> {
-    s.trim()
-        .parse::<u32>()
-        .map_err(|_| format!("{s:?} is not a nonce: nonces are 0..=4294967295"))
+    in_range(s, 0, u32::MAX.into(), "a nonce").map(|n| n as u32)
 }
 
 fn parse_count(s: &str) -> Result<u64, String> {
-    let n: u64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if n == 0 {
-        return Err("count must be at least 1".into());
-    }
-    if n > 1 << 32 {
-        return Err("count must be at most 4294967296 (the whole nonce space)".into());
-    }
-    Ok(n)
+    in_range(
+        s,
+        1,
+        1 << 32,
+        "a nonce count (at most the whole nonce space)",
+    )
+}
+
+fn parse_share_bits(s: &str) -> Result<u32, String> {
+    in_range(s, 1, 255, "a number of leading zero bits").map(|n| n as u32)
+}
+
+fn parse_samples(s: &str) -> Result<u32, String> {
+    in_range(s, 5, 1000, "a sample count").map(|n| n as u32)
+}
+
+fn parse_dim(s: &str) -> Result<u32, String> {
+    in_range(s, 1, u32::MAX.into(), "a matrix size").map(|n| n as u32)
 }
 
 /// `256M`, `1G`, `4096` (bytes; K/M/G are binary).

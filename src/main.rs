@@ -24,10 +24,20 @@ fn main() {
                     },
                 );
             }
-            // One line: clap's first line, without the usage block.
+            // One line: clap's message up to its first blank line (which
+            // may name the missing arguments on lines of their own), without
+            // the usage block and tips that follow.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim();
-            eprintln!("hashflops: {first} (see --help)");
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .flat_map(str::split_whitespace)
+                .collect();
+            let message = match message.join(" ") {
+                m if m.is_empty() => "invalid arguments".to_string(),
+                m => m,
+            };
+            eprintln!("hashflops: {message} (see --help)");
             std::process::exit(exit::USAGE);
         }
     };

@@ -24,10 +24,17 @@ const IV: [u32; 8] = [
 /// Parses 160 hex digits into an 80-byte header.
 pub fn parse_header(hex_str: &str) -> Result<Header, String> {
     let s = hex_str.trim();
-    if s.len() != 2 * HEADER_LEN {
+    // Counted and located in characters, not bytes: a non-ASCII character
+    // is one character of the header, not two wrong ones.
+    let count = s.chars().count();
+    if count != 2 * HEADER_LEN {
         return Err(format!(
-            "a block header is 80 bytes = 160 hex digits, got {} characters",
-            s.len()
+            "a block header is 80 bytes = 160 hex digits, got {count} characters"
+        ));
+    }
+    if let Some((i, c)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "header is not valid hex: character {c:?} at position {i} is not a hex digit (a header is 160 hex digits)"
         ));
     }
     let bytes = hex::decode(s).map_err(|e| format!("header is not valid hex: {e}"))?;
@@ -346,5 +353,9 @@ mod tests {
     fn bad_headers() {
         assert!(parse_header("00").is_err());
         assert!(parse_header(&"zz".repeat(80)).is_err());
+        let e = parse_header(&format!("{}é{}", "0".repeat(10), "0".repeat(149))).unwrap_err();
+        assert!(e.contains("'é' at position 10"), "{e}");
+        let e = parse_header(&"é".repeat(80)).unwrap_err();
+        assert!(e.contains("got 80 characters"), "{e}");
     }
 }

@@ -27,7 +27,10 @@ fn bad_input_is_one_line_and_exit_2() {
     let bad_hex = format!("zz{}", &GENESIS[2..]);
     assert_usage_error(&["mine", "--header", &bad_hex], "hex");
     assert_usage_error(&["mine", "--header", &GENESIS[..150]], "160 hex digits");
-    assert_usage_error(&["mine", "--header", GENESIS, "--count", "0"], "at least 1");
+    assert_usage_error(
+        &["mine", "--header", GENESIS, "--count", "0"],
+        "1..=4294967296",
+    );
     assert_usage_error(
         &[
             "mine",
@@ -62,6 +65,48 @@ fn bad_input_is_one_line_and_exit_2() {
     );
     assert_usage_error(&["run", "--suite", "hash,bogus"], "unknown suite");
     assert_usage_error(&["run", "--samples", "2"], "samples");
+    // A missing argument is named, and every range is the real one, even
+    // for a number too large for any integer type.
+    assert_usage_error(&["mine"], "--header");
+    assert_usage_error(&["compare"], "FILE");
+    for n in ["0", "256", "99999999999", "999999999999999999999999"] {
+        assert_usage_error(
+            &["mine", "--header", GENESIS, "--share-bits", n],
+            "--share-bits <N>': \"",
+        );
+        assert_usage_error(&["mine", "--header", GENESIS, "--share-bits", n], "1..=255");
+    }
+    assert_usage_error(
+        &["mine", "--header", GENESIS, "--start", "-1"],
+        "0..=4294967295",
+    );
+    assert_usage_error(&["run", "--samples", "-5"], "5..=1000");
+    assert_usage_error(
+        &[
+            "mine",
+            "--header",
+            GENESIS,
+            "--count",
+            "99999999999999999999",
+        ],
+        "1..=4294967296",
+    );
+    assert_usage_error(&["run", "--samples", "99999999999999999999"], "5..=1000");
+    assert_usage_error(&["run", "--m", "0"], "1..=4294967295");
+    // Headers are counted and located in characters, not bytes.
+    assert_usage_error(&["mine", "--header", &"é".repeat(80)], "got 80 characters");
+    let one_bad = format!("{}é{}", &GENESIS[..7], &GENESIS[8..]);
+    assert_usage_error(&["mine", "--header", &one_bad], "'é' at position 7");
+    assert_usage_error(
+        &[
+            "run",
+            "--suite",
+            "hash",
+            "--shader-dir",
+            "/no-such-folder-hashflops",
+        ],
+        "no such folder",
+    );
     // Result files that cannot take the rows are refused before measuring.
     assert_usage_error(
         &["run", "--csv", "/no-such-folder-hashflops/r.csv"],

@@ -1,9 +1,12 @@
 //! `compare` on result files the tool wrote, on malformed input, and its SVG.
 
+mod bounded;
 mod common;
 
+use bounded::{bounded, is_fifo, mkfifo, refused};
 use common::{hashflops, quick_hash_run, stderr};
 use std::fs;
+use std::path::Path;
 
 #[test]
 fn compare_two_adapters_and_draw_the_chart() {
@@ -94,4 +97,117 @@ fn malformed_csv_names_file_and_line() {
     let o = hashflops(&["compare", dir.path().join("missing.csv").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!stderr(&o).contains("panicked"));
+}
+
+/// A results row as the tool writes it, with the given suite, kernel,
+/// metric and value, min, max, cv_pct.
+fn row(host: &str, suite: &str, kernel: &str, metric: &str, nums: [&str; 4]) -> String {
+    let [v, lo, hi, cv] = nums;
+    format!("r,t,0.1,{host},0,card,0x1,0x2,cpu,vulkan,d,i,{suite},{kernel},m=64;n=64;k=64,{metric},u,{v},{lo},{hi},{cv},5,wall,true\n")
+}
+
+fn results_file(dir: &Path, name: &str, rows: &[String]) -> String {
+    let p = dir.join(name);
+    let mut text = hashflops::report::files::csv_header_line() + "\n";
+    for r in rows {
+        text.push_str(r);
+    }
+    fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn non_finite_or_negative_numbers_are_malformed_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = row("h", "hash", "sha256d", "hash_rate", ["5", "4", "6", "1"]);
+    for bad in ["inf", "-inf", "NaN", "nan", "-1", "-1e-300", "1e999"] {
+        for col in 0..4 {
+            let mut nums = ["5", "4", "6", "1"];
+            nums[col] = bad;
+            let rows = [good.clone(), row("h", "stream", "triad", "bandwidth", nums)];
+            let f = results_file(dir.path(), "bad.csv", &rows);
+            let line = refused(&["compare", &f, "--svg", "-"], "bad.csv:3");
+            let name = ["value", "min", "max", "cv_pct"][col];
+            assert!(line.contains(name), "{bad} in {name}: {line}");
+        }
+    }
+}
+
+#[test]
+fn extreme_finite_values_stay_bounded_and_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "1e308";
+    let tiny = "1e-300";
+    let rows = [
+        row("a", "hash", "sha256d", "hash_rate", [big, big, big, "0"]),
+        row("a", "stream", "triad", "bandwidth", [tiny, tiny, tiny, "0"]),
+        row("a", "peak", "fp32_fma", "peak_rate", [big, "0", big, big]),
+        row("a", "matmul", "sgemm", "flops", ["0", "0", "0", "0"]),
+        row("b", "hash", "sha256d", "hash_rate", ["0", "0", "0", "0"]),
+        row("b", "stream", "triad", "bandwidth", [big, big, big, "0"]),
+        row(
+            "b",
+            "peak",
+            "fp32_fma",
+            "peak_rate",
+            [tiny, tiny, tiny, "0"],
+        ),
+    ];
+    let f = results_file(dir.path(), "extreme.csv", &rows);
+    let svg = dir.path().join("x.svg");
+    let o = bounded(&[
+        "compare",
+        &f,
+        "--baseline",
+        "1",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("NaN"), "{out}");
+    let text = fs::read_to_string(&svg).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&text);
+    while reader.read_event().expect("SVG parses as XML") != quick_xml::events::Event::Eof {}
+    assert!(
+        !text.contains("NaN") && !text.contains("inf"),
+        "non-finite coordinates in the SVG"
+    );
+}
+
+#[test]
+fn only_regular_files_of_bounded_size_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    refused(&["compare", "/dev/zero"], "not a regular file");
+    let fifo = dir.path().join("pipe.csv");
+    mkfifo(&fifo);
+    refused(&["compare", fifo.to_str().unwrap()], "not a regular file");
+    assert!(is_fifo(&fifo));
+    refused(
+        &["compare", dir.path().to_str().unwrap()],
+        "not a regular file",
+    );
+    let big = dir.path().join("big.csv");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(hashflops::report::files::MAX_INPUT_BYTES + 1)
+        .unwrap();
+    refused(&["compare", big.to_str().unwrap()], "64 MiB");
+}
+
+#[test]
+fn too_many_adapters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<String> = (0..=hashflops::report::compare::MAX_GROUPS)
+        .map(|i| {
+            row(
+                &format!("host{i}"),
+                "hash",
+                "sha256d",
+                "hash_rate",
+                ["5", "4", "6", "1"],
+            )
+        })
+        .collect();
+    let f = results_file(dir.path(), "farm.csv", &rows);
+    refused(&["compare", &f], "at most 64");
 }

@@ -54,11 +54,18 @@ struct HealthDoc<'a> {
 }
 
 pub fn health(args: HealthArgs) -> Result<i32> {
+    for path in args.csv.iter().chain(&args.json) {
+        if files::is_stdout(path) {
+            crate::usage_bail!(
+                "health prints its verdict on stdout: give --csv/--json a file, not -"
+            );
+        }
+    }
     if let Some(path) = &args.csv {
         files::check_csv_target(path)?;
     }
     if let Some(path) = &args.json {
-        files::check_folder(path)?;
+        files::check_replace_target(path)?;
     }
     let adapters = Adapters::enumerate(args.adapter.backend);
     let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;

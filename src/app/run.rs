@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::report::energy::{self, Energy, Window};
 use crate::report::rig::Rig;
-use crate::workloads::transfer;
 use crate::report::verdict::{self, AdapterVerdict};
 use crate::telemetry::{self, Sampler, Telemetry};
+use crate::workloads::transfer;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -18,6 +18,7 @@ use crate::gpu::{AdapterDesc, Adapters, Gpu};
 use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
 use crate::report::{files, table, ResultRow, RunMeta};
 use crate::timing::TimingPlan;
+use crate::usage;
 use crate::workloads::{self, Ctx, Scale, Shaders, SizeOptions, Skipped};
 
 /// Everything one `run` produced, as written to `--json`.
@@ -45,12 +46,28 @@ struct RunDoc<'a> {
 pub fn run(args: RunArgs) -> Result<i32> {
     // A results file that cannot take the rows is found out before minutes
     // of measuring, not after.
+    let csv_stdout = args.csv.as_deref().is_some_and(files::is_stdout);
+    let json_stdout = args.json.as_deref().is_some_and(files::is_stdout);
+    if csv_stdout && json_stdout {
+        return Err(usage!(
+            "--csv - and --json - cannot both write to stdout; send one of them to a file"
+        ));
+    }
     if let Some(path) = &args.csv {
         files::check_csv_target(path)?;
     }
     if let Some(path) = &args.json {
-        files::check_folder(path)?;
+        files::check_replace_target(path)?;
     }
+    // With rows on stdout, the tables people read go to stderr, so that the
+    // CSV or JSON stays parseable.
+    let human = || -> Box<dyn Write> {
+        if csv_stdout || json_stdout {
+            Box::new(std::io::stderr().lock())
+        } else {
+            Box::new(std::io::stdout().lock())
+        }
+    };
     let adapters = Adapters::enumerate(args.adapter.backend);
     let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
     let scale = if args.quick {
@@ -110,7 +127,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let adapter_start = Instant::now();
         for (done, suite) in suites.0.iter().enumerate() {
             let pb = super::progress(args.quiet);
-            pb.set_prefix(suite_progress(done, suites.0.len(), adapter_start.elapsed()));
+            pb.set_prefix(suite_progress(
+                done,
+                suites.0.len(),
+                adapter_start.elapsed(),
+            ));
             pb.set_message(format!("{suite}: setting up"));
             let mut plan = TimingPlan::new(samples, target_s);
             plan.progress = pb.clone();
@@ -162,7 +183,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let adapter_energy = energy::energy(&tele, &windows, &rows[first_row..]);
         add_telemetry(&meta, desc, tele, &mut rows, &mut skipped);
         let mine = &rows[first_row..];
-        let mut out = std::io::stdout().lock();
+        let mut out = human();
         writeln!(
             out,
             "\n{} ({}, {}, {} {})",
@@ -211,7 +232,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         })
         .collect();
     if suites.0.len() > 1 || summaries.len() > 1 {
-        let mut out = std::io::stdout().lock();
+        let mut out = human();
         for v in &verdicts {
             write!(out, "{}", verdict::render(v))?;
         }

@@ -1,8 +1,6 @@
 //! `compare --svg`: a roofline per adapter and grouped bars of hash rate,
 //! FLOPS and bandwidth, drawn with plotters' SVG back end.
 
-use std::path::Path;
-
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
@@ -36,14 +34,18 @@ fn e<E: std::fmt::Debug>(err: E) -> anyhow::Error {
     anyhow!("drawing the chart: {err:?}")
 }
 
-pub fn draw(groups: &[Group], path: &Path) -> Result<()> {
-    let root = SVGBackend::new(path, (1100, 1000)).into_drawing_area();
-    root.fill(&WHITE).map_err(e)?;
-    let (top, bottom) = root.split_vertically(560);
-    roofline(groups, &top)?;
-    bars(groups, &bottom)?;
-    root.present().map_err(e)?;
-    Ok(())
+/// The chart as SVG text; the caller puts it where it belongs.
+pub fn draw(groups: &[Group]) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1100, 1000)).into_drawing_area();
+        root.fill(&WHITE).map_err(e)?;
+        let (top, bottom) = root.split_vertically(560);
+        roofline(groups, &top)?;
+        bars(groups, &bottom)?;
+        root.present().map_err(e)?;
+    }
+    Ok(svg)
 }
 
 fn roofline<DB: DrawingBackend>(
@@ -62,8 +64,15 @@ where
         ys.extend(m.hash_rate.map(|v| v.value * OPS_PER_SHA256D));
         ys.extend(m.bandwidth().map(|b| b.value * x0));
     }
-    let ymax = ys.iter().cloned().fold(1e9, f64::max) * 3.0;
-    let ymin = ys.iter().cloned().fold(ymax, f64::min).max(1.0) / 3.0;
+    let (ymin, ymax) = y_range(&ys);
+    // Everything drawn is kept inside the axes, whatever the files said.
+    let fit = |y: f64| {
+        if y.is_nan() {
+            ymin
+        } else {
+            y.clamp(ymin, ymax)
+        }
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(
             "Roofline: f32 FMA peak and memory bandwidth (measured), workloads placed on it",
@@ -91,7 +100,7 @@ where
             let ridge = peak.value / bw.value;
             let pts: Vec<(f64, f64)> = [x0, ridge.clamp(x0, x1), x1]
                 .iter()
-                .map(|&x| (x, (bw.value * x).min(peak.value)))
+                .map(|&x| (x, fit((bw.value * x).min(peak.value))))
                 .collect();
             chart
                 .draw_series(LineSeries::new(pts, color.stroke_width(2)))
@@ -108,7 +117,7 @@ where
                 .unwrap_or_else(|| matmul_intensity(4096.0, 4096.0, 4096.0));
             chart
                 .draw_series(std::iter::once(Circle::new(
-                    (ai.clamp(x0, x1), mm.value),
+                    (ai.clamp(x0, x1), fit(mm.value)),
                     6,
                     color.filled(),
                 )))
@@ -116,14 +125,14 @@ where
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("f32 matmul {}", si(mm.value, "FLOP/s")),
-                    (ai.clamp(x0, x1) * 1.2, mm.value * 1.3),
+                    (ai.clamp(x0, x1) * 1.2, fit(mm.value * 1.3)),
                     ("sans-serif", 13).into_font().color(&color),
                 )))
                 .map_err(e)?;
         }
         if let Some(h) = m.hash_rate {
             // The hash loop touches no memory per hash: it sits at the right edge.
-            let y = h.value * OPS_PER_SHA256D;
+            let y = fit(h.value * OPS_PER_SHA256D);
             chart
                 .draw_series(std::iter::once(TriangleMarker::new(
                     (x1 / 1.5, y),
@@ -134,7 +143,7 @@ where
             chart
                 .draw_series(std::iter::once(Text::new(
                     format!("SHA-256d {} (int ops)", si(h.value, "H/s")),
-                    (x1 / 60.0, y / 1.6),
+                    (x1 / 60.0, fit(y / 1.6)),
                     ("sans-serif", 13).into_font().color(&color),
                 )))
                 .map_err(e)?;
@@ -152,6 +161,26 @@ where
         .draw()
         .map_err(e)?;
     Ok(())
+}
+
+/// Most decades the roofline's vertical axis spans: plotters places a tick
+/// per decade, so the span, not the values, bounds the drawing work.
+const MAX_DECADES: f64 = 15.0;
+
+/// The roofline's vertical range, from the finite positive values only, as
+/// finite numbers at most [`MAX_DECADES`] apart (lower values sit on the
+/// floor). An infinite bound would make plotters place ticks forever.
+fn y_range(ys: &[f64]) -> (f64, f64) {
+    let ok: Vec<f64> = ys
+        .iter()
+        .copied()
+        .filter(|y| y.is_finite() && *y > 0.0)
+        .collect();
+    let hi = ok.iter().copied().fold(1e9, f64::max);
+    let ymax = (hi * 3.0).min(f64::MAX / 10.0);
+    let lo = ok.iter().copied().fold(ymax, f64::min).max(1.0) / 3.0;
+    let ymin = lo.max(ymax / 10f64.powf(MAX_DECADES));
+    (ymin, ymax)
 }
 
 fn bars<DB: DrawingBackend>(
@@ -195,12 +224,18 @@ where
                 ("sans-serif", 16).into_font().color(&BLACK),
             )))
             .map_err(e)?;
-        let best = groups.iter().filter_map(get).fold(0.0, f64::max);
+        let best = groups
+            .iter()
+            .filter_map(get)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
         if best <= 0.0 {
             continue;
         }
         for (gi, g) in groups.iter().enumerate() {
-            let Some(v) = get(g) else { continue };
+            let Some(v) = get(g).filter(|v| v.is_finite() && *v >= 0.0) else {
+                continue;
+            };
             let color = COLORS[gi % COLORS.len()];
             let w = 0.8 / n;
             let x = mi as f64 + 0.1 + gi as f64 * w;
@@ -240,4 +275,27 @@ where
         .draw()
         .map_err(e)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn y_range_is_finite_and_bounded_in_decades() {
+        for ys in [
+            vec![],
+            vec![0.0],
+            vec![f64::INFINITY, f64::NAN, -1.0],
+            vec![1e308 * OPS_PER_SHA256D, 1e-300],
+            vec![f64::MAX, 1.0],
+        ] {
+            let (lo, hi) = y_range(&ys);
+            assert!(
+                lo.is_finite() && hi.is_finite() && lo > 0.0 && lo < hi,
+                "{ys:?}"
+            );
+            assert!((hi / lo).log10() <= MAX_DECADES + 1.0, "{ys:?}: {lo}..{hi}");
+        }
+    }
 }

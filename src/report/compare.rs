@@ -1,6 +1,7 @@
 //! `hashflops compare`: results CSVs from any number of runs, machines and
 //! adapters, grouped by adapter, key metrics side by side.
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -29,9 +30,23 @@ pub struct Group {
     pub matmul_mnk: Option<(f64, f64, f64)>,
 }
 
+/// The most adapters one comparison shows side by side: a table or chart
+/// wider than this is unreadable, and the work stays bounded.
+pub const MAX_GROUPS: usize = 64;
+
+/// The most rows all files together may hold (each file is also limited in
+/// bytes by `read_csv`), so memory stays bounded however many are passed.
+pub const MAX_ROWS: usize = 200_000;
+
 pub fn load(files: &[PathBuf]) -> Result<Vec<ResultRow>> {
     let mut rows = Vec::new();
     for f in files {
+        if rows.len() > MAX_ROWS {
+            usage_bail!(
+                "{}: the files together hold more than {MAX_ROWS} result rows together; compare fewer",
+                f.display()
+            );
+        }
         let r = read_csv(f)?;
         if r.is_empty() {
             usage_bail!("{}: holds a header but no results", f.display());
@@ -42,34 +57,34 @@ pub fn load(files: &[PathBuf]) -> Result<Vec<ResultRow>> {
 }
 
 /// Groups rows by (host, adapter index, adapter name, backend), in order of
-/// first appearance.
-pub fn group(rows: &[ResultRow]) -> Vec<Group> {
-    let mut keys: Vec<(String, usize, String, String)> = Vec::new();
+/// first appearance. More than [`MAX_GROUPS`] adapters is a usage error.
+pub fn group(rows: &[ResultRow]) -> Result<Vec<Group>> {
+    type Key<'a> = (&'a str, usize, &'a str, &'a str);
+    let mut index: HashMap<Key, usize> = HashMap::new();
+    let mut members: Vec<(Key, Vec<&ResultRow>)> = Vec::new();
     for r in rows {
         let k = (
-            r.host.clone(),
+            r.host.as_str(),
             r.adapter_index,
-            r.adapter.clone(),
-            r.backend.clone(),
+            r.adapter.as_str(),
+            r.backend.as_str(),
         );
-        if !keys.contains(&k) {
-            keys.push(k);
+        let i = *index.entry(k).or_insert_with(|| {
+            members.push((k, Vec::new()));
+            members.len() - 1
+        });
+        if members.len() > MAX_GROUPS {
+            usage_bail!(
+                "the files hold more than {MAX_GROUPS} adapters; compare at most {MAX_GROUPS} at a time"
+            );
         }
+        members[i].1.push(r);
     }
-    let hosts: std::collections::BTreeSet<String> = keys.iter().map(|k| k.0.clone()).collect();
-    keys.into_iter()
-        .map(|(host, idx, adapter, backend)| {
-            let mine: Vec<&ResultRow> = rows
-                .iter()
-                .filter(|r| {
-                    r.host == host
-                        && r.adapter_index == idx
-                        && r.adapter == adapter
-                        && r.backend == backend
-                })
-                .collect();
-            let runs: std::collections::BTreeSet<&str> =
-                mine.iter().map(|r| r.run_id.as_str()).collect();
+    let hosts: BTreeSet<&str> = members.iter().map(|(k, _)| k.0).collect();
+    let groups = members
+        .into_iter()
+        .map(|((host, idx, adapter, backend), mine)| {
+            let runs: BTreeSet<&str> = mine.iter().map(|r| r.run_id.as_str()).collect();
             let label = if hosts.len() > 1 {
                 format!("{adapter} ({backend}, {host} #{idx})")
             } else {
@@ -81,13 +96,14 @@ pub fn group(rows: &[ResultRow]) -> Vec<Group> {
                 runs: runs.len(),
                 metrics: KeyMetrics::from_rows(mine.iter().copied()),
                 matmul_mnk: matmul_size(&mine),
-                host,
-                adapter,
+                host: host.to_string(),
+                adapter: adapter.to_string(),
                 adapter_index: idx,
-                backend,
+                backend: backend.to_string(),
             }
         })
-        .collect()
+        .collect();
+    Ok(groups)
 }
 
 fn matmul_size(rows: &[&ResultRow]) -> Option<(f64, f64, f64)> {

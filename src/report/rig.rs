@@ -36,8 +36,8 @@ impl Rig {
         c2c: Vec<CardToCard>,
         round_trip_s: Option<f64>,
     ) -> Rig {
-        let verified = alone.iter().chain(&concurrent).all(|l| l.verified)
-            && c2c.iter().all(|c| c.verified);
+        let verified =
+            alone.iter().chain(&concurrent).all(|l| l.verified) && c2c.iter().all(|c| c.verified);
         let n = concurrent.len() as u32;
         // The slowest card's concurrent rates bound every collective.
         let slowest = concurrent
@@ -48,7 +48,9 @@ impl Rig {
                     .min(a.download_bs)
                     .total_cmp(&b.upload_bs.min(b.download_bs))
             })
-            .map(|l| network::through_host(l.download_bs, l.upload_bs, round_trip_s.unwrap_or(0.0)));
+            .map(|l| {
+                network::through_host(l.download_bs, l.upload_bs, round_trip_s.unwrap_or(0.0))
+            });
         let (network, verdict) = match &slowest {
             Some(link) if n > 1 => (network::table(n, link), network::verdict(n, link)),
             _ => (Vec::new(), Vec::new()),
@@ -82,7 +84,11 @@ impl Rig {
                 si(c.upload_bs, "B/s"),
                 si(a.download_bs, "B/s"),
                 si(c.download_bs, "B/s"),
-                if a.verified && c.verified { "" } else { " (UNVERIFIED)" }
+                if a.verified && c.verified {
+                    ""
+                } else {
+                    " (UNVERIFIED)"
+                }
             );
         }
         for c in &self.card_to_card {

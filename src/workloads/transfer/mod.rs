@@ -20,8 +20,8 @@
 
 pub mod link;
 pub mod pcie;
-pub mod timed;
 pub mod rig;
+pub mod timed;
 
 use anyhow::Result;
 

@@ -81,9 +81,15 @@ fn measure_card(c: &Card, index: usize, reps: u32, start: Option<&Barrier>) -> R
         got = c.gpu.read(&c.dev, 0, n)?;
     }
     let down_s = t1.elapsed().as_secs_f64();
-    let want: Vec<u8> = c.data[last..].iter().chain(&c.data[..last]).copied().collect();
+    let want: Vec<u8> = c.data[last..]
+        .iter()
+        .chain(&c.data[..last])
+        .copied()
+        .collect();
     if got != want {
-        problems.push(format!("adapter {index}: the bytes read back differ from the last upload"));
+        problems.push(format!(
+            "adapter {index}: the bytes read back differ from the last upload"
+        ));
     }
     Ok(LinkRate {
         adapter_index: index,
@@ -95,7 +101,11 @@ fn measure_card(c: &Card, index: usize, reps: u32, start: Option<&Barrier>) -> R
 }
 
 /// Every card alone, then all at once; `bytes` per transfer.
-pub fn measure_links(gpus: &[&Gpu], bytes: u64, reps: u32) -> Result<(Vec<LinkRate>, Vec<LinkRate>)> {
+pub fn measure_links(
+    gpus: &[&Gpu],
+    bytes: u64,
+    reps: u32,
+) -> Result<(Vec<LinkRate>, Vec<LinkRate>)> {
     let cards: Vec<Card> = gpus
         .iter()
         .enumerate()
@@ -113,7 +123,10 @@ pub fn measure_links(gpus: &[&Gpu], bytes: u64, reps: u32) -> Result<(Vec<LinkRa
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a link thread failed"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a link thread failed")))
+            })
             .collect()
     });
     Ok((alone, together.into_iter().collect::<Result<_>>()?))
