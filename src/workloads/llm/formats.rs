@@ -102,7 +102,10 @@ pub fn mix32(v: u32) -> u32 {
 
 /// A controlled f16: random sign and mantissa, exponent 2^-4..2^-1.
 fn controlled_f16(key: u32, unit: u32) -> u16 {
-    let h = mix32(unit.wrapping_mul(0x9e37_79b9).wrapping_add(key ^ 0x5bd1_e995));
+    let h = mix32(
+        unit.wrapping_mul(0x9e37_79b9)
+            .wrapping_add(key ^ 0x5bd1_e995),
+    );
     ((h & 0x8000) | ((11 + ((h >> 10) & 3)) << 10) | (h & 0x3ff)) as u16
 }
 
@@ -135,9 +138,9 @@ pub fn activation(key: u32, i: u32) -> f32 {
 
 /// A matrix's hash key from what identifies it.
 pub fn key(parts: &[u32]) -> u32 {
-    parts
-        .iter()
-        .fold(0x2545_f491, |acc, &p| mix32(acc ^ p.wrapping_mul(0x27d4_eb2f)))
+    parts.iter().fold(0x2545_f491, |acc, &p| {
+        mix32(acc ^ p.wrapping_mul(0x27d4_eb2f))
+    })
 }
 
 #[cfg(test)]
