@@ -694,6 +694,7 @@ mod tests {
             fma_unfused_ratio: None,
             flop_per_hash: None,
             llm: Vec::new(),
+            llm_measured: Vec::new(),
             flags: Vec::new(),
             neighbours: Vec::new(),
         };
