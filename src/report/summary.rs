@@ -117,6 +117,48 @@ fn best_of(a: Option<Val>, b: Option<Val>) -> Option<Val> {
     }
 }
 
+/// Measured 7B decode (tokens/s and its share of the stream bandwidth) and
+/// prefill from the `llm` suite's rows.
+fn measured_llm(rows: &[&ResultRow], stream: Option<Val>) -> Vec<String> {
+    let find = |kernel: &str, metric: &str| {
+        rows.iter().find(|r| {
+            r.suite == "llm"
+                && r.kernel == kernel
+                && r.metric == metric
+                && r.params.contains("model=llama2-7b;")
+        })
+    };
+    let mark = |r: &ResultRow| if r.verified { "" } else { " UNVERIFIED" };
+    let mut out = Vec::new();
+    for f in ["q4_0", "q8_0", "f16"] {
+        let (Some(t), Some(b)) = (
+            find(&format!("decode_{f}"), "token_rate"),
+            find(&format!("decode_{f}"), "bandwidth"),
+        ) else {
+            continue;
+        };
+        let share = stream
+            .map(|s| format!(", {:.0}% of stream bandwidth", 100.0 * b.value / s.value))
+            .unwrap_or_default();
+        out.push(format!(
+            "LLM decode 7B {f}, measured: {:.2} tok/s ({}/s of weights{share}){}",
+            t.value,
+            si(b.value, "B"),
+            mark(t)
+        ));
+    }
+    for f in ["q4_0", "q8_0", "f16"] {
+        if let Some(t) = find(&format!("prefill_{f}"), "token_rate") {
+            out.push(format!(
+                "LLM prefill 7B {f}, measured: {:.1} prompt tok/s{}",
+                t.value,
+                mark(t)
+            ));
+        }
+    }
+    out
+}
+
 /// Bits per weight of the model formats in the LLM table: fp16 exactly;
 /// q8 and q4 with the per-block scales of llama.cpp's Q8_0 / Q4 formats.
 pub const FORMATS: [(&str, f64); 3] = [("fp16", 16.0), ("q8", 8.5), ("q4", 4.5)];
@@ -188,6 +230,8 @@ pub struct AdapterSummary {
     pub fma_unfused_ratio: Option<f64>,
     pub flop_per_hash: Option<f64>,
     pub llm: Vec<LlmRow>,
+    /// Measured decode and prefill of the `llm` suite (7B), one line each.
+    pub llm_measured: Vec<String>,
     pub flags: Vec<String>,
     pub neighbours: Vec<Neighbour>,
 }
@@ -199,6 +243,7 @@ impl AdapterSummary {
             .filter(|r| r.adapter_index == desc.index)
             .collect();
         let m = KeyMetrics::from_rows(mine.iter().copied());
+        let llm_measured = measured_llm(&mine, m.bandwidth());
         let ratio = |a: Option<Val>, b: Option<Val>| match (a, b) {
             (Some(x), Some(y)) if y.value > 0.0 => Some(x.value / y.value),
             _ => None,
@@ -275,6 +320,7 @@ impl AdapterSummary {
             llm,
             flags,
             neighbours,
+            llm_measured,
         }
     }
 
@@ -356,10 +402,13 @@ impl AdapterSummary {
                 format!("{f:.0} (f32 matmul FLOP/s / SHA-256d H/s)"),
             );
         }
+        for l in &self.llm_measured {
+            out += &format!("  {l}\n");
+        }
         if !self.llm.is_empty() {
             let bw = m.bandwidth().unwrap();
             out += &format!(
-                "  LLM decode ceiling, single stream: tokens/s <= {} (measured bandwidth) / model bytes; real runtimes reach {:.0}-{:.0}% of it\n",
+                "  LLM decode ceiling (the bound, not a measurement), single stream: tokens/s <= {} (measured bandwidth) / model bytes; real runtimes reach {:.0}-{:.0}% of it\n",
                 si(bw.value, "B/s"),
                 REALISTIC.0 * 100.0,
                 REALISTIC.1 * 100.0
@@ -649,6 +698,7 @@ mod tests {
             fma_unfused_ratio: None,
             flop_per_hash: None,
             llm: Vec::new(),
+            llm_measured: Vec::new(),
             flags: Vec::new(),
             neighbours: Vec::new(),
         };

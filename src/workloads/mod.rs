@@ -4,6 +4,7 @@
 //! returns a row.
 
 pub mod hash;
+pub mod llm;
 pub mod matmul;
 pub mod peak;
 pub mod soak;
@@ -68,6 +69,13 @@ pub const REGISTRY: &[Suite] = &[
         in_default_run: true,
         run: transfer::run,
         shaders: Vec::new,
+    },
+    Suite {
+        name: "llm",
+        about: "LLM decode and prefill on Q4_0, Q8_0 and f16 weights (Llama-2 shapes)",
+        in_default_run: true,
+        run: llm::run,
+        shaders: llm::shader_sources,
     },
     Suite {
         name: "vram",

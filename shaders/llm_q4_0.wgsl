@@ -1,0 +1,47 @@
+// Weight format Q4_0, as llama.cpp's block_q4_0 stores it (18 bytes per 32
+// weights, 4.5 bits per weight):
+//   bytes 0..2    d, an IEEE half (f16, little-endian): the block's scale
+//   bytes 2..18   qs, 16 bytes of 4-bit unsigned values q in 0..15
+//   weight j      = (q_j - 8) * d, where byte i of qs holds q_i in its low
+//                  nibble and q_(i+16) in its high nibble
+// Rows are K/32 blocks back to back, rows back to back; nothing is padded,
+// so a block starts at any even byte. The buffer is read as array<u32>: a
+// block field at byte offset b is assembled from the words around it.
+//
+// Every composition of the llm shaders starts with one format header like
+// this one; it provides
+//   BLOCK_BYTES       bytes of one 32-weight block in a row
+//   GEN_UNIT          bytes per generated unit (block) whose first 2 bytes
+//                     are a controlled f16 (a scale here), see llm_init
+//   scale(b)          the block scale of the block at byte b
+//   quants8(b, q)     8 unscaled weights of quarter q (0..3) of that block,
+//                     as two vec4s: elements k_of(q, 0)..+4 and k_of(q, 1)..+4
+
+@group(0) @binding(0) var<storage, read> w: array<u32>;
+
+const BLOCK_BYTES: u32 = 18u;
+const GEN_UNIT: u32 = 18u;
+
+// The 4 bytes at even byte offset `b` (the buffer has one word of padding).
+fn word_at(b: u32) -> u32 {
+    let i = b >> 2u;
+    let lo = w[i];
+    let hi = w[i + 1u];
+    return select(lo, (lo >> 16u) | (hi << 16u), (b & 2u) != 0u);
+}
+
+fn scale(b: u32) -> f32 {
+    return unpack2x16float(word_at(b)).x;
+}
+
+fn k_of(q: u32, half: u32) -> u32 {
+    return 4u * q + 16u * half;
+}
+
+fn quants8(b: u32, q: u32) -> array<vec4<f32>, 2> {
+    let qs = word_at(b + 2u + 4u * q);
+    let bytes = vec4<u32>(qs, qs >> 8u, qs >> 16u, qs >> 24u);
+    let low = vec4<f32>(bytes & vec4<u32>(15u));
+    let high = vec4<f32>((bytes >> vec4<u32>(4u)) & vec4<u32>(15u));
+    return array<vec4<f32>, 2>(low - 8.0, high - 8.0);
+}

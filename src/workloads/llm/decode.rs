@@ -1,0 +1,261 @@
+//! Decode: one token's matrix-vector products over every matrix of every
+//! layer, timed as one repetition (or the resident layers' share of it).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use rand::Rng;
+
+use super::formats::{self, Format};
+use super::gpu::{self as g, GpuMatrix, DECODE_ROWS, POISON};
+use super::reference::{expected, Tally};
+use super::shapes::{Model, Residency};
+use crate::gpu::Gpu;
+use crate::harness::{Check, Derived, Spec, Workload};
+use crate::timing::Timed;
+use crate::workloads::Shaders;
+
+/// The activation vector of length `k` (one per input width).
+pub fn x_key(k: u64) -> u32 {
+    formats::key(&[0xac7, k as u32])
+}
+
+/// The hash key of matrix `index` of resident layer `layer`.
+pub fn matrix_key(model: &Model, format: Format, layer: u64, index: usize) -> u32 {
+    formats::key(&[
+        model.hidden as u32,
+        model.ffn as u32,
+        format.block_bytes() as u32,
+        layer as u32,
+        index as u32,
+    ])
+}
+
+pub struct Decode<'g> {
+    gpu: &'g Gpu,
+    format: Format,
+    model: Model,
+    res: Residency,
+    /// Resident layers' matrices, `[layer][matrix]`.
+    layers: Vec<Vec<GpuMatrix>>,
+    pipeline: wgpu::ComputePipeline,
+    /// One repetition: (bind group, workgroups).
+    dispatches: Vec<(wgpu::BindGroup, u32)>,
+    y: wgpu::Buffer,
+    y_len: u64,
+    /// Bitwise-repeat check and CPU check happen only if work was recorded.
+    reps_recorded: u64,
+    _keep: Vec<wgpu::Buffer>,
+}
+
+impl<'g> Decode<'g> {
+    pub fn new(
+        gpu: &'g Gpu,
+        shaders: &Shaders,
+        format: Format,
+        model: Model,
+        res: Residency,
+    ) -> Result<Self> {
+        let init = gpu.pipeline(
+            "llm init",
+            &g::source(shaders, format, ("llm_init", g::INIT_WGSL))?,
+            "init",
+            &[],
+        )?;
+        let pipeline = gpu.pipeline(
+            &format!("decode_{}", format.name()),
+            &g::source(shaders, format, ("llm_decode", g::DECODE_WGSL))?,
+            "decode",
+            &[],
+        )?;
+        let mut layers = Vec::new();
+        for layer in 0..res.resident {
+            let mut ms = Vec::new();
+            for (i, m) in model.matrices().into_iter().enumerate() {
+                let key = matrix_key(&model, format, layer, i);
+                ms.push(g::generate(gpu, &init, format, m, key)?);
+            }
+            layers.push(ms);
+        }
+        let mut xs = BTreeMap::new();
+        for m in model.matrices() {
+            if let std::collections::btree_map::Entry::Vacant(e) = xs.entry(m.k) {
+                e.insert(g::activations(gpu, x_key(m.k), m.k)?);
+            }
+        }
+        let y_len = res.per_rep * model.layer_outputs();
+        let y = g::poisoned(gpu, "llm decode outputs", y_len)?;
+        let mut dispatches = Vec::new();
+        let mut keep = Vec::new();
+        for pos in 0..res.per_rep {
+            let mut out = pos * model.layer_outputs();
+            for m in &layers[(pos % res.resident) as usize] {
+                for part in &m.parts {
+                    let job = g::storage(
+                        gpu,
+                        "llm job",
+                        &g::words(&[
+                            part.rows as u32,
+                            m.shape.k as u32,
+                            format.row_bytes(m.shape.k) as u32,
+                            (out + part.row0) as u32,
+                        ]),
+                    )?;
+                    let bg = g::bind(
+                        gpu,
+                        &pipeline,
+                        &[(0, &part.buf), (1, &xs[&m.shape.k]), (2, &y), (3, &job)],
+                    );
+                    dispatches.push((bg, part.rows.div_ceil(DECODE_ROWS) as u32));
+                    keep.push(job);
+                }
+                out += m.shape.rows;
+            }
+        }
+        keep.extend(xs.into_values());
+        gpu.check_errors("setting up the decode kernels")?;
+        Ok(Decode {
+            gpu,
+            format,
+            model,
+            res,
+            layers,
+            pipeline,
+            dispatches,
+            y,
+            y_len,
+            reps_recorded: 0,
+            _keep: keep,
+        })
+    }
+
+    fn weight_bytes_per_rep(&self) -> f64 {
+        (self.res.per_rep * self.model.layer_bytes(self.format)) as f64
+    }
+}
+
+impl Workload for Decode<'_> {
+    fn spec(&self) -> Spec {
+        Spec {
+            kernel: format!("decode_{}", self.format.name()),
+            params: format!(
+                "model={};format={};activations=f32;{};weight_bytes_per_token={}",
+                self.model.name,
+                self.format.name(),
+                self.res.params(),
+                self.model.layers * self.model.layer_bytes(self.format)
+            ),
+            metric: "token_rate",
+            unit: "tok/s",
+            latency: false,
+        }
+    }
+
+    fn work_per_rep(&self) -> f64 {
+        self.res.tokens_per_rep()
+    }
+
+    fn max_reps(&self) -> u32 {
+        1024
+    }
+
+    fn derived(&self) -> Vec<Derived> {
+        vec![Derived {
+            metric: "bandwidth",
+            unit: "B/s",
+            factor: self.weight_bytes_per_rep() / self.res.tokens_per_rep(),
+        }]
+    }
+
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+        pass.set_pipeline(&self.pipeline);
+        for _ in 0..reps {
+            for (bg, groups) in &self.dispatches {
+                pass.set_bind_group(0, bg, &[]);
+                pass.dispatch_workgroups(*groups, 1, 1);
+            }
+        }
+        self.reps_recorded += reps as u64;
+    }
+
+    fn verify(self, _timed: &Timed) -> Result<Check> {
+        let mut check = Check::default();
+        let y = g::read_f32(self.gpu, &self.y, self.y_len)?;
+        let per_layer = self.model.layer_outputs() as usize;
+        // Every output was written and is a number.
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            let poisoned = y[i].to_bits() == POISON;
+            check.fail(format!(
+                "output {i} of {} is {}{}",
+                y.len(),
+                y[i],
+                if poisoned { " (never written)" } else { "" }
+            ));
+        }
+        // Repeated layers read the same weights and x: their outputs must be
+        // the resident layer's, bit for bit.
+        let resident = self.res.resident as usize;
+        let mut repeats_differ = 0;
+        for pos in resident..self.res.per_rep as usize {
+            let src = (pos % resident) * per_layer;
+            let here = pos * per_layer;
+            if y[here..here + per_layer] != y[src..src + per_layer] {
+                repeats_differ += 1;
+            }
+        }
+        if repeats_differ > 0 {
+            check.fail(format!(
+                "{repeats_differ} repeated layers gave outputs unlike their resident layer's"
+            ));
+        }
+        // The CPU reference: every output of one randomly chosen layer, and
+        // of the last matrix of the last layer.
+        let sampled = rand::rng().random_range(0..self.res.per_rep as usize);
+        let last = self.res.per_rep as usize - 1;
+        let mut tally = Tally::default();
+        let mut matrices_checked = 0;
+        for (pos, which) in [(sampled, 0..7), (last, 6..7)] {
+            if pos == sampled && pos == last && which.start == 6 {
+                continue;
+            }
+            let layer = &self.layers[pos % resident];
+            let mut out = pos * per_layer;
+            for (i, m) in layer.iter().enumerate() {
+                let s = m.shape;
+                if which.contains(&i) {
+                    let xs = vec![(0..s.k as u32)
+                        .map(|j| formats::activation(x_key(s.k), j))
+                        .collect::<Vec<f32>>()];
+                    let rows: Vec<u64> = (0..s.rows).collect();
+                    let want = expected(self.format, m.key, s.k, &rows, &xs);
+                    for (r, e) in want.iter().enumerate() {
+                        tally.record(y[out + r], e[0], || {
+                            format!("layer {pos} {} row {r}", s.name)
+                        });
+                    }
+                    matrices_checked += 1;
+                }
+                out += s.rows as usize;
+            }
+        }
+        if tally.wrong > 0 {
+            check.fail(format!(
+                "{} of {} outputs disagree with the CPU reference; first: {}",
+                tally.wrong,
+                tally.compared,
+                tally.first.join("; ")
+            ));
+        }
+        if self.reps_recorded == 0 {
+            check.fail("no repetition was recorded");
+        }
+        check.fact("checked_layer", sampled);
+        check.fact("matrices_vs_cpu", matrices_checked);
+        check.fact(
+            "outputs_vs_cpu_pct",
+            format!("{:.1}", 100.0 * tally.compared as f64 / y.len() as f64),
+        );
+        check.fact("outputs_finite_and_repeats_equal_pct", 100);
+        Ok(check)
+    }
+}

@@ -1,0 +1,166 @@
+//! GPU side shared by decode and prefill: the composed shaders, weight
+//! matrices generated in place (split by rows into buffers the adapter can
+//! bind), and small per-dispatch parameter buffers.
+
+use anyhow::Result;
+
+use super::formats::Format;
+use super::shapes::Matrix;
+use crate::gpu::Gpu;
+use crate::workloads::Shaders;
+
+pub const INIT_WGSL: &str = include_str!("../../../shaders/llm_init.wgsl");
+pub const DECODE_WGSL: &str = include_str!("../../../shaders/llm_decode.wgsl");
+pub const PREFILL_WGSL: &str = include_str!("../../../shaders/llm_prefill.wgsl");
+
+/// Rows per decode workgroup and the prefill tile, as in the shaders.
+pub const DECODE_ROWS: u64 = 4;
+pub const PREFILL_TILE: u64 = 64;
+/// Written over every output before timing: a NaN no kernel computes.
+pub const POISON: u32 = 0x7fc0_dead;
+
+/// Format header + body, as compiled.
+pub fn compose(header: &str, body: &str) -> String {
+    format!("{header}\n{body}")
+}
+
+/// Every composition the suite compiles, built-in.
+pub fn shader_sources() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for f in super::formats::FORMATS {
+        let (name, header) = f.header();
+        for (body_name, body) in [
+            ("llm_init", INIT_WGSL),
+            ("llm_decode", DECODE_WGSL),
+            ("llm_prefill", PREFILL_WGSL),
+        ] {
+            out.push((format!("{body_name}+{name}"), compose(header, body)));
+        }
+    }
+    out
+}
+
+/// The source of `body` (one of the `*_WGSL` above, under its name) after
+/// `format`'s header, each through `--shader-dir` when it has a copy.
+pub fn source(shaders: &Shaders, format: Format, body: (&str, &'static str)) -> Result<String> {
+    let (name, header) = format.header();
+    Ok(compose(
+        &shaders.get(name, header)?,
+        &shaders.get(body.0, body.1)?,
+    ))
+}
+
+/// A storage buffer of the given bytes (padded to whole words).
+pub fn storage(gpu: &Gpu, label: &str, data: &[u8]) -> Result<wgpu::Buffer> {
+    let mut v = data.to_vec();
+    v.resize(data.len().div_ceil(4).max(1) * 4, 0);
+    gpu.storage_init(label, &v)
+}
+
+pub fn words(values: &[u32]) -> Vec<u8> {
+    bytemuck::cast_slice(values).to_vec()
+}
+
+/// Binds `buffers` in order at the given binding numbers.
+pub fn bind(
+    gpu: &Gpu,
+    pipeline: &wgpu::ComputePipeline,
+    entries: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = entries
+        .iter()
+        .map(|(binding, b)| wgpu::BindGroupEntry {
+            binding: *binding,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("llm"),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    })
+}
+
+/// Rows `row0 .. row0 + rows` of a matrix, in their own buffer.
+pub struct Part {
+    pub row0: u64,
+    pub rows: u64,
+    pub buf: wgpu::Buffer,
+}
+
+/// One weight matrix on the GPU.
+pub struct GpuMatrix {
+    pub shape: Matrix,
+    pub key: u32,
+    pub parts: Vec<Part>,
+}
+
+/// Largest part, in bytes: what one binding may hold, less the padding word.
+fn part_limit(gpu: &Gpu) -> u64 {
+    gpu.limits
+        .max_storage_buffer_binding_size
+        .min(gpu.limits.max_buffer_size)
+        - 8
+}
+
+/// Generates matrix `shape` (hash `key`) in `format` on the GPU with the
+/// init pipeline, one buffer per part.
+pub fn generate(
+    gpu: &Gpu,
+    init: &wgpu::ComputePipeline,
+    format: Format,
+    shape: Matrix,
+    key: u32,
+) -> Result<GpuMatrix> {
+    let row_bytes = format.row_bytes(shape.k);
+    let rows_per_part = (part_limit(gpu) / row_bytes).max(1);
+    let mut parts = Vec::new();
+    let mut work = Vec::new();
+    let mut row0 = 0;
+    while row0 < shape.rows {
+        let rows = rows_per_part.min(shape.rows - row0);
+        let n_words = (rows * row_bytes).div_ceil(4) + 1;
+        let buf = gpu.buffer(
+            &format!("llm weights {}", shape.name),
+            n_words * 4,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        )?;
+        let groups = n_words.div_ceil(256) as u32;
+        let (gx, gy) = gpu.dispatch_dims(groups);
+        let gen = storage(
+            gpu,
+            "llm gen",
+            &words(&[key, (row0 * row_bytes) as u32, n_words as u32, gx]),
+        )?;
+        work.push((bind(gpu, init, &[(1, &buf), (2, &gen)]), gx, gy));
+        parts.push(Part { row0, rows, buf });
+        row0 += rows;
+    }
+    gpu.run_pass("generating llm weights", |pass| {
+        pass.set_pipeline(init);
+        for (bg, gx, gy) in &work {
+            pass.set_bind_group(0, bg, &[]);
+            pass.dispatch_workgroups(*gx, *gy, 1);
+        }
+    })?;
+    Ok(GpuMatrix { shape, key, parts })
+}
+
+/// Reads `len` f32 outputs from `buf`.
+pub fn read_f32(gpu: &Gpu, buf: &wgpu::Buffer, len: u64) -> Result<Vec<f32>> {
+    let raw = gpu.read(buf, 0, len * 4)?;
+    Ok(bytemuck::cast_slice::<u8, f32>(&raw).to_vec())
+}
+
+/// A buffer of `len` f32 outputs, every one poisoned.
+pub fn poisoned(gpu: &Gpu, label: &str, len: u64) -> Result<wgpu::Buffer> {
+    storage(gpu, label, &words(&vec![POISON; len as usize]))
+}
+
+/// An activation buffer: `len` values of the vector with hash `key`.
+pub fn activations(gpu: &Gpu, key: u32, len: u64) -> Result<wgpu::Buffer> {
+    let v: Vec<f32> = (0..len as u32)
+        .map(|i| super::formats::activation(key, i))
+        .collect();
+    storage(gpu, "llm activations", bytemuck::cast_slice(&v))
+}

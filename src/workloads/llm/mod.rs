@@ -1,0 +1,73 @@
+//! Suite `llm`: LLM inference as it really runs on these cards — weights in
+//! llama.cpp's block formats (Q4_0, Q8_0, F16) for the matrix shapes of
+//! Llama-2 7B, 13B and 70B, dequantized inside the kernels.
+//!
+//! - decode: one token's matrix-vector products over every matrix of every
+//!   layer (`decode_<format>`, tokens/s and weight bytes/s);
+//! - prefill: the same weights times a batch of prompt tokens
+//!   (`prefill_<format>`, prompt tokens/s).
+//!
+//! Weights are generated on the GPU from a hash of (matrix, byte index)
+//! (`shaders/llm_init.wgsl`); the CPU reference regenerates the bytes of
+//! the rows it checks, dequantizes them exactly and accumulates in f64.
+
+pub mod decode;
+pub mod formats;
+pub mod gpu;
+pub mod prefill;
+pub mod reference;
+pub mod shapes;
+
+use anyhow::Result;
+
+use super::{Ctx, Scale, SuiteOutput};
+use crate::harness::measure;
+use formats::{Format, FORMATS};
+use shapes::Model;
+
+pub use gpu::shader_sources;
+
+/// What prefill times at each scale: formats, matrices of one layer, batch.
+fn prefill_plan(ctx: &Ctx) -> (Vec<Format>, Vec<&'static str>, u64) {
+    let all = vec!["q", "k", "v", "o", "gate", "up", "down"];
+    match (ctx.gpu.desc.is_cpu(), ctx.scale) {
+        (true, Scale::Quick) => (vec![Format::Q4_0], vec!["q"], 64),
+        (true, Scale::Default) => (FORMATS.to_vec(), vec!["q"], 128),
+        (true, Scale::Full) => (FORMATS.to_vec(), all, 512),
+        (false, _) => (FORMATS.to_vec(), all, 512),
+    }
+}
+
+/// `run --suite llm`.
+pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
+    let mut out = SuiteOutput::default();
+    let models: Vec<Model> = shapes::models(ctx.gpu);
+    for model in &models {
+        for format in FORMATS {
+            let res = shapes::residency(ctx.gpu, ctx.scale, model, format);
+            ctx.status(&format!(
+                "llm: generating {} {} weights ({} layers)",
+                model.name,
+                format.name(),
+                res.resident
+            ));
+            let w = decode::Decode::new(ctx.gpu, ctx.shaders, format, *model, res)?;
+            out.measured.extend(measure(ctx, w)?);
+        }
+    }
+    let (formats, which, tokens) = prefill_plan(ctx);
+    for model in &models {
+        for &format in &formats {
+            ctx.status(&format!("llm: prefill {} {}", model.name, format.name()));
+            let w = prefill::Prefill::new(ctx.gpu, ctx.shaders, format, *model, &which, tokens)?;
+            out.measured.extend(measure(ctx, w)?);
+        }
+    }
+    if ctx.gpu.desc.is_cpu() {
+        out.notes.push(
+            "llm: a software adapter measures only the Llama-2-7B shapes, the layers that fit a small budget (params: layers_resident, layers_per_rep)"
+                .into(),
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,240 @@
+//! Prefill: the same generated weights times a batch of activation vectors
+//! (the prompt), timed over a set of one layer's matrices; prompt tokens/s
+//! counts that set's share of a whole token's weights.
+
+use anyhow::Result;
+use rand::seq::index::sample;
+
+use super::decode::matrix_key;
+use super::formats::{self, Format};
+use super::gpu::{self as g, GpuMatrix, POISON, PREFILL_TILE};
+use super::reference::{expected, Tally};
+use super::shapes::{Matrix, Model};
+use crate::gpu::Gpu;
+use crate::harness::{Check, Derived, Spec, Workload};
+use crate::timing::Timed;
+use crate::workloads::Shaders;
+
+/// Multiply-adds the CPU reference spends per matrix at most (rows are
+/// sampled beyond it; the share is stated).
+const CHECK_BUDGET: u64 = 150_000_000;
+
+/// The prompt's activations for input width `k`: `tokens` x `k`.
+pub fn x_key(k: u64) -> u32 {
+    formats::key(&[0x9e3, k as u32])
+}
+
+pub struct Prefill<'g> {
+    gpu: &'g Gpu,
+    format: Format,
+    model: Model,
+    tokens: u64,
+    matrices: Vec<GpuMatrix>,
+    pipeline: wgpu::ComputePipeline,
+    dispatches: Vec<(wgpu::BindGroup, u32, u32)>,
+    ys: Vec<wgpu::Buffer>,
+    reps_recorded: u64,
+    _keep: Vec<wgpu::Buffer>,
+}
+
+impl<'g> Prefill<'g> {
+    /// `which` picks matrices of the model's first layer by name.
+    pub fn new(
+        gpu: &'g Gpu,
+        shaders: &Shaders,
+        format: Format,
+        model: Model,
+        which: &[&str],
+        tokens: u64,
+    ) -> Result<Self> {
+        let init = gpu.pipeline(
+            "llm init",
+            &g::source(shaders, format, ("llm_init", g::INIT_WGSL))?,
+            "init",
+            &[],
+        )?;
+        let pipeline = gpu.pipeline(
+            &format!("prefill_{}", format.name()),
+            &g::source(shaders, format, ("llm_prefill", g::PREFILL_WGSL))?,
+            "prefill",
+            &[],
+        )?;
+        let chosen: Vec<(usize, Matrix)> = model
+            .matrices()
+            .into_iter()
+            .enumerate()
+            .filter(|(_, m)| which.contains(&m.name))
+            .collect();
+        anyhow::ensure!(!chosen.is_empty(), "no prefill matrix chosen");
+        let mut matrices = Vec::new();
+        let mut dispatches = Vec::new();
+        let mut ys = Vec::new();
+        let mut keep = Vec::new();
+        for (i, m) in chosen {
+            let gm = g::generate(gpu, &init, format, m, matrix_key(&model, format, 0, i))?;
+            let x = g::activations(gpu, x_key(m.k), tokens * m.k)?;
+            let y = g::poisoned(gpu, "llm prefill outputs", tokens * m.rows)?;
+            for part in &gm.parts {
+                let job = g::storage(
+                    gpu,
+                    "llm job",
+                    &g::words(&[
+                        part.rows as u32,
+                        m.k as u32,
+                        format.row_bytes(m.k) as u32,
+                        tokens as u32,
+                        m.rows as u32,
+                        part.row0 as u32,
+                        0,
+                        0,
+                    ]),
+                )?;
+                let bg = g::bind(
+                    gpu,
+                    &pipeline,
+                    &[(0, &part.buf), (1, &x), (2, &y), (3, &job)],
+                );
+                dispatches.push((
+                    bg,
+                    part.rows.div_ceil(PREFILL_TILE) as u32,
+                    tokens.div_ceil(PREFILL_TILE) as u32,
+                ));
+                keep.push(job);
+            }
+            keep.push(x);
+            ys.push(y);
+            matrices.push(gm);
+        }
+        gpu.check_errors("setting up the prefill kernels")?;
+        Ok(Prefill {
+            gpu,
+            format,
+            model,
+            tokens,
+            matrices,
+            pipeline,
+            dispatches,
+            ys,
+            reps_recorded: 0,
+            _keep: keep,
+        })
+    }
+
+    fn weights(&self) -> u64 {
+        self.matrices.iter().map(|m| m.shape.rows * m.shape.k).sum()
+    }
+
+    /// Share of one token's weights this set of matrices holds.
+    fn token_share(&self) -> f64 {
+        self.weights() as f64 / (self.model.layers * self.model.layer_weights()) as f64
+    }
+}
+
+impl Workload for Prefill<'_> {
+    fn spec(&self) -> Spec {
+        let names: Vec<&str> = self.matrices.iter().map(|m| m.shape.name).collect();
+        Spec {
+            kernel: format!("prefill_{}", self.format.name()),
+            params: format!(
+                "model={};format={};activations=f32;batch={};matrices={};token_share={:.5};scaled_to_all_layers=true",
+                self.model.name,
+                self.format.name(),
+                self.tokens,
+                names.join("+"),
+                self.token_share()
+            ),
+            metric: "token_rate",
+            unit: "tok/s",
+            latency: false,
+        }
+    }
+
+    fn work_per_rep(&self) -> f64 {
+        self.tokens as f64 * self.token_share()
+    }
+
+    fn max_reps(&self) -> u32 {
+        256
+    }
+
+    fn derived(&self) -> Vec<Derived> {
+        vec![Derived {
+            metric: "flops",
+            unit: "FLOP/s",
+            factor: 2.0 * (self.model.layers * self.model.layer_weights()) as f64,
+        }]
+    }
+
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+        pass.set_pipeline(&self.pipeline);
+        for _ in 0..reps {
+            for (bg, gx, gy) in &self.dispatches {
+                pass.set_bind_group(0, bg, &[]);
+                pass.dispatch_workgroups(*gx, *gy, 1);
+            }
+        }
+        self.reps_recorded += reps as u64;
+    }
+
+    fn verify(self, _timed: &Timed) -> Result<Check> {
+        let mut check = Check::default();
+        let mut tally = Tally::default();
+        let mut outputs = 0u64;
+        let mut rng = rand::rng();
+        for (m, ybuf) in self.matrices.iter().zip(&self.ys) {
+            let s = m.shape;
+            let y = g::read_f32(self.gpu, ybuf, self.tokens * s.rows)?;
+            outputs += y.len() as u64;
+            if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+                let never = y[i].to_bits() == POISON;
+                check.fail(format!(
+                    "{} output {i} is {}{}",
+                    s.name,
+                    y[i],
+                    if never { " (never written)" } else { "" }
+                ));
+            }
+            // Every token of the sampled rows; always the first and last row.
+            let n = (CHECK_BUDGET / (self.tokens * s.k)).clamp(2, s.rows) as usize;
+            let mut rows: Vec<u64> = sample(&mut rng, s.rows as usize - 1, n - 1)
+                .into_iter()
+                .map(|r| r as u64)
+                .collect();
+            if !rows.contains(&0) {
+                rows[0] = 0;
+            }
+            rows.push(s.rows - 1);
+            let xs: Vec<Vec<f32>> = (0..self.tokens)
+                .map(|t| {
+                    (0..s.k)
+                        .map(|j| formats::activation(x_key(s.k), (t * s.k + j) as u32))
+                        .collect()
+                })
+                .collect();
+            let want = expected(self.format, m.key, s.k, &rows, &xs);
+            for (r, per_token) in rows.iter().zip(&want) {
+                for (t, e) in per_token.iter().enumerate() {
+                    let got = y[t * s.rows as usize + *r as usize];
+                    tally.record(got, *e, || format!("{} row {r} token {t}", s.name));
+                }
+            }
+        }
+        if tally.wrong > 0 {
+            check.fail(format!(
+                "{} of {} outputs disagree with the CPU reference; first: {}",
+                tally.wrong,
+                tally.compared,
+                tally.first.join("; ")
+            ));
+        }
+        if self.reps_recorded == 0 {
+            check.fail("no repetition was recorded");
+        }
+        check.fact(
+            "outputs_vs_cpu_pct",
+            format!("{:.2}", 100.0 * tally.compared as f64 / outputs as f64),
+        );
+        check.fact("outputs_finite_pct", 100);
+        Ok(check)
+    }
+}
