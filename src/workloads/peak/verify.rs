@@ -146,10 +146,15 @@ pub fn check(kernel: Kernel, chains: u32, iters: u32, n: u32, raw: &[u8]) -> Che
     let cost = (kernel.stored(chains) as usize * lanes) as f64 * iters as f64;
     let want = ((REPLAY_BUDGET / cost.max(1.0)) as usize).clamp(16, n as usize);
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let mut sample = vec![0, n - 1];
-    while sample.len() < want {
-        sample.push(rng.random_range(0..n));
-    }
+    let mut sample = if want >= n as usize {
+        (0..n).collect()
+    } else {
+        let mut s = std::collections::BTreeSet::from([0, n - 1]);
+        while s.len() < want {
+            s.insert(rng.random_range(0..n));
+        }
+        s.into_iter().collect::<Vec<u32>>()
+    };
     sample.dedup();
 
     let mut reported = Vec::new();
