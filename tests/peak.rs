@@ -223,3 +223,93 @@ fn every_peak_kernel_is_measured_verified_or_skipped() {
         }
     }
 }
+
+/// The body with `from` replaced by `to` exactly once inside each named
+/// entry point.
+fn in_each(entries: &[(&str, &str, &str)]) -> String {
+    let mut src = peak::BODY.to_string();
+    for (entry, from, to) in entries {
+        let start = src
+            .find(&format!("fn {entry}("))
+            .unwrap_or_else(|| panic!("no entry point {entry}"));
+        let end = start + src[start..].find("\n}\n").expect("end of function");
+        let func = common::mutate(&src[start..end], from, to);
+        src.replace_range(start..end, &func);
+    }
+    src
+}
+
+/// Kernels the adapter runs (f16 and f64 only where it has them).
+fn present() -> Vec<&'static str> {
+    let gpu = common::gpu();
+    Kernel::all()
+        .into_iter()
+        .filter(|k| k.feature().is_none_or(|(f, _)| gpu.has(f)))
+        .map(Kernel::name)
+        .collect()
+}
+
+/// Runs the suite with the body replaced; every kernel must be caught.
+fn assert_every_kernel_caught(body: String, what: &str) {
+    let run = common::run_with_shaders("peak", &[("peak_body", body)], &["--samples", "5"]);
+    for kernel in present() {
+        common::assert_caught(&run, kernel, what);
+    }
+}
+
+fn loop_count(to: &str) -> String {
+    let n = "let n = params.iters;";
+    in_each(&[
+        ("fma_chain", n, to),
+        ("fp32_mul_add", n, to),
+        ("i32_mad", n, to),
+        ("int8_dot4", n, to),
+        ("sha256_round", n, to),
+    ])
+}
+
+#[test]
+fn a_kernel_doing_no_iterations_is_caught() {
+    assert_every_kernel_caught(loop_count("let n = 0u;"), "no iterations");
+}
+
+#[test]
+fn a_kernel_doing_a_tenth_of_its_iterations_is_caught() {
+    assert_every_kernel_caught(loop_count("let n = params.iters / 10u;"), "a tenth");
+}
+
+#[test]
+fn a_kernel_doing_half_its_iterations_is_caught() {
+    assert_every_kernel_caught(loop_count("let n = params.iters / 2u;"), "half");
+}
+
+#[test]
+fn a_kernel_doing_one_iteration_fewer_is_caught() {
+    assert_every_kernel_caught(loop_count("let n = params.iters - 1u;"), "n - 1");
+}
+
+#[test]
+fn a_constant_start_instead_of_the_per_invocation_seed_is_caught() {
+    let body = common::mutate(peak::BODY, "return h ^ (h >> 16u);", "return 12345u;");
+    assert_every_kernel_caught(body, "constant seed");
+}
+
+#[test]
+fn a_coefficient_off_by_a_thousandth_is_caught() {
+    let body = in_each(&[
+        ("fma_chain", "F(params.f.x)", "F(params.f.x * 1.001)"),
+        ("fp32_mul_add", "vec4<f32>(params.f.z)", "vec4<f32>(params.f.z * 1.001)"),
+        (
+            "i32_mad",
+            "vec4<u32>(params.k.x)",
+            "vec4<u32>(params.k.x + params.k.x / 1000u)",
+        ),
+        ("int8_dot4", "let w = params.k.x;", "let w = params.k.x + params.k.x / 1000u;"),
+        (
+            "sha256_round",
+            "vec4<u32>(params.k.x)",
+            "vec4<u32>(params.k.x + params.k.x / 1000u)",
+        ),
+    ]);
+    assert_every_kernel_caught(body, "coefficient * 1.001");
+}
