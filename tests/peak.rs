@@ -203,7 +203,11 @@ fn every_peak_kernel_is_measured_verified_or_skipped() {
         let skipped = out.skipped.iter().find(|s| s.kernel == name);
         match (measured, skipped) {
             (Some(m), None) => {
-                assert!(m.verified, "{name} disagreed with the CPU: {:?}", m.problems);
+                assert!(
+                    m.verified,
+                    "{name} disagreed with the CPU: {:?}",
+                    m.problems
+                );
                 assert_eq!(m.metric, "peak_rate");
                 assert!(m.summary.median > 0.0 && m.summary.median.is_finite());
                 let unit = if name.starts_with("fp") {
@@ -298,13 +302,21 @@ fn a_constant_start_instead_of_the_per_invocation_seed_is_caught() {
 fn a_coefficient_off_by_a_thousandth_is_caught() {
     let body = in_each(&[
         ("fma_chain", "F(params.f.x)", "F(params.f.x * 1.001)"),
-        ("fp32_mul_add", "vec4<f32>(params.f.z)", "vec4<f32>(params.f.z * 1.001)"),
+        (
+            "fp32_mul_add",
+            "vec4<f32>(params.f.z)",
+            "vec4<f32>(params.f.z * 1.001)",
+        ),
         (
             "i32_mad",
             "vec4<u32>(params.k.x)",
             "vec4<u32>(params.k.x + params.k.x / 1000u)",
         ),
-        ("int8_dot4", "let w = params.k.x;", "let w = params.k.x + params.k.x / 1000u;"),
+        (
+            "int8_dot4",
+            "let w = params.k.x;",
+            "let w = params.k.x + params.k.x / 1000u;",
+        ),
         (
             "sha256_round",
             "vec4<u32>(params.k.x)",

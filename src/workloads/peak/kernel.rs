@@ -152,7 +152,9 @@ impl<'g> PeakKernel<'g> {
         self.run_once()?; // compiles on drivers that compile lazily
         let mut t = self.run_once()?;
         for _ in 0..4 {
-            if (0.5 * target_s..2.0 * target_s).contains(&t) || self.iters == self.kernel.max_iters() {
+            if (0.5 * target_s..2.0 * target_s).contains(&t)
+                || self.iters == self.kernel.max_iters()
+            {
                 break;
             }
             let scale = (target_s / t.max(1e-6)).clamp(1.0 / 64.0, 64.0);

@@ -85,7 +85,10 @@ impl Kernel {
     }
 
     pub fn name(self) -> &'static str {
-        KERNELS[Kernel::all().iter().position(|k| *k == self).expect("listed")]
+        KERNELS[Kernel::all()
+            .iter()
+            .position(|k| *k == self)
+            .expect("listed")]
     }
 
     pub fn is_float(self) -> bool {
@@ -257,8 +260,12 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
 
 /// Every composition the suite compiles, for validation without a GPU.
 pub fn shader_sources() -> Vec<(String, String)> {
-    [("peak_f32", HEAD_F32), ("peak_f16", HEAD_F16), ("peak_f64", HEAD_F64)]
-        .into_iter()
-        .map(|(name, head)| (format!("{name}+peak_body"), compose(head, BODY)))
-        .collect()
+    [
+        ("peak_f32", HEAD_F32),
+        ("peak_f16", HEAD_F16),
+        ("peak_f64", HEAD_F64),
+    ]
+    .into_iter()
+    .map(|(name, head)| (format!("{name}+peak_body"), compose(head, BODY)))
+    .collect()
 }

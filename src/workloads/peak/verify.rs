@@ -6,7 +6,7 @@ use half::f16;
 use rand::{Rng, SeedableRng};
 
 use super::kernel::POISON;
-use super::replay::{self, FmaRounding, Float};
+use super::replay::{self, Float, FmaRounding};
 use super::Kernel;
 use crate::harness::Check;
 
@@ -15,7 +15,13 @@ const REPLAY_BUDGET: f64 = 3e7;
 
 /// The bytes invocation `i` should store, and whether every chain's value
 /// differs from its value at each step count a lazy kernel would stop at.
-pub fn expected(kernel: Kernel, chains: u32, iters: u32, r: FmaRounding, i: u32) -> (Vec<u8>, bool) {
+pub fn expected(
+    kernel: Kernel,
+    chains: u32,
+    iters: u32,
+    r: FmaRounding,
+    i: u32,
+) -> (Vec<u8>, bool) {
     let (f, k) = kernel.coefficients();
     let (lanes, bytes) = kernel.lanes_and_bytes();
     let stored = kernel.stored(chains);
@@ -28,7 +34,14 @@ pub fn expected(kernel: Kernel, chains: u32, iters: u32, r: FmaRounding, i: u32)
             }
         }
     };
-    fn chain<T: Float>(x: f32, a: f32, b: f32, iters: u32, r: FmaRounding, out: &mut Vec<u8>) -> bool {
+    fn chain<T: Float>(
+        x: f32,
+        a: f32,
+        b: f32,
+        iters: u32,
+        r: FmaRounding,
+        out: &mut Vec<u8>,
+    ) -> bool {
         let (a, b) = (T::from_f32(a), T::from_f32(b));
         let (x, d) = replay::run_chain(T::from_f32(x), iters, 2, |x| x.fma(a, b, r));
         x.put(out);
@@ -119,7 +132,10 @@ fn show(kernel: Kernel, b: &[u8]) -> String {
         Kernel::Fp64Fma => format!("{:e}", f64::from_le(b)),
         Kernel::Fp16Fma => format!("{:e}", f16::from_le(b).to_f64()),
         Kernel::Fp32Fma | Kernel::Fp32MulAdd => format!("{:e}", f32::from_le(b)),
-        _ => format!("{:#010x}", u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+        _ => format!(
+            "{:#010x}",
+            u32::from_le_bytes(b.try_into().expect("4 bytes"))
+        ),
     }
 }
 
@@ -137,7 +153,11 @@ pub fn check(kernel: Kernel, chains: u32, iters: u32, n: u32, raw: &[u8]) -> Che
     let (lanes, bytes) = kernel.lanes_and_bytes();
     let per_inv = kernel.stored(chains) as usize * lanes * bytes;
     if n == 0 || raw.len() < n as usize * per_inv {
-        check.fail(format!("output of {} bytes, expected {}", raw.len(), n as usize * per_inv));
+        check.fail(format!(
+            "output of {} bytes, expected {}",
+            raw.len(),
+            n as usize * per_inv
+        ));
         return check;
     }
     let got = |i: u32| &raw[i as usize * per_inv..(i as usize + 1) * per_inv];
@@ -209,7 +229,9 @@ pub fn check(kernel: Kernel, chains: u32, iters: u32, n: u32, raw: &[u8]) -> Che
              this check could not see a shorter loop"
         ));
     }
-    let unmoved: Vec<u32> = (0..n).filter(|&i| !moved(kernel, chains, i, got(i))).collect();
+    let unmoved: Vec<u32> = (0..n)
+        .filter(|&i| !moved(kernel, chains, i, got(i)))
+        .collect();
     if let Some(first) = unmoved.first() {
         check.fail(format!(
             "{} of {n} invocations stored a value that did not move from its seed (first: {first})",
