@@ -348,7 +348,8 @@ impl Gpu {
             | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
             | wgpu::Features::SHADER_F16
             | wgpu::Features::SUBGROUP
-            | wgpu::Features::SHADER_INT64;
+            | wgpu::Features::SHADER_INT64
+            | wgpu::Features::SHADER_F64;
         let features = adapter.features() & wanted;
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {

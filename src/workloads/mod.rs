@@ -51,7 +51,7 @@ pub const REGISTRY: &[Suite] = &[
     },
     Suite {
         name: "peak",
-        about: "arithmetic peaks: FMA, unfused multiply+add, f16, integer, SHA-256 rounds",
+        about: "arithmetic peaks: f64/f32/f16 FMA, unfused multiply+add, int8 dot4, i32, SHA-256 rounds",
         in_default_run: true,
         run: peak::run,
         shaders: peak::shader_sources,
