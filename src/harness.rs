@@ -101,7 +101,7 @@ pub trait HostWorkload {
 }
 
 /// One measured metric, before it becomes a result row. Only this module
-/// makes them, always from a [`Check`].
+/// makes them (the private field), always from a [`Check`].
 #[derive(Clone, Debug)]
 pub struct Measured {
     pub kernel: String,
@@ -113,6 +113,7 @@ pub struct Measured {
     pub verified: bool,
     /// What the CPU reference disagreed with, one line each.
     pub problems: Vec<String>,
+    _sealed: (),
 }
 
 /// Times `w` and verifies what its timed samples wrote.
@@ -187,6 +188,7 @@ fn rows(
             timing: timed.method,
             verified: check.ok(),
             problems: check.problems.clone(),
+            _sealed: (),
         });
     }
     Ok(out)
