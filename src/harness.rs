@@ -113,8 +113,12 @@ pub struct Measured {
     pub verified: bool,
     /// What the CPU reference disagreed with, one line each.
     pub problems: Vec<String>,
-    _sealed: (),
+    _sealed: Sealed,
 }
+
+/// Only this module can name it, so only this module makes a [`Measured`].
+#[derive(Clone, Debug)]
+struct Sealed;
 
 /// Times `w` and verifies what its timed samples wrote.
 pub fn measure<W: Workload>(ctx: &Ctx, mut w: W) -> Result<Vec<Measured>> {
@@ -188,7 +192,7 @@ fn rows(
             timing: timed.method,
             verified: check.ok(),
             problems: check.problems.clone(),
-            _sealed: (),
+            _sealed: Sealed,
         });
     }
     Ok(out)
