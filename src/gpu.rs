@@ -236,13 +236,25 @@ impl Adapters {
             usage_bail!("{NO_ADAPTER_HELP}");
         }
         if all {
-            // A card shows up once per API; measure each card once, on the
-            // API of the best adapter.
-            let best = self.best();
-            let backend = self.list[best].1.backend.clone();
-            return Ok((0..self.list.len())
-                .filter(|&p| self.list[p].1.backend == backend)
-                .collect());
+            // A card shows up once per API: adapters at the same PCI bus id
+            // are one card, measured once on its preferred API. Adapters
+            // without a bus id (software ones) cannot be told apart, so
+            // each is measured.
+            let mut keep: Vec<usize> = Vec::new();
+            for p in 0..self.list.len() {
+                let d = &self.list[p].1;
+                let twin = keep.iter().position(|&k| {
+                    let o = &self.list[k].1;
+                    !d.pci_bus_id.is_empty() && o.pci_bus_id == d.pci_bus_id
+                });
+                match twin {
+                    Some(t) if d.preference() > self.list[keep[t]].1.preference() => keep[t] = p,
+                    Some(_) => {}
+                    None => keep.push(p),
+                }
+            }
+            keep.sort_unstable();
+            return Ok(keep);
         }
         let Some(sel) = sel else {
             return Ok(vec![self.best()]);

@@ -52,3 +52,56 @@ fn run_ends_with_a_verdict_naming_its_figures() {
     assert!(codes.iter().any(|c| c.starts_with("llm.")), "{codes:?}");
     assert!(codes.contains(&"standing.sha256d"), "{codes:?}");
 }
+
+#[test]
+fn a_rig_gets_concurrent_links_and_the_network_arithmetic() {
+    let listed = hashflops(&["list", "--json"]);
+    let adapters: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(!adapters.is_empty(), "{}", common::NO_ADAPTER);
+    if adapters.len() < 2 {
+        // One adapter is no rig; nothing to measure between cards.
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("rig.json");
+    let out = hashflops(&[
+        "run",
+        "--all-adapters",
+        "--quick",
+        "--quiet",
+        "--suite",
+        "transfer",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rig = &doc["rig"];
+    assert_eq!(rig["verified"], true, "{rig}");
+    let concurrent = rig["links_concurrent"]
+        .as_array()
+        .expect("concurrent links");
+    assert_eq!(concurrent.len(), doc["adapters"].as_array().unwrap().len());
+    for l in concurrent {
+        assert!(l["upload_bs"].as_f64().unwrap() > 0.0 && l["download_bs"].as_f64().unwrap() > 0.0);
+        assert_eq!(l["verified"], true);
+    }
+    assert!(!rig["card_to_card"].as_array().unwrap().is_empty());
+    let network = rig["network"].as_array().unwrap();
+    assert!(network
+        .iter()
+        .any(|r| r["link"].as_str().unwrap().contains("NVLink")));
+    let verdict: Vec<&str> = rig["verdict"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        verdict
+            .iter()
+            .any(|v| v.starts_with("data-parallel training")),
+        "{verdict:?}"
+    );
+}

@@ -482,14 +482,22 @@ fn basis_unit(basis: &str) -> &'static str {
 pub fn nearest_cards(m: &KeyMetrics, cards: &[Card]) -> Vec<Neighbour> {
     let mut out = Vec::new();
     type Published = fn(&Card) -> Option<f64>;
-    let bases: [(&str, Option<Val>, Published); 3] = [
-        ("SHA-256d", m.hash_rate, |c| c.sha256d_hs),
-        ("f32 FMA peak", m.fp32_fma, |c| {
-            c.fp32_fma_flops.or(c.fp32_flops)
-        }),
-        ("memory bandwidth", m.bandwidth(), |c| c.bandwidth_bs),
+    let bases: [(&str, Option<Val>, Published, &str); 3] = [
+        ("SHA-256d", m.hash_rate, |c| c.sha256d_hs, "sha256d_hs"),
+        (
+            "f32 FMA peak",
+            m.fp32_fma,
+            |c| c.fp32_fma_flops.or(c.fp32_flops),
+            "fp32_flops",
+        ),
+        (
+            "memory bandwidth",
+            m.bandwidth(),
+            |c| c.bandwidth_bs,
+            "bandwidth_bs",
+        ),
     ];
-    for (basis, measured, get) in bases {
+    for (basis, measured, get, figure) in bases {
         let Some(measured) = measured.filter(|v| v.verified && v.value > 0.0) else {
             continue;
         };
@@ -507,7 +515,10 @@ pub fn nearest_cards(m: &KeyMetrics, cards: &[Card]) -> Vec<Neighbour> {
                 basis: basis.into(),
                 published: p,
                 measured: measured.value,
-                source: c.source.clone(),
+                // The figure's own source, not every source of the card.
+                source: c
+                    .figure(figure)
+                    .map_or_else(|| c.source.clone(), |f| f.source.clone()),
             });
         }
     }
@@ -531,7 +542,8 @@ pub fn rig_totals(summaries: &[AdapterSummary]) -> RigTotals {
             .filter_map(|s| f(&s.metrics))
             .filter(|v| v.verified)
             .map(|v| v.value)
-            .sum()
+            // From +0: an empty f64 sum is -0.0, which would print as "-0".
+            .fold(0.0, |a, b| a + b)
     };
     RigTotals {
         adapters: summaries.len(),

@@ -34,24 +34,30 @@ pub struct CardToCard {
 struct Card<'g> {
     gpu: &'g Gpu,
     dev: wgpu::Buffer,
+    /// Where data from another card arrives, so `dev` keeps this card's own.
+    inbox: wgpu::Buffer,
     data: Vec<u8>,
 }
 
 fn card<'g>(gpu: &'g Gpu, bytes: u64, seed: u64) -> Result<Card<'g>> {
-    let dev = gpu.buffer(
-        "rig link",
-        bytes,
-        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
-    )?;
+    let usage =
+        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC;
+    let dev = gpu.buffer("rig link", bytes, usage)?;
+    let inbox = gpu.buffer("rig inbox", bytes, usage)?;
     Ok(Card {
         gpu,
         dev,
+        inbox,
         data: random_bytes(bytes as usize, seed),
     })
 }
 
 fn upload(c: &Card, data: &[u8]) -> Result<()> {
-    c.gpu.queue.write_buffer(&c.dev, 0, data);
+    upload_to(c, &c.dev, data)
+}
+
+fn upload_to(c: &Card, buf: &wgpu::Buffer, data: &[u8]) -> Result<()> {
+    c.gpu.queue.write_buffer(buf, 0, data);
     c.gpu.queue.submit([]);
     c.gpu.wait()?;
     c.gpu.check_errors("uploading")
@@ -151,9 +157,9 @@ pub fn card_to_card(gpus: &[&Gpu], bytes: u64) -> Result<Vec<CardToCard>> {
         }
         let t0 = Instant::now();
         let staged = a.gpu.read(&a.dev, 0, bytes)?;
-        upload(b, &staged)?;
+        upload_to(b, &b.inbox, &staged)?;
         let secs = t0.elapsed().as_secs_f64();
-        let arrived = b.gpu.read(&b.dev, 0, bytes)?;
+        let arrived = b.gpu.read(&b.inbox, 0, bytes)?;
         out.push(CardToCard {
             from: a.gpu.desc.index,
             to: b.gpu.desc.index,
