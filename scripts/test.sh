@@ -25,4 +25,4 @@ fi
 
 # Release mode: the CPU references (f64 matmul, millions of SHA-256d) are
 # too slow unoptimised.
-cargo test --release "$@"
+cargo test --release --no-fail-fast "$@"

@@ -134,6 +134,11 @@ pub struct CompareArgs {
     /// `-` writes the SVG to stdout; the tables then go to stderr.
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<PathBuf>,
+    /// Combine several runs of one adapter into one column: the best value
+    /// of each metric, or the median over the runs. Default: every run is
+    /// its own column, headed by its run id.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub merge: Option<crate::report::compare::Merge>,
 }
 
 #[derive(Args, Debug)]

@@ -278,7 +278,7 @@ impl Adapters {
                 return Ok(vec![p]);
             }
             usage_bail!(
-                "--adapter {i}: no adapter has that index; available: {} (see `hashflops list`)",
+                "--adapter {i}: no adapter with index {i}; available: {} (see `hashflops list`)",
                 available()
             );
         }
@@ -304,7 +304,7 @@ impl Adapters {
             .collect();
         if hits.is_empty() {
             usage_bail!(
-                "--adapter {sel:?}: no adapter's name contains it; available: {} (see `hashflops list`)",
+                "--adapter {sel:?}: no adapter matches (by index, PCI bus id or name); available: {} (see `hashflops list`)",
                 available()
             );
         }

@@ -209,5 +209,114 @@ fn too_many_adapters_are_refused() {
         })
         .collect();
     let f = results_file(dir.path(), "farm.csv", &rows);
-    refused(&["compare", &f], "at most 64");
+    refused(&["compare", &f], "at most 1000");
+}
+
+#[test]
+fn two_hundred_rigs_read_as_one_row_per_adapter() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<String> = (0..200)
+        .map(|i| {
+            let rows = vec![
+                row(
+                    &format!("rig{i:03}"),
+                    "hash",
+                    "sha256d",
+                    "hash_rate",
+                    [&format!("{}", 1e9 + i as f64 * 1e6), "1", "2", "1"],
+                ),
+                row(
+                    &format!("rig{i:03}"),
+                    "stream",
+                    "triad",
+                    "bandwidth",
+                    ["2.5e11", "2e11", "3e11", "1"],
+                ),
+            ];
+            results_file(dir.path(), &format!("rig{i:03}.csv"), &rows)
+        })
+        .collect();
+    let mut args = vec!["compare"];
+    args.extend(files.iter().map(String::as_str));
+    let started = std::time::Instant::now();
+    let out = hashflops(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "compare of 200 files is slow"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // One line per adapter, each naming its host, under one header.
+    for i in [0, 99, 199] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("rig{i:03} ")))
+            .unwrap_or_else(|| panic!("rig{i:03} has no row"));
+        assert!(line.contains("GH/s") && line.contains("GB/s"), "{line}");
+    }
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest < 200, "a row is {widest} characters wide");
+}
+
+#[test]
+fn two_runs_of_one_adapter_stay_apart_unless_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = results_file(
+        dir.path(),
+        "a.csv",
+        &[row(
+            "h",
+            "hash",
+            "sha256d",
+            "hash_rate",
+            ["5e6", "4e6", "6e6", "1"],
+        )],
+    );
+    let b_rows = vec![row(
+        "h",
+        "hash",
+        "sha256d",
+        "hash_rate",
+        ["7e6", "6e6", "8e6", "1"],
+    )
+    .replacen("r,t,", "r2,t,", 1)];
+    let b = results_file(dir.path(), "b.csv", &b_rows);
+    let out = hashflops(&["compare", &a, &b]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("run r ") || text.contains("run r│") || text.contains("run r\n"),
+        "{text}"
+    );
+    assert!(text.contains("run r2"), "{text}");
+    assert!(
+        text.contains("5.00 MH/s") && text.contains("7.00 MH/s"),
+        "{text}"
+    );
+    let merged = hashflops(&["compare", &a, &b, "--merge", "best"]);
+    let text = String::from_utf8_lossy(&merged.stdout);
+    assert!(!text.contains("run r"), "{text}");
+    assert!(
+        text.contains("7.00 MH/s") && !text.contains("5.00 MH/s"),
+        "{text}"
+    );
+    let median = hashflops(&["compare", &a, &b, "--merge", "median"]);
+    assert!(String::from_utf8_lossy(&median.stdout).contains("5.00 MH/s"));
+}
+
+#[test]
+fn a_baseline_number_that_is_no_column_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = results_file(
+        dir.path(),
+        "a.csv",
+        &[row(
+            "h",
+            "hash",
+            "sha256d",
+            "hash_rate",
+            ["5e6", "4e6", "6e6", "1"],
+        )],
+    );
+    refused(&["compare", &a, "--baseline", "7"], "no column 7");
 }

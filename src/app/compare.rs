@@ -16,7 +16,7 @@ pub fn compare(args: CompareArgs) -> Result<i32> {
     }
     let svg_stdout = args.svg.as_deref().is_some_and(files::is_stdout);
     let rows = compare::load(&args.files)?;
-    let groups = compare::group(&rows)?;
+    let groups = compare::group(&rows, args.merge)?;
     let baseline = match &args.baseline {
         Some(sel) => Some(compare::find_baseline(&groups, sel)?),
         None => None,

@@ -19,6 +19,8 @@ use crate::usage_bail;
 #[derive(Clone, Debug, Serialize)]
 pub struct Group {
     pub label: String,
+    /// The run these rows came from; `None` when runs were merged.
+    pub run_id: Option<String>,
     pub host: String,
     pub adapter: String,
     pub adapter_index: usize,
@@ -32,7 +34,19 @@ pub struct Group {
 
 /// The most adapters one comparison shows side by side: a table or chart
 /// wider than this is unreadable, and the work stays bounded.
-pub const MAX_GROUPS: usize = 64;
+pub const MAX_GROUPS: usize = 1000;
+
+/// Above this many columns the table turns: one row per adapter and run.
+pub const MAX_COLUMNS: usize = 6;
+
+/// How runs of one adapter are combined: kept apart unless asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Merge {
+    /// The best verified value of each metric over the runs.
+    Best,
+    /// The median over the runs of each metric.
+    Median,
+}
 
 /// The most rows all files together may hold (each file is also limited in
 /// bytes by `read_csv`), so memory stays bounded however many are passed.
@@ -56,10 +70,11 @@ pub fn load(files: &[PathBuf]) -> Result<Vec<ResultRow>> {
     Ok(rows)
 }
 
-/// Groups rows by (host, adapter index, adapter name, backend), in order of
-/// first appearance. More than [`MAX_GROUPS`] adapters is a usage error.
-pub fn group(rows: &[ResultRow]) -> Result<Vec<Group>> {
-    type Key<'a> = (&'a str, usize, &'a str, &'a str);
+/// Groups rows by (host, adapter index, adapter name, backend) and, unless
+/// `merge` says how to combine them, by run; in order of first appearance.
+/// More than [`MAX_GROUPS`] groups is a usage error.
+pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
+    type Key<'a> = (&'a str, usize, &'a str, &'a str, &'a str);
     let mut index: HashMap<Key, usize> = HashMap::new();
     let mut members: Vec<(Key, Vec<&ResultRow>)> = Vec::new();
     for r in rows {
@@ -68,6 +83,11 @@ pub fn group(rows: &[ResultRow]) -> Result<Vec<Group>> {
             r.adapter_index,
             r.adapter.as_str(),
             r.backend.as_str(),
+            if merge.is_some() {
+                ""
+            } else {
+                r.run_id.as_str()
+            },
         );
         let i = *index.entry(k).or_insert_with(|| {
             members.push((k, Vec::new()));
@@ -75,7 +95,7 @@ pub fn group(rows: &[ResultRow]) -> Result<Vec<Group>> {
         });
         if members.len() > MAX_GROUPS {
             usage_bail!(
-                "the files hold more than {MAX_GROUPS} adapters; compare at most {MAX_GROUPS} at a time"
+                "the files hold more than {MAX_GROUPS} adapter runs; compare at most {MAX_GROUPS} at a time (or --merge)"
             );
         }
         members[i].1.push(r);
@@ -83,18 +103,26 @@ pub fn group(rows: &[ResultRow]) -> Result<Vec<Group>> {
     let hosts: BTreeSet<&str> = members.iter().map(|(k, _)| k.0).collect();
     let groups = members
         .into_iter()
-        .map(|((host, idx, adapter, backend), mine)| {
+        .map(|((host, idx, adapter, backend, run), mine)| {
             let runs: BTreeSet<&str> = mine.iter().map(|r| r.run_id.as_str()).collect();
-            let label = if hosts.len() > 1 {
+            let mut label = if hosts.len() > 1 {
                 format!("{adapter} ({backend}, {host} #{idx})")
             } else {
                 format!("{adapter} ({backend} #{idx})")
             };
+            if !run.is_empty() {
+                label += &format!(" run {run}");
+            }
+            let chosen = match merge {
+                Some(Merge::Median) => median_rows(&mine),
+                _ => mine.clone(),
+            };
             Group {
                 label,
+                run_id: (!run.is_empty()).then(|| run.to_string()),
                 device_type: mine[0].device_type.clone(),
                 runs: runs.len(),
-                metrics: KeyMetrics::from_rows(mine.iter().copied()),
+                metrics: KeyMetrics::from_rows(chosen.iter().copied()),
                 matmul_mnk: matmul_size(&mine),
                 host: host.to_string(),
                 adapter: adapter.to_string(),
@@ -104,6 +132,23 @@ pub fn group(rows: &[ResultRow]) -> Result<Vec<Group>> {
         })
         .collect();
     Ok(groups)
+}
+
+/// For every (suite, kernel, metric), the row whose value is the median
+/// over the runs (the lower middle one for an even count).
+fn median_rows<'a>(rows: &[&'a ResultRow]) -> Vec<&'a ResultRow> {
+    let mut by: HashMap<(&str, &str, &str), Vec<&'a ResultRow>> = HashMap::new();
+    for r in rows.iter().copied().filter(|r| r.verified) {
+        by.entry((&r.suite, &r.kernel, &r.metric))
+            .or_default()
+            .push(r);
+    }
+    by.into_values()
+        .map(|mut v| {
+            v.sort_by(|a, b| a.value.total_cmp(&b.value));
+            v[(v.len() - 1) / 2]
+        })
+        .collect()
 }
 
 fn matmul_size(rows: &[&ResultRow]) -> Option<(f64, f64, f64)> {
@@ -129,6 +174,11 @@ pub fn find_baseline(groups: &[Group], sel: &str) -> Result<usize> {
         if i < groups.len() {
             return Ok(i);
         }
+        // A number is an index, never part of a name.
+        usage_bail!(
+            "--baseline {i}: there is no column {i}; columns are 0..={}",
+            groups.len().saturating_sub(1)
+        );
     }
     let needle = sel.to_lowercase();
     let hits: Vec<usize> = (0..groups.len())
@@ -167,30 +217,52 @@ fn cell(v: Option<Val>, unit: &str, base: Option<Val>) -> String {
 }
 
 pub fn render(groups: &[Group], baseline: Option<usize>) -> String {
+    let fields: Vec<_> = FIELDS
+        .iter()
+        .filter(|(_, _, get)| groups.iter().any(|g| get(&g.metrics).is_some()))
+        .collect();
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec!["metric".to_string()];
-    for (i, g) in groups.iter().enumerate() {
-        let mark = if baseline == Some(i) {
+    let mark = |i: usize| {
+        if baseline == Some(i) {
             " [baseline]"
         } else {
             ""
-        };
-        header.push(format!("{i}: {}{mark}", g.label));
-    }
-    t.set_header(header);
-    for (label, unit, get) in FIELDS {
-        if groups.iter().all(|g| get(&g.metrics).is_none()) {
-            continue;
         }
-        let base = baseline.and_then(|b| get(&groups[b].metrics));
-        let mut row = vec![Cell::new(label)];
-        for g in groups {
-            row.push(
-                Cell::new(cell(get(&g.metrics), unit, base)).set_alignment(CellAlignment::Right),
-            );
+    };
+    if groups.len() <= MAX_COLUMNS {
+        let mut header = vec!["metric".to_string()];
+        for (i, g) in groups.iter().enumerate() {
+            header.push(format!("{i}: {}{}", g.label, mark(i)));
         }
-        t.add_row(row);
+        t.set_header(header);
+        for (label, unit, get) in &fields {
+            let base = baseline.and_then(|b| get(&groups[b].metrics));
+            let mut row = vec![Cell::new(label)];
+            for g in groups {
+                row.push(
+                    Cell::new(cell(get(&g.metrics), unit, base))
+                        .set_alignment(CellAlignment::Right),
+                );
+            }
+            t.add_row(row);
+        }
+    } else {
+        // Many adapters: one row each, so hundreds still read top to bottom.
+        let mut header = vec!["#".to_string(), "adapter".to_string()];
+        header.extend(fields.iter().map(|(label, _, _)| label.to_string()));
+        t.set_header(header);
+        for (i, g) in groups.iter().enumerate() {
+            let mut row = vec![Cell::new(i), Cell::new(format!("{}{}", g.label, mark(i)))];
+            for (_, unit, get) in &fields {
+                let base = baseline.and_then(|b| get(&groups[b].metrics));
+                row.push(
+                    Cell::new(cell(get(&g.metrics), unit, base))
+                        .set_alignment(CellAlignment::Right),
+                );
+            }
+            t.add_row(row);
+        }
     }
     let mut out = t.to_string();
     out.push_str("\nratios are to the baseline adapter; UNVERIFIED values disagreed with the CPU reference\n");
