@@ -200,6 +200,11 @@ pub struct RunArgs {
     /// folders are refused.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the rows as a Prometheus text exposition to FILE (for
+    /// node_exporter's textfile collector), replacing it atomically; the
+    /// same target rules as --json, but not `-`.
+    #[arg(long, value_name = "FILE")]
+    pub prom: Option<PathBuf>,
     /// Matrix rows M for the matmul suite.
     #[arg(long, value_parser = parse_dim,
           allow_negative_numbers = true)]

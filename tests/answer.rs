@@ -114,3 +114,34 @@ fn a_rig_gets_concurrent_links_and_the_network_arithmetic() {
         "{verdict:?}"
     );
 }
+
+#[test]
+fn prom_export_parses_and_names_the_hash_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let prom = dir.path().join("hashflops.prom");
+    let out = hashflops(&[
+        "run",
+        "--quick",
+        "--quiet",
+        "--suite",
+        "hash",
+        "--prom",
+        prom.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&prom).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let hash = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "hashflops_hash_rate_hashes_per_second")
+        .expect("the hash rate is exported");
+    assert_eq!(hash.labels.get("suite"), Some("hash"));
+    assert_eq!(hash.labels.get("verified"), Some("true"));
+    match hash.value {
+        prometheus_parse::Value::Gauge(v) => assert!(v > 0.0),
+        ref other => panic!("{other:?}"),
+    }
+    let refused = hashflops(&["run", "--quick", "--suite", "hash", "--prom", "-"]);
+    assert_eq!(refused.status.code(), Some(2));
+}

@@ -59,6 +59,14 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if let Some(path) = &args.json {
         files::check_replace_target(path)?;
     }
+    if let Some(path) = &args.prom {
+        if files::is_stdout(path) {
+            return Err(usage!(
+                "--prom writes a file for node_exporter: give a path, not -"
+            ));
+        }
+        files::check_replace_target(path)?;
+    }
     // With rows on stdout, the tables people read go to stderr, so that the
     // CSV or JSON stays parseable.
     let human = || -> Box<dyn Write> {
@@ -246,6 +254,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
 
     if let Some(path) = &args.csv {
         files::append_csv(path, &rows)?;
+    }
+    if let Some(path) = &args.prom {
+        files::replace_file(path, crate::report::prom::render(&rows, &used).as_bytes())?;
     }
     if let Some(path) = &args.json {
         let doc = RunDoc {
