@@ -1,8 +1,7 @@
 //! Adapters: listing, selection, device creation, and the buffer helpers
 //! every workload shares.
 
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -597,20 +596,50 @@ impl Gpu {
 
     /// Maps a MAP_READ buffer, copies the range out and unmaps it.
     pub fn map_read(&self, buf: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
-        let (tx, rx) = mpsc::channel();
-        buf.map_async(wgpu::MapMode::Read, offset..offset + size, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait()?;
-        rx.recv_timeout(Duration::from_secs(60))
-            .context("buffer map never completed")?
-            .context("mapping a buffer for reading")?;
+        self.map(buf, wgpu::MapMode::Read, offset..offset + size, None)?;
         let out = buf
             .get_mapped_range(offset..offset + size)
             .context("reading a mapped buffer")?
             .to_vec();
         buf.unmap();
         Ok(out)
+    }
+
+    /// The one way buffers are mapped: `map_async` answering through a
+    /// oneshot channel, the device polled until submission `after` is done
+    /// (all work when `None`, and all work if the buffer was used later).
+    pub fn map(
+        &self,
+        buf: &wgpu::Buffer,
+        mode: wgpu::MapMode,
+        range: std::ops::Range<u64>,
+        after: Option<wgpu::SubmissionIndex>,
+    ) -> Result<()> {
+        let (tx, rx) = futures_intrusive::channel::shared::oneshot_channel();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        buf.map_async(mode, range, move |r| {
+            flag.store(true, std::sync::atomic::Ordering::Release);
+            let _ = tx.send(r);
+        });
+        let poll = match after {
+            Some(index) => wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            },
+            None => wgpu::PollType::wait_indefinitely(),
+        };
+        self.device.poll(poll).context("waiting for the GPU")?;
+        if !done.load(std::sync::atomic::Ordering::Acquire) {
+            // The buffer took part in a later submission: wait for all.
+            self.wait()?;
+        }
+        if !done.load(std::sync::atomic::Ordering::Acquire) {
+            anyhow::bail!("buffer map never completed");
+        }
+        pollster::block_on(rx.receive())
+            .context("buffer map never completed")?
+            .context("mapping a buffer")
     }
 
     /// Splits a 1-D workgroup count over x and y so neither exceeds the

@@ -1,9 +1,6 @@
 //! The buffers every transfer goes through: a device buffer, two upload
 //! (MAP_WRITE) buffers used in turn, and a download (MAP_READ) buffer.
 
-use std::sync::mpsc;
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use rand::{RngCore, SeedableRng};
 
@@ -56,27 +53,7 @@ pub fn map_after(
     size: u64,
     after: Option<wgpu::SubmissionIndex>,
 ) -> Result<()> {
-    let (tx, rx) = mpsc::channel();
-    buf.map_async(mode, 0..size, move |r| {
-        let _ = tx.send(r);
-    });
-    if let Some(index) = after {
-        gpu.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            })
-            .context("waiting for the GPU")?;
-    }
-    let r = match rx.try_recv() {
-        Ok(r) => r,
-        Err(_) => {
-            gpu.wait()?;
-            rx.recv_timeout(Duration::from_secs(60))
-                .context("buffer map never completed")?
-        }
-    };
-    r.context("mapping a buffer")
+    gpu.map(buf, mode, 0..size, after)
 }
 
 /// A device buffer with its upload and download staging buffers. Transfers
