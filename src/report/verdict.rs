@@ -107,9 +107,14 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
         _ => {}
     }
     if let Some(p) = best(rows, "llm", "prefill_q4_0", "token_rate", None) {
+        // Under 50 tok/s a 2,000-token prompt takes most of a minute.
         out.push(finding(
             "llm.prefill",
-            Stance::GoodFor,
+            if p >= 50.0 {
+                Stance::GoodFor
+            } else {
+                Stance::NotFor
+            },
             format!(
                 "prompt processing: {} tok/s measured (Q4_0 weights, batched)",
                 num(p)
@@ -180,7 +185,8 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     // The host link: loading models and training across cards.
     let upload = best(rows, "transfer", "h2d_staging", "plateau", None)
         .or_else(|| best(rows, "transfer", "h2d_write_buffer", "plateau", None));
-    if let Some(up) = upload {
+    // A CPU adapter has no link to the host: its transfers are memory copies.
+    if let Some(up) = upload.filter(|_| !desc.is_cpu()) {
         if up < 2e9 {
             out.push(finding(
                 "link.narrow",
