@@ -128,12 +128,19 @@ pub struct CompareArgs {
     /// Add the built-in table of published figures for well-known cards.
     #[arg(long)]
     pub reference: bool,
-    /// Draw a roofline per adapter and grouped bars (hash rate, FLOPS,
-    /// bandwidth) into this SVG file, replaced atomically like `run --json`
+    /// Draw the chart (a roofline per adapter with its float and integer
+    /// roofs, log-scale bars of hash rate, FLOPS and bandwidth, and an LLM
+    /// panel of tokens/s and VRAM fit) into this SVG file, replaced atomically like `run --json`
     /// (a link is written through; devices, FIFOs and folders are refused).
     /// `-` writes the SVG to stdout; the tables then go to stderr.
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<PathBuf>,
+    /// The same chart as a PNG image (text in a font built into hashflops,
+    /// so no fonts need be installed), with the same target rules as
+    /// --svg; `-` writes the PNG to stdout. With --reference, the published
+    /// cards are drawn beside the measured adapters.
+    #[arg(long, value_name = "OUT.png")]
+    pub png: Option<PathBuf>,
     /// Combine several runs of one adapter into one column: the best value
     /// of each metric, or the median over the runs. Default: every run is
     /// its own column, headed by its run id.

@@ -55,8 +55,16 @@ pub fn best(
 }
 
 /// Llama-2 weights in bytes at Q4_0 (4.5 bits per weight with scales).
-fn q4_bytes(params: f64) -> f64 {
+pub fn q4_bytes(params: f64) -> f64 {
     model_bytes(params, 4.5)
+}
+
+/// The largest Llama-2 whose Q4_0 weights fit `vram` with room for its
+/// cache: its name and parameter count.
+pub fn largest_q4_fit(vram: u64) -> Option<(&'static str, f64)> {
+    [("70B", 69e9), ("13B", 13e9), ("7B", 6.74e9)]
+        .into_iter()
+        .find(|(_, p)| fits(q4_bytes(*p), vram))
 }
 
 /// Findings for one adapter from its rows; `faults` are findings from the
@@ -122,10 +130,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
         ));
     }
     if let Some(v) = vram {
-        let largest = [("70B", 69e9), ("13B", 13e9), ("7B", 6.74e9)]
-            .into_iter()
-            .find(|(_, p)| fits(q4_bytes(*p), v));
-        match largest {
+        match largest_q4_fit(v) {
             Some((name, p)) => out.push(finding(
                 "vram.fit",
                 Stance::GoodFor,
