@@ -130,9 +130,9 @@ where
         },
     ];
     let caption = if refs.is_empty() {
-        "LLM inference (measured): Llama-2 shapes per weight format; log scale".to_string()
+        "LLM decode and prefill (measured): Llama-2 shapes per weight format; log scale".to_string()
     } else {
-        "LLM inference: measured per model and format, then published llama.cpp Llama-2-7B Q4_0 rates (grey; prefill: pp512); log scale".to_string()
+        "LLM decode and prefill: measured per model and format, then published llama.cpp Llama-2-7B Q4_0 rates (grey; prefill: pp512); log scale".to_string()
     };
     let note = format!(
         "VRAM fit (weights within {:.0} % of VRAM)",

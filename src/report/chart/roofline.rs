@@ -160,12 +160,15 @@ where
             markers.push(at);
             labels.push(Label {
                 at,
-                text: format!(
-                    "{}: SHA-256d {} = {}",
-                    s.index,
-                    si(h.value, "H/s"),
-                    si(h.value * OPS_PER_SHA256D, "OP/s")
-                ),
+                text: match Some(h.value * OPS_PER_SHA256D).filter(|v| v.is_finite()) {
+                    Some(ops) => format!(
+                        "{}: SHA-256d {} = {}",
+                        s.index,
+                        si(h.value, "H/s"),
+                        si(ops, "OP/s")
+                    ),
+                    None => format!("{}: SHA-256d {}", s.index, si(h.value, "H/s")),
+                },
                 color: c,
                 left: true,
                 lift: 0,
