@@ -363,3 +363,79 @@ fn reference_row(c: &Card) -> [String; 7] {
         notes,
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(run: &str, host: &str, index: usize, kind: &str, bus: &str, uuid: &str) -> ResultRow {
+        serde_json::from_value(serde_json::json!({
+            "run_id": run, "timestamp_utc": "t", "tool_version": "0", "host": host,
+            "adapter_index": index, "adapter": "card", "vendor_id": "0x10de",
+            "device_id": "0x0001", "device_type": kind, "backend": "vulkan", "driver": "",
+            "driver_info": "", "suite": "hash", "kernel": "sha256d", "params": "",
+            "metric": "hash_rate", "unit": "H/s", "value": 1.0, "min": 1.0, "max": 1.0,
+            "cv_pct": 0.0, "samples": 5, "timing": "wall", "verified": true,
+            "bus_id": bus, "device_uuid": uuid,
+        }))
+        .unwrap()
+    }
+
+    fn count(rows: &[ResultRow]) -> usize {
+        group(rows, Some(Merge::Best)).unwrap().len()
+    }
+
+    #[test]
+    fn a_card_is_known_by_its_uuid_wherever_it_moved() {
+        let u = "deadbeef-0001-0203-0405-06070809abcd";
+        let moved = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", u),
+            row("r2", "rig-2", 3, "discrete", "0000:05:00.0", u),
+        ];
+        assert_eq!(count(&moved), 1);
+        // Kept apart by run unless merged.
+        assert_eq!(group(&moved, None).unwrap().len(), 2);
+        let two_cards = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", u),
+            row(
+                "r",
+                "rig-1",
+                0,
+                "discrete",
+                "0000:01:00.0",
+                &u.replace('d', "e"),
+            ),
+        ];
+        assert_eq!(count(&two_cards), 2);
+    }
+
+    #[test]
+    fn without_a_uuid_the_bus_id_on_its_host_then_the_listing() {
+        // Same slot, index changed (a card added): one card.
+        let slot = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", ""),
+            row("r2", "rig-1", 1, "discrete", "0000:01:00.0", ""),
+        ];
+        assert_eq!(count(&slot), 1);
+        // The same slot on two hosts: two cards.
+        let hosts = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", ""),
+            row("r", "rig-2", 0, "discrete", "0000:01:00.0", ""),
+        ];
+        assert_eq!(count(&hosts), 2);
+        // A software driver's UUID is the same on every host: not used.
+        let soft = "6d657361-3232-2e33-2e36-000000000000";
+        let cpus = [
+            row("r", "a", 0, "cpu", "", soft),
+            row("r", "b", 0, "cpu", "", soft),
+            row("r2", "a", 0, "cpu", "", soft),
+        ];
+        assert_eq!(count(&cpus), 2);
+        // Schema-1 rows (no identity): host, index, name and API.
+        let old = [
+            row("r", "a", 0, "discrete", "", ""),
+            row("r", "a", 1, "discrete", "", ""),
+        ];
+        assert_eq!(count(&old), 2);
+    }
+}

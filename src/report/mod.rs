@@ -205,3 +205,19 @@ impl ResultRow {
         row
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_schema_is_known_by_its_header() {
+        assert_eq!(schema_of_header(&CSV_COLUMNS), Some(SCHEMA_VERSION));
+        assert_eq!(schema_of_header(&CSV_COLUMNS[..24]), Some(1));
+        assert_eq!(schema_of_header(&CSV_COLUMNS[..25]), None);
+        assert_eq!(schema_of_header(&["name", "score"]), None);
+        let mut renamed = CSV_COLUMNS.to_vec();
+        renamed[3] = "hostname";
+        assert_eq!(schema_of_header(&renamed), None);
+    }
+}
