@@ -246,3 +246,29 @@ fn compare_reads_schema_1_and_2_files_together() {
     assert!(out.contains("2: "), "{out}");
     assert!(!out.contains("3: "), "more than three adapters:\n{out}");
 }
+
+#[test]
+fn health_json_has_the_schema_version_and_hex_ids() {
+    let _gpu = common::gpu();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("h.json");
+    let o = hashflops(&[
+        "health",
+        "--duration",
+        "2s",
+        "--quiet",
+        "--adapter",
+        "0",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], SCHEMA_VERSION);
+    let rows = doc["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    let uuid = doc["adapters"][0]["device_uuid"].as_str().unwrap();
+    assert!(is_uuid(uuid), "{uuid:?}");
+    assert!(rows.iter().all(|r| r["device_uuid"] == uuid));
+    assert_hex_ids(&doc, 2 + 2 * rows.len());
+}
