@@ -81,7 +81,7 @@ fn malformed_csv_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.csv");
     let header = hashflops::report::files::csv_header_line();
-    fs::write(&p, format!("{header}\nr,t,0.1,h,0,card,0x1,0x2,cpu,vulkan,d,i,hash,sha256d,,hash_rate,H/s,not-a-number,1,1,0,5,wall,true\n")).unwrap();
+    fs::write(&p, format!("{header}\nr,t,0.1,h,0,card,0x1,0x2,cpu,vulkan,d,i,hash,sha256d,,hash_rate,H/s,not-a-number,1,1,0,5,wall,true,,\n")).unwrap();
     let o = hashflops(&["compare", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
@@ -103,7 +103,7 @@ fn malformed_csv_names_file_and_line() {
 /// metric and value, min, max, cv_pct.
 fn row(host: &str, suite: &str, kernel: &str, metric: &str, nums: [&str; 4]) -> String {
     let [v, lo, hi, cv] = nums;
-    format!("r,t,0.1,{host},0,card,0x1,0x2,cpu,vulkan,d,i,{suite},{kernel},m=64;n=64;k=64,{metric},u,{v},{lo},{hi},{cv},5,wall,true\n")
+    format!("r,t,0.1,{host},0,card,0x1,0x2,cpu,vulkan,d,i,{suite},{kernel},m=64;n=64;k=64,{metric},u,{v},{lo},{hi},{cv},5,wall,true,,\n")
 }
 
 fn results_file(dir: &Path, name: &str, rows: &[String]) -> String {

@@ -42,6 +42,7 @@ struct AdapterTelemetry {
 #[derive(Serialize)]
 struct HealthDoc<'a> {
     tool: &'static str,
+    schema_version: u32,
     #[serde(flatten)]
     meta: &'a RunMeta,
     adapters: Vec<AdapterDesc>,
@@ -183,6 +184,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
     if let Some(path) = &args.json {
         let doc = HealthDoc {
             tool: "hashflops",
+            schema_version: crate::report::SCHEMA_VERSION,
             meta: &meta,
             adapters: used,
             rows: &rows,

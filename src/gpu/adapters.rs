@@ -50,11 +50,20 @@ pub struct AdapterDesc {
     pub name: String,
     pub backend: String,
     pub device_type: String,
+    /// PCI ids, written as `0x10de` like every id in the outputs.
+    #[serde(with = "super::identity::hex_id_serde")]
     pub vendor_id: u32,
+    #[serde(with = "super::identity::hex_id_serde")]
     pub device_id: u32,
     pub driver: String,
     pub driver_info: String,
+    /// Normalized (`0000:01:00.0`), the same as the rows' `bus_id`; empty
+    /// when the adapter has none.
     pub pci_bus_id: String,
+    /// The Vulkan device UUID (`VkPhysicalDeviceIDProperties`); empty on
+    /// other APIs.
+    #[serde(default)]
+    pub device_uuid: String,
     pub timestamps: bool,
     pub f16: bool,
     pub subgroups: bool,
@@ -100,7 +109,8 @@ impl AdapterDesc {
             device_id: info.device,
             driver: info.driver,
             driver_info: info.driver_info,
-            pci_bus_id: info.device_pci_bus_id,
+            pci_bus_id: super::identity::bus_id(&info.device_pci_bus_id),
+            device_uuid: super::identity::device_uuid(adapter),
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             f16: features.contains(wgpu::Features::SHADER_F16),
             subgroups: features.contains(wgpu::Features::SUBGROUP),

@@ -9,6 +9,7 @@ use wgpu::util::DeviceExt;
 use crate::{usage, usage_bail};
 
 mod adapters;
+pub mod identity;
 
 pub use adapters::{
     backend_name, normalize_bus_id, quiet_driver_environment, AdapterDesc, Adapters, BackendChoice,

@@ -1,5 +1,5 @@
 //! `hashflops compare`: results CSVs from any number of runs, machines and
-//! adapters, grouped by adapter, key metrics side by side.
+//! adapters, grouped by adapter identity and run, key metrics side by side.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -26,6 +26,9 @@ pub struct Group {
     pub adapter_index: usize,
     pub backend: String,
     pub device_type: String,
+    /// The adapter's identity, empty where the rows do not carry it.
+    pub bus_id: String,
+    pub device_uuid: String,
     pub runs: usize,
     pub metrics: KeyMetrics,
     /// f32 matmul size (m, n, k) when the rows say it, for the roofline.
@@ -70,27 +73,45 @@ pub fn load(files: &[PathBuf]) -> Result<Vec<ResultRow>> {
     Ok(rows)
 }
 
-/// Groups rows by (host, adapter index, adapter name, backend) and, unless
-/// `merge` says how to combine them, by run; in order of first appearance.
-/// More than [`MAX_GROUPS`] groups is a usage error.
+/// Which adapter a row was measured on, as stably as the row can say: the
+/// Vulkan device UUID, else the PCI bus id on its host, else the host,
+/// index, name and API (schema-1 rows, and adapters without a bus id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Identity<'a> {
+    Uuid(&'a str),
+    Bus(&'a str, &'a str),
+    Listed(&'a str, usize, &'a str, &'a str),
+}
+
+impl<'a> Identity<'a> {
+    fn of(r: &'a ResultRow) -> Identity<'a> {
+        // A software driver's UUID names the driver build, the same on
+        // every host that has it, not a device: it cannot tell hosts apart.
+        if !r.device_uuid.is_empty() && r.device_type != "cpu" {
+            Identity::Uuid(&r.device_uuid)
+        } else if !r.bus_id.is_empty() {
+            Identity::Bus(&r.host, &r.bus_id)
+        } else {
+            Identity::Listed(&r.host, r.adapter_index, &r.adapter, &r.backend)
+        }
+    }
+}
+
+/// Groups rows by adapter identity (see [`Identity`]) and, unless `merge`
+/// says how to combine them, by run; in order of first appearance. More
+/// than [`MAX_GROUPS`] groups is a usage error.
 pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
-    type Key<'a> = (&'a str, usize, &'a str, &'a str, &'a str);
+    type Key<'a> = (Identity<'a>, &'a str);
     let mut index: HashMap<Key, usize> = HashMap::new();
-    let mut members: Vec<(Key, Vec<&ResultRow>)> = Vec::new();
+    let mut members: Vec<(&str, Vec<&ResultRow>)> = Vec::new();
     for r in rows {
-        let k = (
-            r.host.as_str(),
-            r.adapter_index,
-            r.adapter.as_str(),
-            r.backend.as_str(),
-            if merge.is_some() {
-                ""
-            } else {
-                r.run_id.as_str()
-            },
-        );
-        let i = *index.entry(k).or_insert_with(|| {
-            members.push((k, Vec::new()));
+        let run = if merge.is_some() {
+            ""
+        } else {
+            r.run_id.as_str()
+        };
+        let i = *index.entry((Identity::of(r), run)).or_insert_with(|| {
+            members.push((run, Vec::new()));
             members.len() - 1
         });
         if members.len() > MAX_GROUPS {
@@ -100,10 +121,18 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
         }
         members[i].1.push(r);
     }
-    let hosts: BTreeSet<&str> = members.iter().map(|(k, _)| k.0).collect();
+    let hosts: BTreeSet<&str> = rows.iter().map(|r| r.host.as_str()).collect();
     let groups = members
         .into_iter()
-        .map(|((host, idx, adapter, backend, run), mine)| {
+        .map(|(run, mine)| {
+            // Named after its first row: a card that moved keeps one column.
+            let first = mine[0];
+            let (host, idx, adapter, backend) = (
+                first.host.as_str(),
+                first.adapter_index,
+                first.adapter.as_str(),
+                first.backend.as_str(),
+            );
             let runs: BTreeSet<&str> = mine.iter().map(|r| r.run_id.as_str()).collect();
             let mut label = if hosts.len() > 1 {
                 format!("{adapter} ({backend}, {host} #{idx})")
@@ -120,7 +149,9 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
             Group {
                 label,
                 run_id: (!run.is_empty()).then(|| run.to_string()),
-                device_type: mine[0].device_type.clone(),
+                device_type: first.device_type.clone(),
+                bus_id: first.bus_id.clone(),
+                device_uuid: first.device_uuid.clone(),
                 runs: runs.len(),
                 metrics: KeyMetrics::from_rows(chosen.iter().copied()),
                 matmul_mnk: matmul_size(&mine),
@@ -331,4 +362,80 @@ fn reference_row(c: &Card) -> [String; 7] {
         opt(c.vram_bytes, "B"),
         notes,
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(run: &str, host: &str, index: usize, kind: &str, bus: &str, uuid: &str) -> ResultRow {
+        serde_json::from_value(serde_json::json!({
+            "run_id": run, "timestamp_utc": "t", "tool_version": "0", "host": host,
+            "adapter_index": index, "adapter": "card", "vendor_id": "0x10de",
+            "device_id": "0x0001", "device_type": kind, "backend": "vulkan", "driver": "",
+            "driver_info": "", "suite": "hash", "kernel": "sha256d", "params": "",
+            "metric": "hash_rate", "unit": "H/s", "value": 1.0, "min": 1.0, "max": 1.0,
+            "cv_pct": 0.0, "samples": 5, "timing": "wall", "verified": true,
+            "bus_id": bus, "device_uuid": uuid,
+        }))
+        .unwrap()
+    }
+
+    fn count(rows: &[ResultRow]) -> usize {
+        group(rows, Some(Merge::Best)).unwrap().len()
+    }
+
+    #[test]
+    fn a_card_is_known_by_its_uuid_wherever_it_moved() {
+        let u = "deadbeef-0001-0203-0405-06070809abcd";
+        let moved = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", u),
+            row("r2", "rig-2", 3, "discrete", "0000:05:00.0", u),
+        ];
+        assert_eq!(count(&moved), 1);
+        // Kept apart by run unless merged.
+        assert_eq!(group(&moved, None).unwrap().len(), 2);
+        let two_cards = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", u),
+            row(
+                "r",
+                "rig-1",
+                0,
+                "discrete",
+                "0000:01:00.0",
+                &u.replace('d', "e"),
+            ),
+        ];
+        assert_eq!(count(&two_cards), 2);
+    }
+
+    #[test]
+    fn without_a_uuid_the_bus_id_on_its_host_then_the_listing() {
+        // Same slot, index changed (a card added): one card.
+        let slot = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", ""),
+            row("r2", "rig-1", 1, "discrete", "0000:01:00.0", ""),
+        ];
+        assert_eq!(count(&slot), 1);
+        // The same slot on two hosts: two cards.
+        let hosts = [
+            row("r", "rig-1", 0, "discrete", "0000:01:00.0", ""),
+            row("r", "rig-2", 0, "discrete", "0000:01:00.0", ""),
+        ];
+        assert_eq!(count(&hosts), 2);
+        // A software driver's UUID is the same on every host: not used.
+        let soft = "6d657361-3232-2e33-2e36-000000000000";
+        let cpus = [
+            row("r", "a", 0, "cpu", "", soft),
+            row("r", "b", 0, "cpu", "", soft),
+            row("r2", "a", 0, "cpu", "", soft),
+        ];
+        assert_eq!(count(&cpus), 2);
+        // Schema-1 rows (no identity): host, index, name and API.
+        let old = [
+            row("r", "a", 0, "discrete", "", ""),
+            row("r", "a", 1, "discrete", "", ""),
+        ];
+        assert_eq!(count(&old), 2);
+    }
 }

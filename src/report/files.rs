@@ -13,13 +13,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use super::{ResultRow, CSV_COLUMNS};
+use super::{schema_of_header, ResultRow, CSV_COLUMNS, SCHEMA_VERSION};
 use crate::{usage, usage_bail};
 
 /// The most `compare` reads from one results file. Checked before reading,
 /// and enforced while reading (the file may grow meanwhile), so memory stays
 /// bounded whatever is passed.
 pub const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// How much of an existing CSV is read to find its header line.
+const MAX_HEADER_BYTES: u64 = 4096;
 
 pub fn csv_header_line() -> String {
     CSV_COLUMNS.join(",")
@@ -143,19 +146,31 @@ fn csv_target(path: &Path) -> Result<(Output, bool)> {
         return Ok((out, true));
     }
     // Only the first line and the last byte matter: a huge file is not read.
-    let want = csv_header_line();
     let mut first = Vec::new();
     (&mut f)
-        .take(want.len() as u64 + 2)
+        .take(MAX_HEADER_BYTES)
         .read_to_end(&mut first)
         .map_err(|e| usage!("cannot read {}: {e}", path.display()))?;
     let line = first.split(|&c| c == b'\n').next().unwrap_or(&[]);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line != want.as_bytes() {
-        usage_bail!(
+    let line = String::from_utf8_lossy(line);
+    let cols: Vec<&str> = line.split(',').collect();
+    match schema_of_header(&cols) {
+        Some(SCHEMA_VERSION) => {}
+        Some(v) => usage_bail!(
+            "{}: holds schema {v} rows (its header); this hashflops writes schema {SCHEMA_VERSION}: write to a new file; nothing was written",
+            path.display()
+        ),
+        // A later version's header begins with this one's columns.
+        None if cols.len() > CSV_COLUMNS.len() && cols.starts_with(&CSV_COLUMNS) => usage_bail!(
+            "{}: holds rows of a newer schema than {SCHEMA_VERSION} (its header has {} columns); this hashflops writes schema {SCHEMA_VERSION}: write to a new file; nothing was written",
+            path.display(),
+            cols.len()
+        ),
+        None => usage_bail!(
             "{}: not a hashflops results file (its first line is not the expected header); nothing was written",
             path.display()
-        );
+        ),
     }
     let mut last = [0u8; 1];
     f.seek(SeekFrom::End(-1))
@@ -250,8 +265,9 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
         .map_err(|e| usage!("cannot write to stdout: {e}"))
 }
 
-/// Reads a results CSV written by any version with the same columns: a
-/// regular file of at most [`MAX_INPUT_BYTES`]. Errors name the file and
+/// Reads a results CSV of any schema version this one knows (columns a
+/// version did not write read as empty): a regular file of at most
+/// [`MAX_INPUT_BYTES`]. Errors name the file and
 /// line; a value, min, max or cv_pct that is not a finite, non-negative
 /// number makes the file malformed.
 pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
@@ -282,9 +298,9 @@ pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
         .from_reader(bytes.as_slice());
     let headers = rdr.headers().map_err(|e| usage!("{shown}:1: {e}"))?.clone();
     let got: Vec<&str> = headers.iter().collect();
-    if got != CSV_COLUMNS {
+    if schema_of_header(&got).is_none() {
         usage_bail!(
-            "{shown}:1: not a hashflops results file (expected the header `{}`)",
+            "{shown}:1: not a hashflops results file of schema 1 to {SCHEMA_VERSION} (expected the header `{}`)",
             csv_header_line()
         );
     }

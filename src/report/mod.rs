@@ -13,15 +13,18 @@ pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gpu::identity::hex_id;
 use crate::gpu::AdapterDesc;
 use crate::workloads::Measured;
 
-/// The results schema, carried in the JSON: the 24 columns below. New
-/// columns go at the end and bump it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The results schema, carried in the JSON: the 26 columns below. New
+/// columns go at the end and bump it. Schema 1 had the first 24; 2 added
+/// the adapter's identity (`bus_id`, `device_uuid`) and wrote every PCI id
+/// in the JSON as a hex string.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Columns of the results CSV, in order. JSON rows carry the same fields.
-pub const CSV_COLUMNS: [&str; 24] = [
+pub const CSV_COLUMNS: [&str; 26] = [
     "run_id",
     "timestamp_utc",
     "tool_version",
@@ -46,7 +49,22 @@ pub const CSV_COLUMNS: [&str; 24] = [
     "samples",
     "timing",
     "verified",
+    "bus_id",
+    "device_uuid",
 ];
+
+/// How many of [`CSV_COLUMNS`] each schema version wrote, oldest first.
+const SCHEMA_COLUMNS: [(u32, usize); 2] = [(1, 24), (2, 26)];
+
+/// The schema version whose header is exactly `header`, if any.
+pub fn schema_of_header<S: AsRef<str>>(header: &[S]) -> Option<u32> {
+    SCHEMA_COLUMNS
+        .iter()
+        .find(|(_, n)| {
+            header.len() == *n && header.iter().zip(CSV_COLUMNS).all(|(h, c)| h.as_ref() == c)
+        })
+        .map(|(v, _)| *v)
+}
 
 /// One measured metric (long format). `value` is the median in base SI
 /// units (H/s, FLOP/s, B/s, s).
@@ -76,6 +94,13 @@ pub struct ResultRow {
     pub samples: usize,
     pub timing: String,
     pub verified: bool,
+    /// Normalized PCI bus id (`0000:01:00.0`); empty when the adapter has
+    /// none, and in schema-1 files.
+    #[serde(default)]
+    pub bus_id: String,
+    /// Vulkan device UUID (`8-4-4-4-12`, lowercase); empty elsewhere.
+    #[serde(default)]
+    pub device_uuid: String,
 }
 
 /// What is the same for every row of one invocation.
@@ -133,8 +158,8 @@ impl ResultRow {
             host: meta.host.clone(),
             adapter_index: adapter.index,
             adapter: adapter.name.clone(),
-            vendor_id: format!("0x{:04x}", adapter.vendor_id),
-            device_id: format!("0x{:04x}", adapter.device_id),
+            vendor_id: hex_id(adapter.vendor_id),
+            device_id: hex_id(adapter.device_id),
             device_type: adapter.device_type.clone(),
             backend: adapter.backend.clone(),
             driver: adapter.driver.clone(),
@@ -151,6 +176,8 @@ impl ResultRow {
             samples: 0,
             timing: String::new(),
             verified: false,
+            bus_id: adapter.pci_bus_id.clone(),
+            device_uuid: adapter.device_uuid.clone(),
         }
     }
 }
@@ -176,5 +203,21 @@ impl ResultRow {
         row.timing = q.source.to_string();
         row.verified = true;
         row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_schema_is_known_by_its_header() {
+        assert_eq!(schema_of_header(&CSV_COLUMNS), Some(SCHEMA_VERSION));
+        assert_eq!(schema_of_header(&CSV_COLUMNS[..24]), Some(1));
+        assert_eq!(schema_of_header(&CSV_COLUMNS[..25]), None);
+        assert_eq!(schema_of_header(&["name", "score"]), None);
+        let mut renamed = CSV_COLUMNS.to_vec();
+        renamed[3] = "hostname";
+        assert_eq!(schema_of_header(&renamed), None);
     }
 }

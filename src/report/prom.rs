@@ -11,7 +11,6 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
 use super::ResultRow;
-use crate::gpu::AdapterDesc;
 
 type Labels = Vec<(String, String)>;
 type F64Gauge = Gauge<f64, AtomicU64>;
@@ -63,8 +62,9 @@ pub fn metric_name(row: &ResultRow) -> String {
     )
 }
 
-/// The exposition text for `rows`; `adapters` supply the PCI bus ids.
-pub fn render(rows: &[ResultRow], adapters: &[AdapterDesc]) -> String {
+/// The exposition text for `rows`. The adapter's identity labels, `bus_id`
+/// and `uuid`, are the rows' own columns (empty where it has none).
+pub fn render(rows: &[ResultRow]) -> String {
     // Quadratic in rows, which number in the tens per adapter.
     let mut registry = Registry::default();
     let mut families: Vec<(String, Family<Labels, F64Gauge>)> = Vec::new();
@@ -87,16 +87,12 @@ pub fn render(rows: &[ResultRow], adapters: &[AdapterDesc]) -> String {
                 f
             }
         };
-        let bus = adapters
-            .iter()
-            .find(|a| a.index == row.adapter_index && a.name == row.adapter)
-            .map(|a| a.pci_bus_id.clone())
-            .unwrap_or_default();
         let mut labels: Labels = vec![
             ("host".into(), row.host.clone()),
             ("adapter".into(), row.adapter.clone()),
             ("adapter_index".into(), row.adapter_index.to_string()),
-            ("bus_id".into(), bus),
+            ("bus_id".into(), row.bus_id.clone()),
+            ("uuid".into(), row.device_uuid.clone()),
             ("backend".into(), row.backend.clone()),
             ("suite".into(), row.suite.clone()),
             ("kernel".into(), row.kernel.clone()),
@@ -166,6 +162,8 @@ mod tests {
             samples: 5,
             timing: "gpu-timestamp".into(),
             verified: true,
+            bus_id: "0000:01:00.0".into(),
+            device_uuid: "deadbeef-0001-0203-0405-06070809abcd".into(),
         }
     }
 
@@ -192,7 +190,7 @@ mod tests {
             ),
             row("transfer", "round_trip", "latency", "s", 2.5e-5, ""),
         ];
-        let text = render(&rows, &[]);
+        let text = render(&rows);
         let lines = text.lines().map(|l| Ok(l.to_string()));
         let scrape = prometheus_parse::Scrape::parse(lines).expect("parses");
         let names: Vec<&str> = scrape.samples.iter().map(|s| s.metric.as_str()).collect();
@@ -208,6 +206,11 @@ mod tests {
             // The quotes were escaped (the parser returns values as written),
             // so they could not end the label early.
             assert_eq!(s.labels.get("adapter"), Some(r#"GeForce \"GTX\" 1070"#));
+            assert_eq!(s.labels.get("bus_id"), Some("0000:01:00.0"));
+            assert_eq!(
+                s.labels.get("uuid"),
+                Some("deadbeef-0001-0203-0405-06070809abcd")
+            );
         }
         let h2d: Vec<_> = scrape
             .samples

@@ -612,6 +612,8 @@ mod tests {
             samples: 5,
             timing: "wall".into(),
             verified,
+            bus_id: String::new(),
+            device_uuid: String::new(),
         }
     }
 
@@ -654,6 +656,7 @@ mod tests {
             driver: String::new(),
             driver_info: String::new(),
             pci_bus_id: String::new(),
+            device_uuid: String::new(),
             timestamps: true,
             f16: true,
             subgroups: true,
