@@ -301,33 +301,7 @@ pub fn render(v: &AdapterVerdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn desc(vram: Option<u64>) -> AdapterDesc {
-        serde_json::from_value(serde_json::json!({
-            "index": 0, "name": "card", "backend": "vulkan", "device_type": "discrete",
-            "vendor_id": 4318, "device_id": 1, "driver": "", "driver_info": "",
-            "pci_bus_id": "0000:01:00.0", "timestamps": true, "f16": true, "subgroups": true,
-            "int64": true, "subgroup_min_size": 32, "subgroup_max_size": 32,
-            "max_buffer_size": 1u64 << 31, "max_storage_binding_size": 1u64 << 31,
-            "max_compute_workgroups_per_dimension": 65535,
-            "max_compute_invocations_per_workgroup": 1024,
-            "max_compute_workgroup_storage_size": 49152,
-            "vram_bytes": vram, "vram_source": "test"
-        }))
-        .unwrap()
-    }
-
-    fn row(suite: &str, kernel: &str, metric: &str, value: f64, params: &str) -> ResultRow {
-        serde_json::from_value(serde_json::json!({
-            "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
-            "adapter_index": 0, "adapter": "card", "vendor_id": "0x10de", "device_id": "0x0001",
-            "device_type": "discrete", "backend": "vulkan", "driver": "", "driver_info": "",
-            "suite": suite, "kernel": kernel, "params": params, "metric": metric, "unit": "x",
-            "value": value, "min": value, "max": value, "cv_pct": 1.0, "samples": 5,
-            "timing": "gpu-timestamp", "verified": true
-        }))
-        .unwrap()
-    }
+    use crate::report::summary::fixtures::{desc, row_with as row};
 
     fn has_digit(s: &str) -> bool {
         s.chars().any(|c| c.is_ascii_digit())
