@@ -5,11 +5,12 @@
 
 use serde::Serialize;
 
-use super::summary::{decode_ceiling, fits, model_bytes, FMA_CRIPPLE_RATIO};
+use super::summary::{decode_ceiling, fits, model_bytes, FMA_CRIPPLE_RATIO, MODELS, Q4_BITS};
 use super::ResultRow;
 use crate::gpu::AdapterDesc;
 use crate::reference_cards::{self, Card};
-use crate::units::{num, si};
+use crate::units::{num, si, tokens_per_s};
+use crate::workloads::transfer::pcie::{link_class, LinkClass, LINK_THRESHOLDS_GB};
 
 /// What a finding says about the card.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -56,8 +57,11 @@ pub fn best(
 
 /// Llama-2 weights in bytes at Q4_0 (4.5 bits per weight with scales).
 fn q4_bytes(params: f64) -> f64 {
-    model_bytes(params, 4.5)
+    model_bytes(params, Q4_BITS)
 }
+
+/// Llama-2-7B's parameter count.
+const P7B: f64 = MODELS[0].1;
 
 /// Findings for one adapter from its rows; `faults` are findings from the
 /// health checks (VRAM errors, instability), which come first.
@@ -76,7 +80,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     // LLM inference: the measured decode first, else the ceiling. Below
     // 10 tok/s a reply of a few hundred tokens takes minutes.
     let decode = best(rows, "llm", "decode_q4_0", "token_rate", Some("llama2-7b"));
-    let ceiling = bandwidth.map(|b| decode_ceiling(b, q4_bytes(6.74e9)));
+    let ceiling = bandwidth.map(|b| decode_ceiling(b, q4_bytes(P7B)));
     let stance = |tps: f64| {
         if tps >= 10.0 {
             Stance::GoodFor
@@ -87,20 +91,20 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     match (decode, ceiling, bandwidth) {
         (Some(tps), c, _) => {
             let share = c
-                .map(|c| format!(" ({:.0} % of the {} tok/s stream-bandwidth ceiling)", 100.0 * tps / c, num(c)))
+                .map(|c| format!(" ({} % of the {} stream-bandwidth ceiling)", num(100.0 * tps / c), tokens_per_s(c)))
                 .unwrap_or_default();
             out.push(finding(
                 "llm.decode",
                 stance(tps),
-                format!("LLM inference: Llama-2-7B Q4_0 decodes at {} tok/s measured{share}", num(tps)),
+                format!("LLM inference: Llama-2-7B Q4_0 decodes at {} measured{share}", tokens_per_s(tps)),
             ));
         }
         (None, Some(c), Some(b)) => out.push(finding(
             "llm.decode_ceiling",
             stance(c),
             format!(
-                "LLM inference: at most {} tok/s for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
-                num(c),
+                "LLM inference: at most {} for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
+                tokens_per_s(c),
                 si(b, "B/s")
             ),
         )),
@@ -116,14 +120,15 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
                 Stance::NotFor
             },
             format!(
-                "prompt processing: {} tok/s measured (Q4_0 weights, batched)",
-                num(p)
+                "prompt processing: {} measured (Q4_0 weights, batched)",
+                tokens_per_s(p)
             ),
         ));
     }
     if let Some(v) = vram {
-        let largest = [("70B", 69e9), ("13B", 13e9), ("7B", 6.74e9)]
+        let largest = MODELS
             .into_iter()
+            .rev()
             .find(|(_, p)| fits(q4_bytes(*p), v));
         match largest {
             Some((name, p)) => out.push(finding(
@@ -141,7 +146,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
                 format!(
                     "VRAM {}: not even Llama-2-7B Q4_0 ({}) fits with room for its cache",
                     si(v as f64, "B"),
-                    si(q4_bytes(6.74e9), "B")
+                    si(q4_bytes(P7B), "B")
                 ),
             )),
         }
@@ -182,24 +187,45 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             ));
         }
     }
-    // The host link: loading models and training across cards.
-    let upload = best(rows, "transfer", "h2d_staging", "plateau", None)
-        .or_else(|| best(rows, "transfer", "h2d_write_buffer", "plateau", None));
+    // The host link, judged by its faster direction with the PCIe link
+    // classes of the transfer suite: uploads include the host writing the
+    // data, so a slow upload alone need not be the link.
+    let link = ["h2d_staging", "h2d_write_buffer", "d2h"]
+        .into_iter()
+        .filter_map(|k| best(rows, "transfer", k, "plateau", None))
+        .reduce(f64::max);
     // A CPU adapter has no link to the host: its transfers are memory copies.
-    if let Some(up) = upload.filter(|_| !desc.is_cpu()) {
-        if up < 2e9 {
-            out.push(finding(
-                "link.narrow",
-                Stance::NotFor,
-                format!(
-                    "training across cards: the host link uploads {} (a narrow link or riser): a Llama-2-7B fp16 gradient all-reduce would take minutes per step",
-                    si(up, "B/s")
-                ),
-            ));
+    if let Some(bs) = link.filter(|_| !desc.is_cpu()) {
+        if let Some(f) = link_finding(bs) {
+            out.push(f);
         }
     }
     out.extend(standing(rows, bandwidth));
     out
+}
+
+/// `link.narrow` for a host link below the full class: what training across
+/// cards over it costs. A ring all-reduce over many cards moves about twice
+/// the fp16 gradients through each card's link.
+fn link_finding(bytes_per_s: f64) -> Option<Finding> {
+    let what = match link_class(bytes_per_s) {
+        LinkClass::Riser => "a PCIe x1 riser or an old generation's link",
+        LinkClass::Narrow => "an x4 link or an old generation's x8",
+        LinkClass::Full => return None,
+    };
+    let bound = LINK_THRESHOLDS_GB
+        .iter()
+        .find(|(c, _)| *c == link_class(bytes_per_s))
+        .map_or(0.0, |(_, gb)| *gb);
+    Some(finding(
+        "link.narrow",
+        Stance::NotFor,
+        format!(
+            "training across cards: the host link moves {} at best, under {bound} GB/s ({what}): all-reducing a Llama-2-7B's fp16 gradients takes about {:.0} s per step",
+            si(bytes_per_s, "B/s"),
+            2.0 * model_bytes(P7B, 16.0) / bytes_per_s
+        ),
+    ))
 }
 
 /// Where the card stands among known cards: between two neighbours by a

@@ -71,14 +71,24 @@ pub fn nearest_cards(m: &KeyMetrics, cards: &[Card]) -> Vec<Neighbour> {
     out
 }
 
-/// The neighbours, one line each, under their heading (nothing when none).
+/// Bases whose standing the verdict states (`standing.sha256d`,
+/// `standing.bandwidth`, printed first): the terminal summary leaves them
+/// out rather than place the card a second time. The JSON keeps them.
+pub const PLACED_BY_VERDICT: [&str; 2] = ["SHA-256d", "memory bandwidth"];
+
+/// The neighbours the verdict has not placed, one line each, under their
+/// heading (nothing when none).
 pub fn render_neighbours(neighbours: &[Neighbour]) -> String {
-    if neighbours.is_empty() {
+    let shown: Vec<&Neighbour> = neighbours
+        .iter()
+        .filter(|n| !PLACED_BY_VERDICT.contains(&n.basis.as_str()))
+        .collect();
+    if shown.is_empty() {
         return String::new();
     }
     let mut out =
         "nearest published cards (published spec, beside this card measured)\n".to_string();
-    for n in neighbours {
+    for n in shown {
         out += &format!(
             "  {:<14} {:<18} published {:>12}   measured here {:>12}   [{}]\n",
             n.card,

@@ -6,13 +6,22 @@
 use serde::Serialize;
 
 use super::metrics::{KeyMetrics, Val};
-use crate::report::ResultRow;
-use crate::units::si;
+use super::render::mark;
+use crate::report::{network, ResultRow};
+use crate::units::{num, si, tokens_per_s};
 
 /// Bits per weight of the model formats in the LLM table: fp16 exactly;
 /// q8 and q4 with the per-block scales of llama.cpp's Q8_0 / Q4 formats.
 pub const FORMATS: [(&str, f64); 3] = [("fp16", 16.0), ("q8", 8.5), ("q4", 4.5)];
-pub const MODELS: [(&str, f64); 3] = [("7B", 7e9), ("13B", 13e9), ("70B", 70e9)];
+/// Llama-2's parameter counts, the models the verdict and the rig's
+/// network arithmetic speak of, so every figure for "7B" agrees.
+pub const MODELS: [(&str, f64); 3] = [
+    ("7B", network::MODELS[0].params),
+    ("13B", network::MODELS[1].params),
+    ("70B", network::MODELS[2].params),
+];
+/// Bits per weight of Q4_0, the format the verdict judges by.
+pub const Q4_BITS: f64 = FORMATS[2].1;
 /// Share of the bandwidth bound that real runtimes reach in single-stream decode.
 pub const REALISTIC: (f64, f64) = (0.60, 0.85);
 /// Room left in VRAM for the KV cache and activations when judging a fit.
@@ -73,7 +82,7 @@ pub fn ceiling_rows(m: &KeyMetrics, vram_bytes: Option<u64>) -> Vec<LlmRow> {
 }
 
 /// Measured 7B decode (tokens/s and its share of the stream bandwidth) and
-/// prefill from the `llm` suite's rows.
+/// prefill from the `llm` suite's rows, one summary line each.
 pub fn measured_llm(rows: &[&ResultRow], stream: Option<Val>) -> Vec<String> {
     let find = |kernel: &str, metric: &str| {
         rows.iter().find(|r| {
@@ -83,7 +92,12 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<Val>) -> Vec<String> {
                 && r.params.contains("model=llama2-7b;")
         })
     };
-    let mark = |r: &ResultRow| if r.verified { "" } else { " UNVERIFIED" };
+    let val = |r: &ResultRow| {
+        Some(Val {
+            value: r.value,
+            verified: r.verified,
+        })
+    };
     let mut out = Vec::new();
     for f in ["q4_0", "q8_0", "f16"] {
         let (Some(t), Some(b)) = (
@@ -93,32 +107,44 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<Val>) -> Vec<String> {
             continue;
         };
         let share = stream
-            .map(|s| format!(", {:.0}% of stream bandwidth", 100.0 * b.value / s.value))
+            .map(|s| {
+                format!(
+                    ", {}% of stream bandwidth{}",
+                    num(100.0 * b.value / s.value),
+                    mark(&[Some(s), val(b)])
+                )
+            })
             .unwrap_or_default();
         out.push(format!(
-            "LLM decode 7B {f}, measured: {:.2} tok/s ({}/s of weights{share}){}",
-            t.value,
+            "{:<22} {}{} ({}/s of weights{}{share})",
+            format!("LLM decode 7B {f}"),
+            tokens_per_s(t.value),
+            mark(&[val(t)]),
             si(b.value, "B"),
-            mark(t)
+            mark(&[val(b)]),
         ));
     }
     for f in ["q4_0", "q8_0", "f16"] {
         if let Some(t) = find(&format!("prefill_{f}"), "token_rate") {
             out.push(format!(
-                "LLM prefill 7B {f}, measured: {:.1} prompt tok/s{}",
-                t.value,
-                mark(t)
+                "{:<22} {} of prompt{}",
+                format!("LLM prefill 7B {f}"),
+                tokens_per_s(t.value),
+                mark(&[val(t)])
             ));
         }
     }
     out
 }
 
-/// The ceiling table with its heading line, indented for the summary.
-pub fn render_ceilings(llm: &[LlmRow], bandwidth: Val) -> String {
+/// The ceiling table with its heading line, indented for the summary; the
+/// figures are bounds, marked when the bandwidth or upload behind them is
+/// unverified.
+pub fn render_ceilings(llm: &[LlmRow], bandwidth: Val, upload: Option<Val>) -> String {
     let mut out = format!(
-        "  LLM decode ceiling (the bound, not a measurement), single stream: tokens/s <= {} (measured bandwidth) / model bytes; real runtimes reach {:.0}-{:.0}% of it\n",
+        "  LLM decode ceiling (a bound, not a measurement), single stream: tokens/s <= {}{} (measured bandwidth) / model bytes; real runtimes reach {:.0}-{:.0}% of it\n",
         si(bandwidth.value, "B/s"),
+        mark(&[Some(bandwidth)]),
         REALISTIC.0 * 100.0,
         REALISTIC.1 * 100.0
     );
@@ -132,14 +158,17 @@ pub fn render_ceilings(llm: &[LlmRow], bandwidth: Val) -> String {
         "fits VRAM",
         "load over host link",
     ]);
+    let bw_mark = mark(&[Some(bandwidth)]);
+    let load_mark = mark(&[upload]);
     for r in llm {
         t.add_row([
             format!("{} {}", r.model, r.format),
             si(r.model_bytes, "B"),
-            format!("{:.1}", r.ceiling_tokens_s),
+            format!("{}{bw_mark}", num(r.ceiling_tokens_s)),
             format!(
-                "{:.1}-{:.1}",
-                r.realistic_tokens_s.0, r.realistic_tokens_s.1
+                "{}-{}{bw_mark}",
+                num(r.realistic_tokens_s.0),
+                num(r.realistic_tokens_s.1)
             ),
             match r.fits_vram {
                 Some(true) => "yes".into(),
@@ -147,7 +176,7 @@ pub fn render_ceilings(llm: &[LlmRow], bandwidth: Val) -> String {
                 None => "unknown".into(),
             },
             r.load_s
-                .map(|s| format!("{s:.1} s"))
+                .map(|s| format!("{s:.1} s{load_mark}"))
                 .unwrap_or_else(|| "not measured".into()),
         ]);
     }

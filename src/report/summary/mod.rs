@@ -14,10 +14,10 @@ mod totals;
 use serde::Serialize;
 
 pub use cards::{nearest_cards, Neighbour};
-pub use flags::{ASIC_S19_HS, FMA_CRIPPLE_RATIO, NARROW_LINK_BS, SMALL_VRAM_BYTES};
+pub use flags::{ASIC_S19_HS, FMA_CRIPPLE_RATIO};
 pub use llm::{
     decode_ceiling, fits, load_seconds, model_bytes, LlmRow, FIT_HEADROOM, FORMATS, MODELS,
-    REALISTIC,
+    Q4_BITS, REALISTIC,
 };
 pub use metrics::{Field, KeyMetrics, Val, FIELDS};
 pub use totals::{render_rig, rig_totals, RigTotals};
@@ -41,6 +41,7 @@ pub struct AdapterSummary {
     pub llm: Vec<LlmRow>,
     /// Measured decode and prefill of the `llm` suite (7B), one line each.
     pub llm_measured: Vec<String>,
+    /// The card's figures beside other machines', for scale.
     pub flags: Vec<String>,
     pub neighbours: Vec<Neighbour>,
 }
@@ -61,7 +62,7 @@ impl AdapterSummary {
         let fma_unfused_ratio = ratio(m.fp32_fma, m.fp32_mul_add);
         let flop_per_hash = ratio(m.sgemm, m.hash_rate);
         let llm = llm::ceiling_rows(&m, desc.vram_bytes);
-        let flags = flags::flags(desc, &m, fma_unfused_ratio);
+        let flags = flags::for_scale(&m);
         let neighbours = nearest_cards(&m, &reference_cards::cards());
         AdapterSummary {
             adapter_index: desc.index,
