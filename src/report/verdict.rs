@@ -397,3 +397,66 @@ mod tests {
         assert!(v.iter().any(|f| f.code == "llm.decode_ceiling"));
     }
 }
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use crate::report::summary::fixtures::{desc, row_with};
+
+    fn link_codes(up: f64, down: f64) -> Vec<Finding> {
+        let rows = vec![
+            row_with("transfer", "h2d_staging", "plateau", up, ""),
+            row_with("transfer", "d2h", "plateau", down, ""),
+        ];
+        verdict(&desc(None), &rows, &[])
+            .into_iter()
+            .filter(|f| f.code == "link.narrow")
+            .collect()
+    }
+
+    #[test]
+    fn the_link_is_judged_by_the_transfer_suites_classes() {
+        let [(LinkClass::Riser, riser), (LinkClass::Narrow, narrow)] = LINK_THRESHOLDS_GB else {
+            panic!("the classes are riser, then narrow: {LINK_THRESHOLDS_GB:?}");
+        };
+        let riser_text = &link_codes(0.5e9, 0.8e9)[0].text;
+        assert!(
+            riser_text.contains("800 MB/s") && riser_text.contains("riser"),
+            "{riser_text}"
+        );
+        // 2 x 13.5 GB of fp16 gradients at 0.8 GB/s.
+        assert!(riser_text.contains("about 34 s per step"), "{riser_text}");
+        let just_under = 0.99 * narrow * 1e9;
+        let text = &link_codes(1e9, just_under)[0].text;
+        assert!(text.contains("narrow") || text.contains("x4"), "{text}");
+        assert!(link_codes(1e9, narrow * 1e9).is_empty());
+        // A slow upload alone (the host's copy) does not make a link narrow.
+        assert!(link_codes(0.5e9, 12e9).is_empty());
+        assert_eq!(link_codes(0.99 * riser * 1e9, 1e9).len(), 1);
+    }
+
+    #[test]
+    fn the_readme_states_the_same_thresholds() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md beside Cargo.toml");
+        let gb = |c: LinkClass| {
+            LINK_THRESHOLDS_GB
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map(|(_, g)| *g)
+                .unwrap()
+        };
+        let (riser, narrow) = (gb(LinkClass::Riser), gb(LinkClass::Narrow));
+        for stated in [
+            format!("| < {riser} GB/s | riser"),
+            format!("| {riser}–{narrow} GB/s | narrow"),
+            format!("| ≥ {narrow} GB/s |"),
+            format!("under {narrow} GB/s (narrow; under {riser} GB/s a riser"),
+            format!("faster direction under {narrow} GB/s, a riser under {riser} GB/s"),
+        ] {
+            assert!(readme.contains(&stated), "README.md does not say: {stated}");
+        }
+        // No other threshold for a narrow link is stated anywhere.
+        assert!(!readme.contains("below 3 GB/s"));
+    }
+}

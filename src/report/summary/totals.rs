@@ -37,12 +37,20 @@ pub fn rig_totals(summaries: &[AdapterSummary]) -> RigTotals {
 }
 
 pub fn render_rig(t: &RigTotals) -> String {
+    // A sum of no verified figure is not a measured zero.
+    let total = |v: f64, unit: &str| {
+        if v > 0.0 {
+            si(v, unit)
+        } else {
+            "not measured".into()
+        }
+    };
     format!(
-        "\n== Rig: {} adapters ==\n  SHA-256d {}, f32 matmul {}, memory bandwidth {} (each card's own; a model split across cards is limited by the host link), VRAM {}\n",
+        "\n== Rig: {} adapters (sums of verified figures) ==\n  SHA-256d {}, f32 matmul {}, memory bandwidth {} (each card's own; a model split across cards is limited by the host link), VRAM {}\n",
         t.adapters,
-        si(t.hash_rate, "H/s"),
-        si(t.sgemm, "FLOP/s"),
-        si(t.bandwidth, "B/s"),
+        total(t.hash_rate, "H/s"),
+        total(t.sgemm, "FLOP/s"),
+        total(t.bandwidth, "B/s"),
         t.vram_bytes.map(|b| si(b as f64, "B")).unwrap_or_else(|| "unknown".into())
     )
 }
@@ -85,6 +93,8 @@ mod tests {
         assert_eq!(t.hash_rate, 3e9);
         assert_eq!(t.bandwidth, 1200e9);
         assert_eq!(t.vram_bytes, Some(24_000_000_000));
-        assert!(render_rig(&t).contains("3 adapters"));
+        let text = render_rig(&t);
+        assert!(text.contains("3 adapters"), "{text}");
+        assert!(text.contains("f32 matmul not measured"), "{text}");
     }
 }
