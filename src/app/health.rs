@@ -340,7 +340,12 @@ fn print_card(
         None => writeln!(out, "  stability: not run")?,
     }
     writeln!(out, "  link:      {}", card.link)?;
-    writeln!(out, "  power:     {}", card.power)?;
+    let power = if card.power == card.link {
+        "unavailable, for the same reason"
+    } else {
+        &card.power
+    };
+    writeln!(out, "  power:     {power}")?;
     // Quantities sharing a reason share it, said once; a reason the link
     // or power line gave already is not repeated.
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
