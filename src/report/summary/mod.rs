@@ -1,6 +1,7 @@
-//! The answer: per adapter, the measured figures side by side, what follows
-//! from them (FLOP per hash, LLM decode ceilings, model load times), plain
-//! flags, and the nearest published cards.
+//! The summary: per adapter, the measured figures side by side, what follows
+//! from them (FLOP per hash, LLM decode ceilings, model load times), the
+//! card beside a mining ASIC, and the nearest published cards. It follows
+//! the verdict, whose judgments it does not repeat.
 
 mod cards;
 #[cfg(test)]
