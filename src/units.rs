@@ -1,7 +1,11 @@
 //! Human-readable numbers for the terminal. Files keep base SI units.
 
 /// `1.234e9, "H/s"` -> `1.23 GH/s` (decimal prefixes: GB means 10^9 bytes).
+/// Token rates go through [`tokens_per_s`] instead.
 pub fn si(value: f64, unit: &str) -> String {
+    if unit == TOKENS_PER_S {
+        return tokens_per_s(value);
+    }
     if !value.is_finite() {
         return format!("{value} {unit}");
     }
@@ -35,6 +39,21 @@ fn sig3(x: f64) -> String {
     } else {
         format!("{x:.2}")
     }
+}
+
+/// The unit of token rates.
+pub const TOKENS_PER_S: &str = "tok/s";
+
+/// A token rate: never an SI prefix ("mtok/s" reads as millions), and
+/// three significant digits at any magnitude, so a software adapter's
+/// 0.0131 tok/s does not print as 0.0 or 0.01.
+pub fn tokens_per_s(x: f64) -> String {
+    format!("{} {TOKENS_PER_S}", num(x))
+}
+
+/// A range of token rates: `0.0079-0.0112 tok/s`.
+pub fn tokens_per_s_range(lo: f64, hi: f64) -> String {
+    format!("{}-{} {TOKENS_PER_S}", num(lo), num(hi))
 }
 
 /// Byte counts with binary prefixes, labelled as such (MiB, GiB).
@@ -75,5 +94,30 @@ mod tests {
         assert_eq!(si(950.0, "B/s"), "950 B/s");
         assert_eq!(si(1.5e-5, "s"), "15.0 µs");
         assert_eq!(bytes(256.0 * 1024.0 * 1024.0), "256.0 MiB");
+    }
+
+    #[test]
+    fn token_rates_keep_their_digits_at_any_size() {
+        assert_eq!(tokens_per_s(0.0131), "0.0131 tok/s");
+        assert_eq!(tokens_per_s(0.00413), "0.00413 tok/s");
+        assert_eq!(tokens_per_s(0.1), "0.100 tok/s");
+        assert_eq!(tokens_per_s(9.5), "9.50 tok/s");
+        assert_eq!(tokens_per_s(95.0), "95.0 tok/s");
+        assert_eq!(tokens_per_s(1234.0), "1234 tok/s");
+        assert_eq!(tokens_per_s(0.0), "0 tok/s");
+        // The results table and compare print rows through `si`.
+        assert_eq!(si(0.0147, "tok/s"), "0.0147 tok/s");
+        assert_eq!(si(1500.0, "tok/s"), "1500 tok/s");
+        assert_eq!(tokens_per_s_range(0.0079, 0.0112), "0.00790-0.0112 tok/s");
+        // Every small rate shows at least two significant digits.
+        for x in [0.013, 0.0013, 0.00013, 0.13, 0.99] {
+            let s = num(x);
+            let digits = s.trim_start_matches(['0', '.']).len();
+            assert!(digits >= 2, "{x} -> {s}");
+            assert!(
+                (s.parse::<f64>().unwrap() / x - 1.0).abs() < 0.01,
+                "{x} -> {s}"
+            );
+        }
     }
 }

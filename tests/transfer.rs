@@ -197,10 +197,8 @@ fn low_plateaus_get_plain_words() {
         riser.contains("a 14 GB model takes about 18 s to load"),
         "{riser}"
     );
-    assert!(
-        riser.contains("multi-GPU training over this link is impractical"),
-        "{riser}"
-    );
+    // What training over it costs is the verdict's `link.narrow`, said once.
+    assert!(!riser.contains("training"), "{riser}");
 
     let narrow = transfer::link_note(3.2e9, false, "card").expect("a narrow link gets a note");
     assert!(narrow.contains("narrow link"), "{narrow}");

@@ -342,14 +342,32 @@ fn print_card(
         None => writeln!(out, "  stability: not run")?,
     }
     writeln!(out, "  link:      {}", card.link)?;
-    writeln!(out, "  power:     {}", card.power)?;
-    if !t.unavailable.is_empty() {
-        let list: Vec<String> = t
-            .unavailable
-            .iter()
-            .map(|(q, w)| format!("{q} ({w})"))
-            .collect();
-        writeln!(out, "  telemetry unavailable: {}", list.join("; "))?;
+    let power = if card.power == card.link {
+        "unavailable, for the same reason"
+    } else {
+        &card.power
+    };
+    writeln!(out, "  power:     {power}")?;
+    // Quantities sharing a reason share it, said once; a reason the link
+    // or power line gave already is not repeated.
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (q, why) in &t.unavailable {
+        match groups.iter_mut().find(|(w, _)| w == why) {
+            Some(g) => g.1.push(q),
+            None => groups.push((why, vec![q])),
+        }
+    }
+    for (why, quantities) in groups {
+        let why = if card.link.contains(why) || card.power.contains(why) {
+            "as above"
+        } else {
+            why
+        };
+        writeln!(
+            out,
+            "  telemetry unavailable: {}: {why}",
+            quantities.join(", ")
+        )?;
     }
     Ok(())
 }

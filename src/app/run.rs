@@ -99,6 +99,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         size: args.size,
     };
     let suites = args.suite.clone().unwrap_or_else(workloads::default_suites);
+    // The verdict and summary close a run of several suites or adapters.
+    let summarised = suites.0.len() > 1 || selected.len() > 1;
     let meta = RunMeta::now();
     let mut rows: Vec<ResultRow> = Vec::new();
     let mut skipped: Vec<Skipped> = Vec::new();
@@ -200,8 +202,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         if !mine.is_empty() {
             writeln!(out, "{}", table::results_table(mine))?;
         }
-        for line in derived_lines(&KeyMetrics::from_rows(mine.iter())) {
-            writeln!(out, "{line}")?;
+        // The summary says these again, so only a run without one gets them.
+        if !summarised {
+            for line in derived_lines(&KeyMetrics::from_rows(mine.iter())) {
+                writeln!(out, "{line}")?;
+            }
         }
         for line in skipped_lines(&skipped[first_skip..]) {
             writeln!(out, "{line}")?;
@@ -239,7 +244,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             findings: verdict::verdict(d, &rows, &[]),
         })
         .collect();
-    if suites.0.len() > 1 || summaries.len() > 1 {
+    if summarised {
         let mut out = human();
         for v in &verdicts {
             write!(out, "{}", verdict::render(v))?;

@@ -113,15 +113,14 @@ mod tests {
 
     #[test]
     fn notes_say_size_cache_and_noise() {
-        let mut r: ResultRow = serde_json::from_value(serde_json::json!({
-            "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
-            "adapter_index": 0, "adapter": "a", "vendor_id": "0x1", "device_id": "0x1",
-            "device_type": "cpu", "backend": "vulkan", "driver": "", "driver_info": "",
-            "suite": "transfer", "kernel": "d2h", "params": "bytes=16777216;data=random",
-            "metric": "bandwidth", "unit": "B/s", "value": 1e9, "min": 1e9, "max": 1e9,
-            "cv_pct": 2.0, "samples": 5, "timing": "wall", "verified": true
-        }))
-        .unwrap();
+        let mut r = crate::report::summary::fixtures::row_with(
+            "transfer",
+            "d2h",
+            "bandwidth",
+            1e9,
+            "bytes=16777216;data=random",
+        );
+        r.cv_pct = 2.0;
         assert_eq!(row_note(&r), "16.0 MiB");
         r.cv_pct = 25.0;
         assert!(row_note(&r).ends_with("noisy: rerun with --full"));

@@ -5,11 +5,12 @@
 
 use serde::Serialize;
 
-use super::summary::{decode_ceiling, fits, model_bytes, FMA_CRIPPLE_RATIO};
+use super::summary::{decode_ceiling, fits, model_bytes, FMA_CRIPPLE_RATIO, MODELS, Q4_BITS};
 use super::ResultRow;
 use crate::gpu::AdapterDesc;
 use crate::reference_cards::{self, Card};
-use crate::units::{num, si};
+use crate::units::{num, si, tokens_per_s};
+use crate::workloads::transfer::pcie::{link_class, LinkClass, LINK_THRESHOLDS_GB};
 
 /// What a finding says about the card.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
@@ -56,14 +57,18 @@ pub fn best(
 
 /// Llama-2 weights in bytes at Q4_0 (4.5 bits per weight with scales).
 pub fn q4_bytes(params: f64) -> f64 {
-    model_bytes(params, 4.5)
+    model_bytes(params, Q4_BITS)
 }
+
+/// Llama-2-7B's parameter count.
+const P7B: f64 = MODELS[0].1;
 
 /// The largest Llama-2 whose Q4_0 weights fit `vram` with room for its
 /// cache: its name and parameter count.
 pub fn largest_q4_fit(vram: u64) -> Option<(&'static str, f64)> {
-    [("70B", 69e9), ("13B", 13e9), ("7B", 6.74e9)]
+    MODELS
         .into_iter()
+        .rev()
         .find(|(_, p)| fits(q4_bytes(*p), vram))
 }
 
@@ -84,7 +89,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     // LLM inference: the measured decode first, else the ceiling. Below
     // 10 tok/s a reply of a few hundred tokens takes minutes.
     let decode = best(rows, "llm", "decode_q4_0", "token_rate", Some("llama2-7b"));
-    let ceiling = bandwidth.map(|b| decode_ceiling(b, q4_bytes(6.74e9)));
+    let ceiling = bandwidth.map(|b| decode_ceiling(b, q4_bytes(P7B)));
     let stance = |tps: f64| {
         if tps >= 10.0 {
             Stance::GoodFor
@@ -95,20 +100,20 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     match (decode, ceiling, bandwidth) {
         (Some(tps), c, _) => {
             let share = c
-                .map(|c| format!(" ({:.0} % of the {} tok/s stream-bandwidth ceiling)", 100.0 * tps / c, num(c)))
+                .map(|c| format!(" ({} % of the {} stream-bandwidth ceiling)", num(100.0 * tps / c), tokens_per_s(c)))
                 .unwrap_or_default();
             out.push(finding(
                 "llm.decode",
                 stance(tps),
-                format!("LLM inference: Llama-2-7B Q4_0 decodes at {} tok/s measured{share}", num(tps)),
+                format!("LLM inference: Llama-2-7B Q4_0 decodes at {} measured{share}", tokens_per_s(tps)),
             ));
         }
         (None, Some(c), Some(b)) => out.push(finding(
             "llm.decode_ceiling",
             stance(c),
             format!(
-                "LLM inference: at most {} tok/s for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
-                num(c),
+                "LLM inference: at most {} for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
+                tokens_per_s(c),
                 si(b, "B/s")
             ),
         )),
@@ -124,8 +129,8 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
                 Stance::NotFor
             },
             format!(
-                "prompt processing: {} tok/s measured (Q4_0 weights, batched)",
-                num(p)
+                "prompt processing: {} measured (Q4_0 weights, batched)",
+                tokens_per_s(p)
             ),
         ));
     }
@@ -146,7 +151,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
                 format!(
                     "VRAM {}: not even Llama-2-7B Q4_0 ({}) fits with room for its cache",
                     si(v as f64, "B"),
-                    si(q4_bytes(6.74e9), "B")
+                    si(q4_bytes(P7B), "B")
                 ),
             )),
         }
@@ -187,24 +192,45 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             ));
         }
     }
-    // The host link: loading models and training across cards.
-    let upload = best(rows, "transfer", "h2d_staging", "plateau", None)
-        .or_else(|| best(rows, "transfer", "h2d_write_buffer", "plateau", None));
+    // The host link, judged by its faster direction with the PCIe link
+    // classes of the transfer suite: uploads include the host writing the
+    // data, so a slow upload alone need not be the link.
+    let link = ["h2d_staging", "h2d_write_buffer", "d2h"]
+        .into_iter()
+        .filter_map(|k| best(rows, "transfer", k, "plateau", None))
+        .reduce(f64::max);
     // A CPU adapter has no link to the host: its transfers are memory copies.
-    if let Some(up) = upload.filter(|_| !desc.is_cpu()) {
-        if up < 2e9 {
-            out.push(finding(
-                "link.narrow",
-                Stance::NotFor,
-                format!(
-                    "training across cards: the host link uploads {} (a narrow link or riser): a Llama-2-7B fp16 gradient all-reduce would take minutes per step",
-                    si(up, "B/s")
-                ),
-            ));
+    if let Some(bs) = link.filter(|_| !desc.is_cpu()) {
+        if let Some(f) = link_finding(bs) {
+            out.push(f);
         }
     }
     out.extend(standing(rows, bandwidth));
     out
+}
+
+/// `link.narrow` for a host link below the full class: what training across
+/// cards over it costs. A ring all-reduce over many cards moves about twice
+/// the fp16 gradients through each card's link.
+fn link_finding(bytes_per_s: f64) -> Option<Finding> {
+    let what = match link_class(bytes_per_s) {
+        LinkClass::Riser => "a PCIe x1 riser or an old generation's link",
+        LinkClass::Narrow => "an x4 link or an old generation's x8",
+        LinkClass::Full => return None,
+    };
+    let bound = LINK_THRESHOLDS_GB
+        .iter()
+        .find(|(c, _)| *c == link_class(bytes_per_s))
+        .map_or(0.0, |(_, gb)| *gb);
+    Some(finding(
+        "link.narrow",
+        Stance::NotFor,
+        format!(
+            "training across cards: the host link moves {} at best, under {bound} GB/s ({what}): all-reducing a Llama-2-7B's fp16 gradients takes about {:.0} s per step",
+            si(bytes_per_s, "B/s"),
+            2.0 * model_bytes(P7B, 16.0) / bytes_per_s
+        ),
+    ))
 }
 
 /// Where the card stands among known cards: between two neighbours by a
@@ -306,33 +332,7 @@ pub fn render(v: &AdapterVerdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn desc(vram: Option<u64>) -> AdapterDesc {
-        serde_json::from_value(serde_json::json!({
-            "index": 0, "name": "card", "backend": "vulkan", "device_type": "discrete",
-            "vendor_id": 4318, "device_id": 1, "driver": "", "driver_info": "",
-            "pci_bus_id": "0000:01:00.0", "timestamps": true, "f16": true, "subgroups": true,
-            "int64": true, "subgroup_min_size": 32, "subgroup_max_size": 32,
-            "max_buffer_size": 1u64 << 31, "max_storage_binding_size": 1u64 << 31,
-            "max_compute_workgroups_per_dimension": 65535,
-            "max_compute_invocations_per_workgroup": 1024,
-            "max_compute_workgroup_storage_size": 49152,
-            "vram_bytes": vram, "vram_source": "test"
-        }))
-        .unwrap()
-    }
-
-    fn row(suite: &str, kernel: &str, metric: &str, value: f64, params: &str) -> ResultRow {
-        serde_json::from_value(serde_json::json!({
-            "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
-            "adapter_index": 0, "adapter": "card", "vendor_id": "0x10de", "device_id": "0x0001",
-            "device_type": "discrete", "backend": "vulkan", "driver": "", "driver_info": "",
-            "suite": suite, "kernel": kernel, "params": params, "metric": metric, "unit": "x",
-            "value": value, "min": value, "max": value, "cv_pct": 1.0, "samples": 5,
-            "timing": "gpu-timestamp", "verified": true
-        }))
-        .unwrap()
-    }
+    use crate::report::summary::fixtures::{desc, row_with as row};
 
     fn has_digit(s: &str) -> bool {
         s.chars().any(|c| c.is_ascii_digit())
@@ -400,5 +400,68 @@ mod tests {
             s.text
         );
         assert!(v.iter().any(|f| f.code == "llm.decode_ceiling"));
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use crate::report::summary::fixtures::{desc, row_with};
+
+    fn link_codes(up: f64, down: f64) -> Vec<Finding> {
+        let rows = vec![
+            row_with("transfer", "h2d_staging", "plateau", up, ""),
+            row_with("transfer", "d2h", "plateau", down, ""),
+        ];
+        verdict(&desc(None), &rows, &[])
+            .into_iter()
+            .filter(|f| f.code == "link.narrow")
+            .collect()
+    }
+
+    #[test]
+    fn the_link_is_judged_by_the_transfer_suites_classes() {
+        let [(LinkClass::Riser, riser), (LinkClass::Narrow, narrow)] = LINK_THRESHOLDS_GB else {
+            panic!("the classes are riser, then narrow: {LINK_THRESHOLDS_GB:?}");
+        };
+        let riser_text = &link_codes(0.5e9, 0.8e9)[0].text;
+        assert!(
+            riser_text.contains("800 MB/s") && riser_text.contains("riser"),
+            "{riser_text}"
+        );
+        // 2 x 13.5 GB of fp16 gradients at 0.8 GB/s.
+        assert!(riser_text.contains("about 34 s per step"), "{riser_text}");
+        let just_under = 0.99 * narrow * 1e9;
+        let text = &link_codes(1e9, just_under)[0].text;
+        assert!(text.contains("narrow") || text.contains("x4"), "{text}");
+        assert!(link_codes(1e9, narrow * 1e9).is_empty());
+        // A slow upload alone (the host's copy) does not make a link narrow.
+        assert!(link_codes(0.5e9, 12e9).is_empty());
+        assert_eq!(link_codes(0.99 * riser * 1e9, 1e9).len(), 1);
+    }
+
+    #[test]
+    fn the_readme_states_the_same_thresholds() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .expect("README.md beside Cargo.toml");
+        let gb = |c: LinkClass| {
+            LINK_THRESHOLDS_GB
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map(|(_, g)| *g)
+                .unwrap()
+        };
+        let (riser, narrow) = (gb(LinkClass::Riser), gb(LinkClass::Narrow));
+        for stated in [
+            format!("| < {riser} GB/s | riser"),
+            format!("| {riser}–{narrow} GB/s | narrow"),
+            format!("| ≥ {narrow} GB/s |"),
+            format!("under {narrow} GB/s (narrow; under {riser} GB/s a riser"),
+            format!("faster direction under {narrow} GB/s, a riser under {riser} GB/s"),
+        ] {
+            assert!(readme.contains(&stated), "README.md does not say: {stated}");
+        }
+        // No other threshold for a narrow link is stated anywhere.
+        assert!(!readme.contains("below 3 GB/s"));
     }
 }

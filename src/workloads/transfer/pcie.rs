@@ -114,11 +114,10 @@ pub fn link_note(bytes_per_s: f64, is_cpu: bool, adapter: &str) -> Option<String
     match link_class(bytes_per_s) {
         LinkClass::Riser => Some(format!(
             "host link {gb:.1} GB/s: looks like a PCIe x1 riser or a Gen1/Gen2 link, {ceiling}{links}; \
-             a 14 GB model takes about {load_s:.0} s to load; multi-GPU training over this link is impractical"
+             a 14 GB model takes about {load_s:.0} s to load"
         )),
         LinkClass::Narrow => Some(format!(
-            "host link {gb:.1} GB/s: a narrow link, {ceiling}{links}; a 14 GB model takes about {load_s:.0} s to load; \
-             fine for inference once the weights are loaded, slow for multi-GPU training"
+            "host link {gb:.1} GB/s: a narrow link, {ceiling}{links}; a 14 GB model takes about {load_s:.0} s to load"
         )),
         LinkClass::Full => None,
     }

@@ -1,0 +1,85 @@
+//! The summary: per adapter, the measured figures side by side, what follows
+//! from them (FLOP per hash, LLM decode ceilings, model load times), the
+//! card beside a mining ASIC, and the nearest published cards. It follows
+//! the verdict, whose judgments it does not repeat.
+
+mod cards;
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod flags;
+mod llm;
+mod metrics;
+mod render;
+mod totals;
+
+use serde::Serialize;
+
+pub use cards::{nearest_cards, Neighbour};
+pub use flags::{ASIC_S19_HS, FMA_CRIPPLE_RATIO};
+pub use llm::{
+    decode_ceiling, fits, load_seconds, model_bytes, LlmRow, FIT_HEADROOM, FORMATS, MODELS,
+    Q4_BITS, REALISTIC,
+};
+pub use metrics::{Field, KeyMetrics, Val, FIELDS};
+pub use totals::{render_rig, rig_totals, RigTotals};
+
+use super::ResultRow;
+use crate::gpu::AdapterDesc;
+use crate::reference_cards;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AdapterSummary {
+    pub adapter_index: usize,
+    pub adapter: String,
+    pub backend: String,
+    pub device_type: String,
+    pub metrics: KeyMetrics,
+    pub vram_bytes: Option<u64>,
+    pub vram_source: String,
+    pub matmul_efficiency: Option<f64>,
+    pub fma_unfused_ratio: Option<f64>,
+    pub flop_per_hash: Option<f64>,
+    pub llm: Vec<LlmRow>,
+    /// Measured decode and prefill of the `llm` suite (7B), one line each.
+    pub llm_measured: Vec<String>,
+    /// The card's figures beside other machines', for scale.
+    pub flags: Vec<String>,
+    pub neighbours: Vec<Neighbour>,
+}
+
+impl AdapterSummary {
+    pub fn new(desc: &AdapterDesc, rows: &[ResultRow]) -> AdapterSummary {
+        let mine: Vec<&ResultRow> = rows
+            .iter()
+            .filter(|r| r.adapter_index == desc.index)
+            .collect();
+        let m = KeyMetrics::from_rows(mine.iter().copied());
+        let llm_measured = llm::measured_llm(&mine, m.bandwidth());
+        let ratio = |a: Option<Val>, b: Option<Val>| match (a, b) {
+            (Some(x), Some(y)) if y.value > 0.0 => Some(x.value / y.value),
+            _ => None,
+        };
+        let matmul_efficiency = ratio(m.sgemm, m.fp32_fma);
+        let fma_unfused_ratio = ratio(m.fp32_fma, m.fp32_mul_add);
+        let flop_per_hash = ratio(m.sgemm, m.hash_rate);
+        let llm = llm::ceiling_rows(&m, desc.vram_bytes);
+        let flags = flags::for_scale(&m);
+        let neighbours = nearest_cards(&m, &reference_cards::cards());
+        AdapterSummary {
+            adapter_index: desc.index,
+            adapter: desc.name.clone(),
+            backend: desc.backend.clone(),
+            device_type: desc.device_type.clone(),
+            metrics: m,
+            vram_bytes: desc.vram_bytes,
+            vram_source: desc.vram_source.clone(),
+            matmul_efficiency,
+            fma_unfused_ratio,
+            flop_per_hash,
+            llm,
+            flags,
+            neighbours,
+            llm_measured,
+        }
+    }
+}

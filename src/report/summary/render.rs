@@ -1,0 +1,282 @@
+//! The summary for the terminal: measured, derived, for scale, neighbours.
+//! It follows the verdict, so it states figures, not the verdict's
+//! judgments again; every figure resting on an unverified one is marked.
+
+use super::cards::render_neighbours;
+use super::flags::FMA_CRIPPLE_RATIO;
+use super::llm::render_ceilings;
+use super::metrics::Val;
+use super::AdapterSummary;
+use crate::units::si;
+
+/// The mark of a figure resting on an unverified measurement.
+pub const UNVERIFIED: &str = " (UNVERIFIED)";
+
+/// [`UNVERIFIED`] when any of the figures a number rests on is unverified.
+pub fn mark(from: &[Option<Val>]) -> &'static str {
+    if from.iter().flatten().any(|v| !v.verified) {
+        UNVERIFIED
+    } else {
+        ""
+    }
+}
+
+impl AdapterSummary {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let m = &self.metrics;
+        let v = |x: Option<Val>, unit: &str| match x {
+            Some(x) => format!("{}{}", si(x.value, unit), mark(&[Some(x)])),
+            None => "not measured".to_string(),
+        };
+        out += &format!(
+            "\n== Summary: adapter {} {} ({}, {}) ==\nmeasured\n",
+            self.adapter_index, self.adapter, self.backend, self.device_type
+        );
+        let line = |out: &mut String, k: &str, val: String| {
+            *out += &format!("  {k:<22} {val}\n");
+        };
+        line(&mut out, "SHA-256d (mining)", v(m.hash_rate, "H/s"));
+        let eff = self
+            .matmul_efficiency
+            .map(|e| {
+                format!(
+                    ", {:.0}% of this card's f32 FMA peak{}",
+                    100.0 * e,
+                    mark(&[m.sgemm, m.fp32_fma])
+                )
+            })
+            .unwrap_or_default();
+        line(
+            &mut out,
+            "f32 matmul",
+            format!("{}{eff}", v(m.sgemm, "FLOP/s")),
+        );
+        line(&mut out, "f16 matmul", v(m.hgemm, "FLOP/s"));
+        line(
+            &mut out,
+            "f32 peak",
+            format!(
+                "FMA {}, mul+add {}",
+                v(m.fp32_fma, "FLOP/s"),
+                v(m.fp32_mul_add, "FLOP/s")
+            ),
+        );
+        if let Some(r) = self.fma_unfused_ratio {
+            let verdict = if r < FMA_CRIPPLE_RATIO {
+                "CRIPPLED"
+            } else {
+                "normal"
+            };
+            line(
+                &mut out,
+                "FMA : unfused",
+                format!("{r:.2} ({verdict}){}", mark(&[m.fp32_fma, m.fp32_mul_add])),
+            );
+        }
+        line(
+            &mut out,
+            "memory bandwidth",
+            format!(
+                "triad {}, copy {}",
+                v(m.stream_triad, "B/s"),
+                v(m.stream_copy, "B/s")
+            ),
+        );
+        line(
+            &mut out,
+            "host link",
+            format!(
+                "upload {}, download {}, round trip {}",
+                v(m.upload, "B/s"),
+                v(m.download, "B/s"),
+                v(m.round_trip_s, "s")
+            ),
+        );
+        line(
+            &mut out,
+            "VRAM",
+            match self.vram_bytes {
+                Some(b) => format!("{} ({})", si(b as f64, "B"), self.vram_source),
+                None => self.vram_source.clone(),
+            },
+        );
+        for l in &self.llm_measured {
+            out += &format!("  {l}\n");
+        }
+        let mut derived = String::new();
+        if let Some(f) = self.flop_per_hash {
+            line(
+                &mut derived,
+                "FLOP per hash",
+                format!(
+                    "{f:.0} (f32 matmul FLOP/s / SHA-256d H/s){}",
+                    mark(&[m.sgemm, m.hash_rate])
+                ),
+            );
+        }
+        if let (false, Some(bw)) = (self.llm.is_empty(), m.bandwidth()) {
+            derived += &render_ceilings(&self.llm, bw, m.upload);
+        }
+        if !derived.is_empty() {
+            out += "derived\n";
+            out += &derived;
+        }
+        if !self.flags.is_empty() {
+            out += "for scale\n";
+            for f in &self.flags {
+                out += &format!("  - {f}\n");
+            }
+        }
+        out += &render_neighbours(&self.neighbours);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{desc, row, row_with};
+    use super::*;
+    use crate::report::verdict::{self, AdapterVerdict};
+    use crate::report::ResultRow;
+
+    /// A throttled mining card on a riser with 8 GB, every suite run, a
+    /// software adapter's decode rate, and one unverified matmul.
+    fn mining_card_rows() -> Vec<ResultRow> {
+        let mut sgemm = row("matmul", "sgemm", "flops", 0.3e12, false);
+        sgemm.unit = "FLOP/s".into();
+        vec![
+            row("hash", "sha256d", "hash_rate", 2.1e9, true),
+            sgemm,
+            row("matmul", "hgemm", "flops", 0.5e12, true),
+            row("peak", "fp32_fma", "peak_rate", 0.39e12, true),
+            row("peak", "fp32_mul_add", "peak_rate", 6.25e12, true),
+            row("stream", "triad", "bandwidth", 1.2e12, true),
+            row("stream", "copy", "bandwidth", 1.1e12, true),
+            row("transfer", "h2d_staging", "plateau", 0.7e9, true),
+            row("transfer", "d2h", "plateau", 0.8e9, true),
+            row("transfer", "round_trip", "latency", 40e-6, true),
+            row_with(
+                "llm",
+                "decode_q4_0",
+                "token_rate",
+                0.0131,
+                "model=llama2-7b;layers=2",
+            ),
+            row_with(
+                "llm",
+                "decode_q4_0",
+                "bandwidth",
+                50e6,
+                "model=llama2-7b;layers=2",
+            ),
+            row_with(
+                "llm",
+                "prefill_q4_0",
+                "token_rate",
+                0.0115,
+                "model=llama2-7b;layers=2",
+            ),
+        ]
+    }
+
+    /// The verdict and the summary as `run` prints them, one after the other.
+    fn answer(rows: &[ResultRow], vram: Option<u64>) -> String {
+        let d = desc(vram);
+        let v = AdapterVerdict {
+            adapter_index: 0,
+            adapter: d.name.clone(),
+            findings: verdict::verdict(&d, rows, &[]),
+        };
+        verdict::render(&v) + &AdapterSummary::new(&d, rows).render()
+    }
+
+    fn count(text: &str, needle: &str) -> usize {
+        text.matches(needle).count()
+    }
+
+    #[test]
+    fn the_answer_says_each_thing_once() {
+        let rows = mining_card_rows();
+        for (rows, vram) in [
+            (&rows[..], Some(8_000_000_000)),
+            (&rows[..], None),
+            (&rows[..1], Some(24_000_000_000)),
+            (&rows[3..5], None),
+        ] {
+            let text = answer(rows, vram);
+            let mut seen = std::collections::HashSet::new();
+            for l in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                assert!(seen.insert(l), "printed twice: {l}\n{text}");
+            }
+        }
+        let text = answer(&rows, Some(8_000_000_000));
+        // Once each: throttled FMA, the link's cost for training, small
+        // VRAM, and where the hash rate stands among known cards.
+        assert_eq!(count(&text, "throttled"), 1, "{text}");
+        assert_eq!(count(&text, "training across cards"), 1, "{text}");
+        assert_eq!(count(&text, "SMALL VRAM"), 0, "{text}");
+        assert!(text.contains("[standing.sha256d]") && text.contains("[standing.bandwidth]"));
+        for basis in ["SHA-256d", "memory bandwidth"] {
+            assert!(
+                !text
+                    .lines()
+                    .any(|l| l.contains("published") && l.contains(basis)),
+                "{basis} placed twice:\n{text}"
+            );
+        }
+        // The f32 peak, which the verdict does not place, keeps its neighbour.
+        assert_eq!(count(&text, "nearest published cards"), 1, "{text}");
+        assert!(!text.contains("NARROW HOST LINK"), "{text}");
+    }
+
+    #[test]
+    fn small_token_rates_keep_two_significant_digits() {
+        let text = answer(&mining_card_rows(), None);
+        for rate in ["0.0131 tok/s", "0.0115 tok/s"] {
+            assert!(
+                count(&text, rate) >= 2,
+                "{rate} in verdict and summary:\n{text}"
+            );
+        }
+        for short in [" 0.0 tok/s", " 0.01 tok/s", " 0.00 tok/s", " 0 tok/s"] {
+            assert!(!text.contains(short), "{short}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn figures_resting_on_unverified_rows_are_marked() {
+        let text = answer(&mining_card_rows(), None);
+        let line = |start: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(start))
+                .unwrap_or_else(|| panic!("no {start} line:\n{text}"))
+                .to_string()
+        };
+        // The matmul itself and both figures derived from it.
+        let matmul = line("f32 matmul");
+        assert_eq!(count(&matmul, "UNVERIFIED"), 2, "{matmul}");
+        assert!(line("FLOP per hash").contains("UNVERIFIED"));
+        // Verified figures are not.
+        for start in [
+            "SHA-256d (mining)",
+            "f16 matmul",
+            "memory bandwidth",
+            "host link",
+        ] {
+            assert!(!line(start).contains("UNVERIFIED"), "{}", line(start));
+        }
+        // Derived LLM figures are labelled as bounds, not measurements.
+        assert!(
+            line("LLM decode ceiling").contains("a bound, not a measurement"),
+            "{text}"
+        );
+        assert!(text.contains("ceiling tok/s"), "{text}");
+        // An unverified hash rate marks the scale beside an ASIC too.
+        let mut rows = mining_card_rows();
+        rows[0].verified = false;
+        let text = answer(&rows, None);
+        let asic = text.lines().find(|l| l.contains("Antminer")).unwrap();
+        assert!(asic.contains("UNVERIFIED"), "{asic}");
+    }
+}
