@@ -4,9 +4,10 @@
 //
 // A workgroup owns ROWS rows; LANES invocations share a row, invocation l
 // taking blocks l, l + LANES, ... so neighbours read neighbouring blocks.
-// Each block is dequantized in registers (scale times the dot product of
-// its 32 unscaled weights with x) and the lanes' sums are added in a tree in
-// workgroup memory.
+// Each block is dequantized in registers by the header's block_dot (scale
+// times the dot product of its 32 unscaled weights with x) and the lanes'
+// sums are added in a tree in workgroup memory. CPU adapters with subgroups
+// run llm_decode_sg.wgsl instead.
 //
 // Bindings: 0 w (from the header: this part's rows), 1 x (K f32 as vec4),
 // 2 y (every output of the token), 3 job.
@@ -31,13 +32,14 @@ const ROWS: u32 = 4u;
 
 var<workgroup> sums: array<f32, 128>;
 
-fn block_dot(b: u32, xi: u32) -> f32 {
+// The block at byte b times its 32 activations (xs[i]: elements 4i..4i+4).
+fn block_dot(b: u32, xs: ptr<function, array<vec4<f32>, 8>>) -> f32 {
+    let bq = block_quants(b);
     var s = 0.0;
-    for (var q = 0u; q < 4u; q++) {
-        let v = quants8(b, q);
-        s += dot(v[0], x[xi + k_of(q, 0u) / 4u]) + dot(v[1], x[xi + k_of(q, 1u) / 4u]);
+    for (var j = 0u; j < 8u; j++) {
+        s += dot(bq.q[j], (*xs)[j]);
     }
-    return scale(b) * s;
+    return bq.d * s;
 }
 
 @compute @workgroup_size(32, 4)
@@ -49,7 +51,11 @@ fn decode(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) l: 
     if (live) {
         let base = row * job.row_bytes;
         for (var blk = l.x; blk < blocks; blk += LANES) {
-            acc += block_dot(base + blk * BLOCK_BYTES, blk * 8u);
+            var xs: array<vec4<f32>, 8>;
+            for (var i = 0u; i < 8u; i++) {
+                xs[i] = x[blk * 8u + i];
+            }
+            acc += block_dot(base + blk * BLOCK_BYTES, &xs);
         }
     }
     let slot = l.y * LANES + l.x;

@@ -39,3 +39,19 @@ fn quants8(b: u32, q: u32) -> array<vec4<f32>, 2> {
         vec4<f32>(unpack2x16float(e), unpack2x16float(g)),
     );
 }
+
+struct Quants {
+    d: f32,
+    q: array<vec4<f32>, 8>,
+}
+
+fn block_quants(b: u32) -> Quants {
+    // Rows of f16 are 2K bytes with K a multiple of 32: blocks are aligned.
+    let i = b >> 2u;
+    var out: Quants;
+    out.d = 1.0;
+    for (var j = 0u; j < 8u; j++) {
+        out.q[j] = vec4<f32>(unpack2x16float(w[i + 2u * j]), unpack2x16float(w[i + 2u * j + 1u]));
+    }
+    return out;
+}

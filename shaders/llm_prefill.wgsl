@@ -46,11 +46,11 @@ fn prefill(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_index)
     let sq = li % 4u;
     let blocks = job.k / 32u;
     var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
-    for (var kb = 0u; kb < blocks; kb++) {
+    for (var blk = 0u; blk < blocks; blk++) {
         var v = array<vec4<f32>, 2>(vec4<f32>(0.0), vec4<f32>(0.0));
         let row = row_base + sr;
         if (row < job.rows) {
-            let b = row * job.row_bytes + kb * BLOCK_BYTES;
+            let b = row * job.row_bytes + blk * BLOCK_BYTES;
             let d = scale(b);
             let q = quants8(b, sq);
             v = array<vec4<f32>, 2>(q[0] * d, q[1] * d);
@@ -59,7 +59,7 @@ fn prefill(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_index)
         var c = vec4<f32>(0.0);
         let tok = tok_base + sr;
         if (tok < job.tokens) {
-            let xi = (tok * job.k + kb * 32u + sq * 8u) / 4u;
+            let xi = (tok * job.k + blk * 32u + sq * 8u) / 4u;
             a = x[xi];
             c = x[xi + 1u];
         }

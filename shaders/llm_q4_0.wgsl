@@ -16,6 +16,11 @@
 //   scale(b)          the block scale of the block at byte b
 //   quants8(b, q)     8 unscaled weights of quarter q (0..3) of that block,
 //                     as two vec4s: elements k_of(q, 0)..+4 and k_of(q, 1)..+4
+//   block_quants(b)   the whole block at byte b: its scale d and its 32
+//                     unscaled weights, q[i] holding elements 4i..4i+4.
+//                     It reads each word of the block once (a block at an
+//                     even byte lies within the words from b rounded down),
+//                     because on CPU adapters every load is costly.
 
 @group(0) @binding(0) var<storage, read> w: array<u32>;
 
@@ -44,4 +49,26 @@ fn quants8(b: u32, q: u32) -> array<vec4<f32>, 2> {
     let low = vec4<f32>(bytes & vec4<u32>(15u));
     let high = vec4<f32>((bytes >> vec4<u32>(4u)) & vec4<u32>(15u));
     return array<vec4<f32>, 2>(low - 8.0, high - 8.0);
+}
+
+struct Quants {
+    d: f32,
+    q: array<vec4<f32>, 8>,
+}
+
+fn block_quants(b: u32) -> Quants {
+    // 18 bytes from an even b lie within 5 words from b rounded down.
+    let i = b >> 2u;
+    let v = array<u32, 5>(w[i], w[i + 1u], w[i + 2u], w[i + 3u], w[i + 4u]);
+    let odd = (b & 2u) != 0u;
+    let d = unpack2x16float(v[0]);
+    var out: Quants;
+    out.d = select(d.x, d.y, odd);
+    for (var j = 0u; j < 4u; j++) {
+        let qs = select((v[j] >> 16u) | (v[j + 1u] << 16u), v[j + 1u], odd);
+        let bytes = vec4<u32>(qs, qs >> 8u, qs >> 16u, qs >> 24u);
+        out.q[j] = vec4<f32>(bytes & vec4<u32>(15u)) - 8.0;
+        out.q[j + 4u] = vec4<f32>((bytes >> vec4<u32>(4u)) & vec4<u32>(15u)) - 8.0;
+    }
+    return out;
 }

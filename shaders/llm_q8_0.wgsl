@@ -40,3 +40,25 @@ fn quants8(b: u32, q: u32) -> array<vec4<f32>, 2> {
     let first = b + 2u + 8u * q;
     return array<vec4<f32>, 2>(signed4(word_at(first)), signed4(word_at(first + 4u)));
 }
+
+struct Quants {
+    d: f32,
+    q: array<vec4<f32>, 8>,
+}
+
+fn block_quants(b: u32) -> Quants {
+    // 34 bytes from an even b lie within 9 words from b rounded down.
+    let i = b >> 2u;
+    var v: array<u32, 9>;
+    for (var j = 0u; j < 9u; j++) {
+        v[j] = w[i + j];
+    }
+    let odd = (b & 2u) != 0u;
+    let d = unpack2x16float(v[0]);
+    var out: Quants;
+    out.d = select(d.x, d.y, odd);
+    for (var j = 0u; j < 8u; j++) {
+        out.q[j] = signed4(select((v[j] >> 16u) | (v[j + 1u] << 16u), v[j + 1u], odd));
+    }
+    return out;
+}

@@ -9,7 +9,7 @@ use hashflops::gpu::Gpu;
 use hashflops::harness::measure;
 use hashflops::workloads::llm::decode::Decode;
 use hashflops::workloads::llm::formats::{Format, FORMATS, Q4_0_WGSL, Q8_0_WGSL};
-use hashflops::workloads::llm::gpu::{DECODE_WGSL, PREFILL_WGSL};
+use hashflops::workloads::llm::layout::Layout;
 use hashflops::workloads::llm::prefill::Prefill;
 use hashflops::workloads::llm::shapes::{Model, Residency};
 use hashflops::workloads::{Shaders, SizeOptions};
@@ -41,21 +41,27 @@ fn with_shaders(replaced: &[(&str, String)]) -> (tempfile::TempDir, Shaders) {
     (dir, shaders)
 }
 
+/// The kernel layouts this adapter runs (on lavapipe: both).
+fn layouts(gpu: &Gpu) -> Vec<Layout> {
+    let all = [Layout::LanesPerRow, Layout::RowPerLane];
+    all.into_iter().filter(|l| l.runs_on(gpu)).collect()
+}
+
 /// (verified, problems) of the decode row for `format`.
-fn decode(gpu: &Gpu, shaders: &Shaders, format: Format) -> (bool, Vec<String>) {
+fn decode(gpu: &Gpu, shaders: &Shaders, format: Format, layout: Layout) -> (bool, Vec<String>) {
     let sizes = SizeOptions::default();
     let c = ctx(gpu, shaders, &sizes);
-    let w = Decode::new(gpu, shaders, format, TINY, RES).expect("decode setup");
+    let w = Decode::with_layout(gpu, shaders, format, TINY, RES, layout).expect("decode setup");
     let rows = measure(&c, w).expect("decode measures");
     assert_eq!(rows.len(), 2, "token_rate and bandwidth rows");
     (rows[0].verified, rows[0].problems.clone())
 }
 
-fn prefill(gpu: &Gpu, shaders: &Shaders, format: Format) -> (bool, Vec<String>) {
+fn prefill(gpu: &Gpu, shaders: &Shaders, format: Format, layout: Layout) -> (bool, Vec<String>) {
     let sizes = SizeOptions::default();
     let c = ctx(gpu, shaders, &sizes);
-    let w =
-        Prefill::new(gpu, shaders, format, TINY, &["k", "down"], TOKENS).expect("prefill setup");
+    let w = Prefill::with_layout(gpu, shaders, format, TINY, &["k", "down"], TOKENS, layout)
+        .expect("prefill setup");
     let rows = measure(&c, w).expect("prefill measures");
     assert_eq!(rows.len(), 2, "token_rate and flops rows");
     (rows[0].verified, rows[0].problems.clone())
@@ -65,121 +71,159 @@ fn prefill(gpu: &Gpu, shaders: &Shaders, format: Format) -> (bool, Vec<String>) 
 fn every_kernel_agrees_with_the_cpu_at_untiled_sizes() {
     let gpu = gpu();
     let shaders = Shaders::builtin();
-    for f in FORMATS {
-        let (ok, problems) = decode(&gpu, &shaders, f);
-        assert!(ok, "decode_{}: {problems:?}", f.name());
-        let (ok, problems) = prefill(&gpu, &shaders, f);
-        assert!(ok, "prefill_{}: {problems:?}", f.name());
+    for layout in layouts(&gpu) {
+        for f in FORMATS {
+            let (ok, problems) = decode(&gpu, &shaders, f, layout);
+            assert!(ok, "decode_{} {layout:?}: {problems:?}", f.name());
+            let (ok, problems) = prefill(&gpu, &shaders, f, layout);
+            assert!(ok, "prefill_{} {layout:?}: {problems:?}", f.name());
+        }
     }
 }
 
-/// Each sabotage, applied to the real shader, must leave the row unverified.
-#[test]
-fn sabotaged_kernels_are_caught() {
-    let gpu = gpu();
-    let swapped_nibbles = mutate(
+/// The Q4_0 header with its nibble order swapped in both readers (the
+/// whole-block one the decode and subgroup kernels use, and the quarter
+/// one the tiled prefill uses).
+fn swapped_nibbles() -> String {
+    let src = mutate(
         Q4_0_WGSL,
         "(low - 8.0, high - 8.0)",
         "(high - 8.0, low - 8.0)",
     );
-    let next_scale = |src: &str| {
-        mutate(
-            src,
-            "unpack2x16float(word_at(b)).x",
-            "unpack2x16float(word_at(b + BLOCK_BYTES)).x",
+    let src = mutate(
+        &src,
+        "out.q[j] = vec4<f32>(bytes & vec4<u32>(15u)) - 8.0;",
+        "out.q[j + 4u] = vec4<f32>(bytes & vec4<u32>(15u)) - 8.0;",
+    );
+    mutate(
+        &src,
+        "out.q[j + 4u] = vec4<f32>((bytes >> vec4<u32>(4u))",
+        "out.q[j] = vec4<f32>((bytes >> vec4<u32>(4u))",
+    )
+}
+
+/// A header reading the next block's scale, in both readers.
+fn next_scale(src: &str, next_word: &str) -> String {
+    let src = mutate(
+        src,
+        "unpack2x16float(word_at(b)).x",
+        "unpack2x16float(word_at(b + BLOCK_BYTES)).x",
+    );
+    mutate(
+        &src,
+        "let d = unpack2x16float(v[0]);",
+        &format!("let d = unpack2x16float(w[i + {next_word}]);"),
+    )
+}
+
+enum Kind {
+    Decode,
+    Prefill,
+}
+
+/// The decode or prefill body a layout runs, and its built-in source.
+fn body(kind: &Kind, layout: Layout) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Decode => layout.decode().0,
+        Kind::Prefill => layout.prefill().0,
+    }
+}
+
+/// Each sabotage, applied to the real shader the layout runs, must leave
+/// the row unverified.
+#[test]
+fn sabotaged_kernels_are_caught() {
+    let gpu = gpu();
+    // (what, format, kernel, (body text, sabotaged text) or a whole header)
+    type Sabotage = Box<dyn Fn(Layout) -> (String, String)>;
+    let in_body = |kind: Kind, from: &'static str, to: &'static str| -> (Kind, Sabotage) {
+        let k = match kind {
+            Kind::Decode => Kind::Decode,
+            Kind::Prefill => Kind::Prefill,
+        };
+        (
+            kind,
+            Box::new(move |layout| {
+                let (name, src) = body(&k, layout);
+                (name.to_string(), mutate(src, from, to))
+            }),
         )
     };
-    let cases: Vec<(&str, Format, bool, (&str, String))> = vec![
+    let header = |kind: Kind, name: &'static str, src: String| -> (Kind, Sabotage) {
+        (kind, Box::new(move |_| (name.to_string(), src.clone())))
+    };
+    let cases: Vec<(&str, Format, (Kind, Sabotage))> = vec![
         (
             "decode skips a block",
             Format::Q8_0,
-            true,
-            (
-                "llm_decode",
-                mutate(DECODE_WGSL, "blk < blocks;", "blk + 1u < blocks;"),
-            ),
+            in_body(Kind::Decode, "blk < blocks;", "blk + 1u < blocks;"),
         ),
         (
             "decode with a wrong row stride",
             Format::F16,
-            true,
-            (
-                "llm_decode",
-                mutate(
-                    DECODE_WGSL,
-                    "row * job.row_bytes;",
-                    "row * (job.row_bytes - 64u);",
-                ),
-            ),
+            in_body(Kind::Decode, "* job.row_bytes;", "* (job.row_bytes - 64u);"),
         ),
         (
-            "q4_0 nibbles swapped",
+            "q4_0 nibbles swapped in decode",
             Format::Q4_0,
-            true,
-            ("llm_q4_0", swapped_nibbles.clone()),
+            header(Kind::Decode, "llm_q4_0", swapped_nibbles()),
         ),
         (
-            "q4_0 with the next block's scale",
+            "q4_0 decode with the next block's scale",
             Format::Q4_0,
-            true,
-            ("llm_q4_0", next_scale(Q4_0_WGSL)),
+            header(Kind::Decode, "llm_q4_0", next_scale(Q4_0_WGSL, "5u")),
         ),
         (
-            "q8_0 with the next block's scale",
+            "q8_0 decode with the next block's scale",
             Format::Q8_0,
-            true,
-            ("llm_q8_0", next_scale(Q8_0_WGSL)),
+            header(Kind::Decode, "llm_q8_0", next_scale(Q8_0_WGSL, "9u")),
+        ),
+        (
+            "q4_0 blind to a block's half-word offset",
+            Format::Q4_0,
+            header(
+                Kind::Decode,
+                "llm_q4_0",
+                mutate(Q4_0_WGSL, "out.d = select(d.x, d.y, odd);", "out.d = d.x;"),
+            ),
         ),
         (
             "prefill skips a block",
             Format::Q4_0,
-            false,
-            (
-                "llm_prefill",
-                mutate(PREFILL_WGSL, "var kb = 0u;", "var kb = 1u;"),
-            ),
+            in_body(Kind::Prefill, "var blk = 0u;", "var blk = 1u;"),
         ),
         (
             "prefill with a wrong row stride",
             Format::Q8_0,
-            false,
-            (
-                "llm_prefill",
-                mutate(
-                    PREFILL_WGSL,
-                    "row * job.row_bytes + kb",
-                    "row * (job.row_bytes + 2u) + kb",
-                ),
-            ),
+            in_body(Kind::Prefill, "* job.row_bytes", "* (job.row_bytes + 2u)"),
         ),
         (
             "prefill with swapped nibbles",
             Format::Q4_0,
-            false,
-            ("llm_q4_0", swapped_nibbles),
+            header(Kind::Prefill, "llm_q4_0", swapped_nibbles()),
         ),
     ];
-    for (what, format, is_decode, replaced) in cases {
-        let (_dir, shaders) = with_shaders(&[replaced]);
-        let (ok, problems) = if is_decode {
-            decode(&gpu, &shaders, format)
-        } else {
-            prefill(&gpu, &shaders, format)
-        };
-        assert!(!ok, "{what}: passed the check");
-        assert!(!problems.is_empty(), "{what}: no problem named");
+    for layout in layouts(&gpu) {
+        for (what, format, (kind, sabotage)) in &cases {
+            let (name, src) = sabotage(layout);
+            let (_dir, shaders) = with_shaders(&[(name.as_str(), src)]);
+            let (ok, problems) = match kind {
+                Kind::Decode => decode(&gpu, &shaders, *format, layout),
+                Kind::Prefill => prefill(&gpu, &shaders, *format, layout),
+            };
+            assert!(!ok, "{what} ({layout:?}): passed the check");
+            assert!(
+                !problems.is_empty(),
+                "{what} ({layout:?}): no problem named"
+            );
+        }
     }
 }
 
 /// Through the binary: a wrong nibble order ends unverified, exit 1.
 #[test]
 fn the_binary_exits_1_on_a_wrong_nibble_order() {
-    let src = mutate(
-        Q4_0_WGSL,
-        "(low - 8.0, high - 8.0)",
-        "(high - 8.0, low - 8.0)",
-    );
-    let run = run_with_shaders("llm", &[("llm_q4_0", src)], &[]);
+    let run = run_with_shaders("llm", &[("llm_q4_0", swapped_nibbles())], &[]);
     assert_caught(&run, "decode_q4_0", "swapped nibbles");
     assert_caught(&run, "prefill_q4_0", "swapped nibbles");
 }

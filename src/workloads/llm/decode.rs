@@ -7,7 +7,8 @@ use anyhow::Result;
 use rand::Rng;
 
 use super::formats::{self, Format};
-use super::gpu::{self as g, GpuMatrix, DECODE_ROWS, POISON};
+use super::gpu::{self as g, GpuMatrix, POISON};
+use super::layout::Layout;
 use super::reference::{expected, Tally};
 use super::shapes::{Model, Residency};
 use crate::gpu::Gpu;
@@ -36,6 +37,7 @@ pub struct Decode<'g> {
     format: Format,
     model: Model,
     res: Residency,
+    layout: &'static str,
     /// Resident layers' matrices, `[layer][matrix]`.
     layers: Vec<Vec<GpuMatrix>>,
     pipeline: wgpu::ComputePipeline,
@@ -56,6 +58,19 @@ impl<'g> Decode<'g> {
         model: Model,
         res: Residency,
     ) -> Result<Self> {
+        Decode::with_layout(gpu, shaders, format, model, res, Layout::for_adapter(gpu))
+    }
+
+    /// `new` with the kernel layout named (tests run both where they can).
+    pub fn with_layout(
+        gpu: &'g Gpu,
+        shaders: &Shaders,
+        format: Format,
+        model: Model,
+        res: Residency,
+        layout: Layout,
+    ) -> Result<Self> {
+        let (body, entry, rows_per_group) = layout.decode();
         let init = gpu.pipeline(
             "llm init",
             &g::source(shaders, format, ("llm_init", g::INIT_WGSL))?,
@@ -64,8 +79,8 @@ impl<'g> Decode<'g> {
         )?;
         let pipeline = gpu.pipeline(
             &format!("decode_{}", format.name()),
-            &g::source(shaders, format, ("llm_decode", g::DECODE_WGSL))?,
-            "decode",
+            &g::source(shaders, format, body)?,
+            entry,
             &[],
         )?;
         let mut layers = Vec::new();
@@ -106,7 +121,7 @@ impl<'g> Decode<'g> {
                         &pipeline,
                         &[(0, &part.buf), (1, &xs[&m.shape.k]), (2, &y), (3, &job)],
                     );
-                    dispatches.push((bg, part.rows.div_ceil(DECODE_ROWS) as u32));
+                    dispatches.push((bg, part.rows.div_ceil(rows_per_group) as u32));
                     keep.push(job);
                 }
                 out += m.shape.rows;
@@ -119,6 +134,7 @@ impl<'g> Decode<'g> {
             format,
             model,
             res,
+            layout: layout.name(),
             layers,
             pipeline,
             dispatches,
@@ -139,9 +155,10 @@ impl Workload for Decode<'_> {
         Spec {
             kernel: format!("decode_{}", self.format.name()),
             params: format!(
-                "model={};format={};activations=f32;{};weight_bytes_per_token={}",
+                "model={};format={};activations=f32;layout={};{};weight_bytes_per_token={}",
                 self.model.name,
                 self.format.name(),
+                self.layout,
                 self.res.params(),
                 self.model.layers * self.model.layer_bytes(self.format)
             ),

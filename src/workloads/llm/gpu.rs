@@ -11,7 +11,9 @@ use crate::workloads::Shaders;
 
 pub const INIT_WGSL: &str = include_str!("../../../shaders/llm_init.wgsl");
 pub const DECODE_WGSL: &str = include_str!("../../../shaders/llm_decode.wgsl");
+pub const DECODE_SG_WGSL: &str = include_str!("../../../shaders/llm_decode_sg.wgsl");
 pub const PREFILL_WGSL: &str = include_str!("../../../shaders/llm_prefill.wgsl");
+pub const PREFILL_SG_WGSL: &str = include_str!("../../../shaders/llm_prefill_sg.wgsl");
 
 /// Rows per decode workgroup and the prefill tile, as in the shaders.
 pub const DECODE_ROWS: u64 = 4;
@@ -32,7 +34,9 @@ pub fn shader_sources() -> Vec<(String, String)> {
         for (body_name, body) in [
             ("llm_init", INIT_WGSL),
             ("llm_decode", DECODE_WGSL),
+            ("llm_decode_sg", DECODE_SG_WGSL),
             ("llm_prefill", PREFILL_WGSL),
+            ("llm_prefill_sg", PREFILL_SG_WGSL),
         ] {
             out.push((format!("{body_name}+{name}"), compose(header, body)));
         }

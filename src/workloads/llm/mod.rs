@@ -14,6 +14,7 @@
 pub mod decode;
 pub mod formats;
 pub mod gpu;
+pub mod layout;
 pub mod prefill;
 pub mod reference;
 pub mod shapes;

@@ -7,7 +7,8 @@ use rand::seq::index::sample;
 
 use super::decode::matrix_key;
 use super::formats::{self, Format};
-use super::gpu::{self as g, GpuMatrix, POISON, PREFILL_TILE};
+use super::gpu::{self as g, GpuMatrix, POISON};
+use super::layout::Layout;
 use super::reference::{expected, Tally};
 use super::shapes::{Matrix, Model};
 use crate::gpu::Gpu;
@@ -29,6 +30,7 @@ pub struct Prefill<'g> {
     format: Format,
     model: Model,
     tokens: u64,
+    layout: Layout,
     matrices: Vec<GpuMatrix>,
     pipeline: wgpu::ComputePipeline,
     dispatches: Vec<(wgpu::BindGroup, u32, u32)>,
@@ -47,6 +49,21 @@ impl<'g> Prefill<'g> {
         which: &[&str],
         tokens: u64,
     ) -> Result<Self> {
+        let layout = Layout::for_adapter(gpu);
+        Prefill::with_layout(gpu, shaders, format, model, which, tokens, layout)
+    }
+
+    /// `new` with the kernel layout named (tests run both where they can).
+    pub fn with_layout(
+        gpu: &'g Gpu,
+        shaders: &Shaders,
+        format: Format,
+        model: Model,
+        which: &[&str],
+        tokens: u64,
+        layout: Layout,
+    ) -> Result<Self> {
+        let (body, entry, (tile_rows, tile_tokens)) = layout.prefill();
         let init = gpu.pipeline(
             "llm init",
             &g::source(shaders, format, ("llm_init", g::INIT_WGSL))?,
@@ -55,8 +72,8 @@ impl<'g> Prefill<'g> {
         )?;
         let pipeline = gpu.pipeline(
             &format!("prefill_{}", format.name()),
-            &g::source(shaders, format, ("llm_prefill", g::PREFILL_WGSL))?,
-            "prefill",
+            &g::source(shaders, format, body)?,
+            entry,
             &[],
         )?;
         let chosen: Vec<(usize, Matrix)> = model
@@ -96,8 +113,8 @@ impl<'g> Prefill<'g> {
                 );
                 dispatches.push((
                     bg,
-                    part.rows.div_ceil(PREFILL_TILE) as u32,
-                    tokens.div_ceil(PREFILL_TILE) as u32,
+                    part.rows.div_ceil(tile_rows) as u32,
+                    tokens.div_ceil(tile_tokens) as u32,
                 ));
                 keep.push(job);
             }
@@ -111,6 +128,7 @@ impl<'g> Prefill<'g> {
             format,
             model,
             tokens,
+            layout,
             matrices,
             pipeline,
             dispatches,
@@ -136,9 +154,10 @@ impl Workload for Prefill<'_> {
         Spec {
             kernel: format!("prefill_{}", self.format.name()),
             params: format!(
-                "model={};format={};activations=f32;batch={};matrices={};token_share={:.5};scaled_to_all_layers=true",
+                "model={};format={};activations=f32;layout={};batch={};matrices={};token_share={:.5};scaled_to_all_layers=true",
                 self.model.name,
                 self.format.name(),
+                self.layout.name(),
                 self.tokens,
                 names.join("+"),
                 self.token_share()

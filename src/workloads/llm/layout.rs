@@ -1,0 +1,75 @@
+//! How the llm kernels map rows to invocations: LANES invocations per row
+//! (GPUs), or one row per SIMD lane with the activations shared by subgroup
+//! broadcast (CPU adapters, where a load whose address differs between
+//! lanes is done lane by lane).
+
+use super::gpu::{self as g, DECODE_ROWS, PREFILL_TILE};
+use crate::gpu::Gpu;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `llm_decode` / `llm_prefill`: any adapter.
+    LanesPerRow,
+    /// `llm_decode_sg` / `llm_prefill_sg`: subgroups of exactly 8.
+    RowPerLane,
+}
+
+/// Rows (and prefill tokens) per workgroup of the subgroup kernels.
+const SG_ROWS: u64 = 8;
+const SG_TOKENS: u64 = 16;
+
+impl Layout {
+    /// The row-per-lane kernels for a CPU adapter whose subgroups are 8
+    /// lanes; the lanes-per-row kernels for every other adapter.
+    pub fn for_adapter(gpu: &Gpu) -> Layout {
+        if Layout::RowPerLane.runs_on(gpu) && gpu.desc.is_cpu() {
+            Layout::RowPerLane
+        } else {
+            Layout::LanesPerRow
+        }
+    }
+
+    /// Whether this adapter can run the layout at all.
+    pub fn runs_on(self, gpu: &Gpu) -> bool {
+        let d = &gpu.desc;
+        match self {
+            Layout::LanesPerRow => true,
+            Layout::RowPerLane => {
+                d.subgroups
+                    && d.subgroup_min_size == SG_ROWS as u32
+                    && d.subgroup_max_size == SG_ROWS as u32
+            }
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::LanesPerRow => "lanes_per_row",
+            Layout::RowPerLane => "row_per_lane",
+        }
+    }
+
+    /// (body name, built-in body, entry point, rows per workgroup).
+    pub fn decode(self) -> ((&'static str, &'static str), &'static str, u64) {
+        match self {
+            Layout::LanesPerRow => (("llm_decode", g::DECODE_WGSL), "decode", DECODE_ROWS),
+            Layout::RowPerLane => (("llm_decode_sg", g::DECODE_SG_WGSL), "decode_sg", SG_ROWS),
+        }
+    }
+
+    /// (body name, built-in body, entry point, rows and tokens per workgroup).
+    pub fn prefill(self) -> ((&'static str, &'static str), &'static str, (u64, u64)) {
+        match self {
+            Layout::LanesPerRow => (
+                ("llm_prefill", g::PREFILL_WGSL),
+                "prefill",
+                (PREFILL_TILE, PREFILL_TILE),
+            ),
+            Layout::RowPerLane => (
+                ("llm_prefill_sg", g::PREFILL_SG_WGSL),
+                "prefill_sg",
+                (SG_ROWS, SG_TOKENS),
+            ),
+        }
+    }
+}
