@@ -116,6 +116,7 @@ fn next_scale(src: &str, next_word: &str) -> String {
     )
 }
 
+#[derive(Clone, Copy)]
 enum Kind {
     Decode,
     Prefill,
@@ -137,14 +138,10 @@ fn sabotaged_kernels_are_caught() {
     // (what, format, kernel, (body text, sabotaged text) or a whole header)
     type Sabotage = Box<dyn Fn(Layout) -> (String, String)>;
     let in_body = |kind: Kind, from: &'static str, to: &'static str| -> (Kind, Sabotage) {
-        let k = match kind {
-            Kind::Decode => Kind::Decode,
-            Kind::Prefill => Kind::Prefill,
-        };
         (
             kind,
             Box::new(move |layout| {
-                let (name, src) = body(&k, layout);
+                let (name, src) = body(&kind, layout);
                 (name.to_string(), mutate(src, from, to))
             }),
         )
