@@ -13,6 +13,9 @@
 #   GGML_VK_VISIBLE_DEVICES=0 picks ggml's Vulkan device (CPU devices are
 #   hidden unless named, so the default here is 0: lavapipe on this machine).
 #   HASHFLOPS_ARGS="--adapter 0" picks hashflops' adapter (default: --adapter 0).
+#   PEER_MAX_RUNS caps llama.cpp's repeats per graph (default 4 on a CPU
+#   adapter, where one run of a 7B matrix takes a sizeable part of a second).
+#   KEEP=DIR keeps the raw outputs (hashflops JSON, llama.cpp's output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -107,11 +110,15 @@ peer_us() { # type m k n -> microseconds per run
     case $t in q4_0) id=2 ts=18 ;; q8_0) id=8 ts=34 ;; f16) id=1 ts=64 ;; esac
     local rb=$((k / 32 * ts)) nb0=$((id == 1 ? 2 : ts))
     echo "$mul_mat 0 $m $n 1 1 0 2 $id $k $m 1 1 $nb0 $rb $((rb * m)) $((rb * m)) 0 $k $n 1 1 4 $((4 * k)) $((4 * k * n)) $((4 * k * n)) -" >"$tmp/case.txt"
+    echo "== MUL_MAT $t m=$m k=$k n=$n" >>"$tmp/peer-all.txt"
     "$peer" perf -b Vulkan0 --test-file "$tmp/case.txt" >"$tmp/peer.txt" 2>&1 || true
     tee -a "$tmp/peer-all.txt" <"$tmp/peer.txt" | grep -oE '[0-9.]+ us/run' | head -1 | cut -d' ' -f1
 }
 
 echo "load after hashflops: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+if python3 -c 'import json,sys; sys.exit(0 if any(r["device_type"] == "cpu" for r in json.load(open(sys.argv[1]))["rows"]) else 1)' "$tmp/hf.json"; then
+    export PEER_MAX_RUNS=${PEER_MAX_RUNS:-4}
+fi
 python3 - "$tmp/hf.json" >"$tmp/plan.txt" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))["rows"]
@@ -134,6 +141,9 @@ while read -r _ t batch; do
     done
 done <"$tmp/plan.txt"
 grep -m1 -iE "Device description|ggml_vulkan: 0 =" "$tmp/peer-all.txt" >&2 || true
+if [ -n "${KEEP:-}" ]; then
+    mkdir -p "$KEEP" && cp "$tmp/hf.json" "$tmp/peer-all.txt" "$tmp/peer.tsv" "$KEEP/"
+fi
 echo "load after llama.cpp: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 python3 - "$tmp/hf.json" "$tmp/peer.tsv" <<'PY'
