@@ -21,6 +21,9 @@ pub struct KeyMetrics {
     pub fp32_fma: Option<Val>,
     pub fp32_mul_add: Option<Val>,
     pub fp16_fma: Option<Val>,
+    pub fp64_fma: Option<Val>,
+    pub int8_dot4: Option<Val>,
+    pub i32_mad: Option<Val>,
     pub stream_triad: Option<Val>,
     pub stream_copy: Option<Val>,
     pub upload: Option<Val>,
@@ -30,13 +33,16 @@ pub struct KeyMetrics {
 
 /// (label, unit, accessor) for every key metric, in display order.
 pub type Field = (&'static str, &'static str, fn(&KeyMetrics) -> Option<Val>);
-pub const FIELDS: [Field; 11] = [
+pub const FIELDS: [Field; 14] = [
     ("SHA-256d hash rate", "H/s", |k| k.hash_rate),
     ("f32 matmul", "FLOP/s", |k| k.sgemm),
     ("f16 matmul", "FLOP/s", |k| k.hgemm),
     ("f32 FMA peak", "FLOP/s", |k| k.fp32_fma),
     ("f32 mul+add peak", "FLOP/s", |k| k.fp32_mul_add),
     ("f16 FMA peak", "FLOP/s", |k| k.fp16_fma),
+    ("f64 FMA peak", "FLOP/s", |k| k.fp64_fma),
+    ("int8 dot4 peak", "OP/s", |k| k.int8_dot4),
+    ("i32 mad peak", "OP/s", |k| k.i32_mad),
     ("stream triad", "B/s", |k| k.stream_triad),
     ("stream copy", "B/s", |k| k.stream_copy),
     ("host link upload", "B/s", |k| k.upload),
@@ -87,6 +93,9 @@ impl KeyMetrics {
             fp32_fma: pick("peak", &["fp32_fma"], "peak_rate", false),
             fp32_mul_add: pick("peak", &["fp32_mul_add"], "peak_rate", false),
             fp16_fma: pick("peak", &["fp16_fma"], "peak_rate", false),
+            fp64_fma: pick("peak", &["fp64_fma"], "peak_rate", false),
+            int8_dot4: pick("peak", &["int8_dot4"], "peak_rate", false),
+            i32_mad: pick("peak", &["i32_mad"], "peak_rate", false),
             stream_triad: pick("stream", &["triad"], "bandwidth", false),
             stream_copy: pick("stream", &["copy"], "bandwidth", false),
             upload: pick(

@@ -62,6 +62,20 @@ impl AdapterSummary {
                 v(m.fp32_mul_add, "FLOP/s")
             ),
         );
+        let ladder = [
+            ("fp64", m.fp64_fma, "FLOP/s"),
+            ("fp32", m.fp32_fma, "FLOP/s"),
+            ("fp16", m.fp16_fma, "FLOP/s"),
+            ("int8 dot", m.int8_dot4, "OP/s"),
+            ("i32", m.i32_mad, "OP/s"),
+        ];
+        if ladder.iter().any(|(_, x, _)| x.is_some()) {
+            let steps: Vec<String> = ladder
+                .iter()
+                .map(|(name, x, unit)| format!("{name} {}", v(*x, unit)))
+                .collect();
+            line(&mut out, "precision ladder", steps.join(" | "));
+        }
         if let Some(r) = self.fma_unfused_ratio {
             let verdict = if r < FMA_CRIPPLE_RATIO {
                 "CRIPPLED"
@@ -278,5 +292,28 @@ mod tests {
         let text = answer(&rows, None);
         let asic = text.lines().find(|l| l.contains("Antminer")).unwrap();
         assert!(asic.contains("UNVERIFIED"), "{asic}");
+    }
+
+    #[test]
+    fn the_precision_ladder_is_one_line_in_order() {
+        let mut rows = mining_card_rows();
+        rows.push(row("peak", "fp64_fma", "peak_rate", 0.96e12, true));
+        rows.push(row("peak", "fp16_fma", "peak_rate", 110e12, true));
+        rows.push(row("peak", "int8_dot4", "peak_rate", 220e12, false));
+        let text = answer(&rows, None);
+        let ladder = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("precision ladder"))
+            .unwrap_or_else(|| panic!("no ladder line:\n{text}"));
+        let at = |s: &str| ladder.find(s).unwrap_or_else(|| panic!("{s} in {ladder}"));
+        assert!(at("fp64 960 GFLOP/s") < at("fp32 390 GFLOP/s"), "{ladder}");
+        assert!(at("fp32") < at("fp16 110 TFLOP/s"), "{ladder}");
+        assert!(
+            at("fp16") < at("int8 dot 220 TOP/s (UNVERIFIED)"),
+            "{ladder}"
+        );
+        assert!(ladder.contains("i32 not measured"), "{ladder}");
+        // Without peak rows there is no ladder.
+        assert!(!answer(&rows[..1], None).contains("precision ladder"));
     }
 }
