@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use super::summary::{decode_ceiling, fits, model_bytes, FMA_CRIPPLE_RATIO, MODELS, Q4_BITS};
+use super::summary::{
+    decode_ceiling, fits, model_bytes, KeyMetrics, FMA_CRIPPLE_RATIO, MODELS, Q4_BITS,
+};
 use super::ResultRow;
 use crate::gpu::AdapterDesc;
 use crate::reference_cards::{self, Card};
@@ -82,8 +84,12 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
         .cloned()
         .collect();
     let rows = &mine[..];
-    let bandwidth = best(rows, "stream", "triad", "bandwidth", None)
-        .or_else(|| best(rows, "stream", "copy", "bandwidth", None));
+    // The summary's rule (the better of triad and copy, named), on verified
+    // rows only: only verified figures make claims.
+    let stream = KeyMetrics::from_rows(rows.iter().filter(|r| r.verified))
+        .bandwidth_named()
+        .map(|(kernel, v)| (kernel, v.value));
+    let bandwidth = stream.map(|(_, b)| b);
     let vram = desc.vram_bytes;
 
     // LLM inference: the measured decode first, else the ceiling. Below
@@ -100,7 +106,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     match (decode, ceiling, bandwidth) {
         (Some(tps), c, _) => {
             let share = c
-                .map(|c| format!(" ({} % of the {} stream-bandwidth ceiling)", num(100.0 * tps / c), tokens_per_s(c)))
+                .map(|c| format!(" ({} % of the {} ceiling from stream {})", num(100.0 * tps / c), tokens_per_s(c), stream.map_or("", |s| s.0)))
                 .unwrap_or_default();
             out.push(finding(
                 "llm.decode",
@@ -112,8 +118,9 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             "llm.decode_ceiling",
             stance(c),
             format!(
-                "LLM inference: at most {} for Llama-2-7B Q4_0 from the measured {} stream bandwidth (a ceiling, not measured decode)",
+                "LLM inference: at most {} for Llama-2-7B Q4_0 from the measured stream {} {} (a ceiling, not measured decode)",
                 tokens_per_s(c),
+                stream.map_or("", |s| s.0),
                 si(b, "B/s")
             ),
         )),
@@ -205,7 +212,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             out.push(f);
         }
     }
-    out.extend(standing(rows, bandwidth));
+    out.extend(standing(rows, stream));
     out
 }
 
@@ -235,16 +242,16 @@ fn link_finding(bytes_per_s: f64) -> Option<Finding> {
 
 /// Where the card stands among known cards: between two neighbours by a
 /// measured figure (memory bandwidth; hash rate).
-fn standing(rows: &[ResultRow], bandwidth: Option<f64>) -> Vec<Finding> {
+fn standing(rows: &[ResultRow], stream: Option<(&str, f64)>) -> Vec<Finding> {
     let cards = reference_cards::cards();
     let mut out = Vec::new();
-    if let Some(b) = bandwidth {
+    if let Some((kernel, b)) = stream {
         if let Some(t) = between(&cards, b, "B/s", |c| c.bandwidth_bs) {
             out.push(finding(
                 "standing.bandwidth",
                 Stance::Standing,
                 format!(
-                    "memory bandwidth {} measured: {t} (spec figures)",
+                    "memory bandwidth (stream {kernel}) {} measured: {t} (spec figures)",
                     si(b, "B/s")
                 ),
             ));

@@ -83,7 +83,7 @@ pub fn ceiling_rows(m: &KeyMetrics, vram_bytes: Option<u64>) -> Vec<LlmRow> {
 
 /// Measured 7B decode (tokens/s and its share of the stream bandwidth) and
 /// prefill from the `llm` suite's rows, one summary line each.
-pub fn measured_llm(rows: &[&ResultRow], stream: Option<Val>) -> Vec<String> {
+pub fn measured_llm(rows: &[&ResultRow], stream: Option<(&str, Val)>) -> Vec<String> {
     let find = |kernel: &str, metric: &str| {
         rows.iter().find(|r| {
             r.suite == "llm"
@@ -107,9 +107,9 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<Val>) -> Vec<String> {
             continue;
         };
         let share = stream
-            .map(|s| {
+            .map(|(kernel, s)| {
                 format!(
-                    ", {}% of stream bandwidth{}",
+                    ", {}% of stream {kernel}{}",
                     num(100.0 * b.value / s.value),
                     mark(&[Some(s), val(b)])
                 )
@@ -140,9 +140,13 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<Val>) -> Vec<String> {
 /// The ceiling table with its heading line, indented for the summary; the
 /// figures are bounds, marked when the bandwidth or upload behind them is
 /// unverified.
-pub fn render_ceilings(llm: &[LlmRow], bandwidth: Val, upload: Option<Val>) -> String {
+pub fn render_ceilings(
+    llm: &[LlmRow],
+    (kernel, bandwidth): (&str, Val),
+    upload: Option<Val>,
+) -> String {
     let mut out = format!(
-        "  LLM decode ceiling (a bound, not a measurement), single stream: tokens/s <= {}{} (measured bandwidth) / model bytes; real runtimes reach {:.0}-{:.0}% of it\n",
+        "  LLM decode ceiling (a bound, not a measurement), single stream: tokens/s <= {}{} (measured stream {kernel}) / model bytes; real runtimes reach {:.0}-{:.0}% of it\n",
         si(bandwidth.value, "B/s"),
         mark(&[Some(bandwidth)]),
         REALISTIC.0 * 100.0,

@@ -111,14 +111,17 @@ impl KeyMetrics {
 
     /// Memory bandwidth for the derived figures: the better of triad and copy.
     pub fn bandwidth(&self) -> Option<Val> {
-        best_of(self.stream_triad, self.stream_copy)
+        self.bandwidth_named().map(|(_, v)| v)
     }
-}
 
-pub fn best_of(a: Option<Val>, b: Option<Val>) -> Option<Val> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(if y.value > x.value { y } else { x }),
-        (x, y) => x.or(y),
+    /// [`KeyMetrics::bandwidth`] with the stream kernel it came from, so that
+    /// every sentence built on it names the same kernel.
+    pub fn bandwidth_named(&self) -> Option<(&'static str, Val)> {
+        match (self.stream_triad, self.stream_copy) {
+            (Some(t), Some(c)) if c.value > t.value => Some(("copy", c)),
+            (Some(t), _) => Some(("triad", t)),
+            (None, c) => c.map(|c| ("copy", c)),
+        }
     }
 }
 

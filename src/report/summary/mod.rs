@@ -54,7 +54,7 @@ impl AdapterSummary {
             .filter(|r| r.adapter_index == desc.index)
             .collect();
         let m = KeyMetrics::from_rows(mine.iter().copied());
-        let llm_measured = llm::measured_llm(&mine, m.bandwidth());
+        let llm_measured = llm::measured_llm(&mine, m.bandwidth_named());
         let ratio = |a: Option<Val>, b: Option<Val>| match (a, b) {
             (Some(x), Some(y)) if y.value > 0.0 => Some(x.value / y.value),
             _ => None,

@@ -129,7 +129,7 @@ impl AdapterSummary {
                 ),
             );
         }
-        if let (false, Some(bw)) = (self.llm.is_empty(), m.bandwidth()) {
+        if let (false, Some(bw)) = (self.llm.is_empty(), m.bandwidth_named()) {
             derived += &render_ceilings(&self.llm, bw, m.upload);
         }
         if !derived.is_empty() {
@@ -315,5 +315,22 @@ mod tests {
         assert!(ladder.contains("i32 not measured"), "{ladder}");
         // Without peak rows there is no ladder.
         assert!(!answer(&rows[..1], None).contains("precision ladder"));
+    }
+
+    #[test]
+    fn verdict_and_summary_derive_from_the_same_named_stream_kernel() {
+        let mut rows = mining_card_rows();
+        // copy beats triad here: every derived figure must say copy.
+        rows[6].value = 1.5e12;
+        let text = answer(&rows, None);
+        for needle in [
+            "ceiling from stream copy",
+            "(stream copy) 1.50 TB/s measured",
+            "of stream copy",
+            "(measured stream copy)",
+        ] {
+            assert_eq!(count(&text, needle), 1, "{needle}:\n{text}");
+        }
+        assert!(!text.contains("of stream triad"), "{text}");
     }
 }
