@@ -105,9 +105,17 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     };
     match (decode, ceiling, bandwidth) {
         (Some(tps), c, _) => {
-            let share = c
-                .map(|c| format!(" ({} % of the {} ceiling from stream {})", num(100.0 * tps / c), tokens_per_s(c), stream.map_or("", |s| s.0)))
-                .unwrap_or_default();
+            // The share is of the weight bytes the kernel read, as the
+            // summary gives it; the ceiling counts the whole model's bytes.
+            let read = best(rows, "llm", "decode_q4_0", "bandwidth", Some("llama2-7b"));
+            let share = match (read, stream, c) {
+                (Some(r), Some((kernel, b)), Some(c)) => format!(
+                    " (weights read at {} % of stream {kernel}; the whole model's ceiling is {})",
+                    num(100.0 * r / b),
+                    tokens_per_s(c)
+                ),
+                _ => String::new(),
+            };
             out.push(finding(
                 "llm.decode",
                 stance(tps),

@@ -324,9 +324,8 @@ mod tests {
         rows[6].value = 1.5e12;
         let text = answer(&rows, None);
         for needle in [
-            "ceiling from stream copy",
+            "% of stream copy; the whole model's ceiling",
             "(stream copy) 1.50 TB/s measured",
-            "of stream copy",
             "(measured stream copy)",
         ] {
             assert_eq!(count(&text, needle), 1, "{needle}:\n{text}");
