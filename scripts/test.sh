@@ -10,15 +10,22 @@ have_vulkan_driver() {
         >/dev/null 2>&1
 }
 
+# The tests also run python3: the SHA-256d shader must be what
+# tools/gen_sha256d.py writes.
+missing=()
 if [ "$(uname -s)" = Linux ] && ! have_vulkan_driver; then
+    missing+=(mesa-vulkan-drivers)
+fi
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         sudo=""
         [ "$(id -u)" -ne 0 ] && sudo="sudo"
-        echo "no Vulkan driver found: installing Mesa's software driver (mesa-vulkan-drivers)" >&2
+        echo "installing ${missing[*]} (no Vulkan driver means Mesa's software one, lavapipe)" >&2
         $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mesa-vulkan-drivers >/dev/null
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "no Vulkan driver found: install your GPU's driver or Mesa's software Vulkan driver" >&2
+        echo "missing: ${missing[*]}: install your GPU's Vulkan driver (or Mesa's software one) and python3" >&2
         exit 2
     fi
 fi

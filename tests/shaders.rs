@@ -31,16 +31,13 @@ fn every_shader_validates() {
 
 #[test]
 fn hash_shader_is_what_the_generator_writes() {
-    // The generator is the source of truth for the unrolled rounds; when
-    // python3 is available, check the committed shader was regenerated.
+    // The generator is the source of truth for the unrolled rounds: the
+    // committed shader must be what it writes now.
     let root = env!("CARGO_MANIFEST_DIR");
-    let Ok(out) = std::process::Command::new("python3")
+    let out = std::process::Command::new("python3")
         .arg(format!("{root}/tools/gen_sha256d.py"))
         .output()
-    else {
-        eprintln!("python3 not found; generator check skipped");
-        return;
-    };
+        .expect("running python3 (install it: apt-get install python3) to check the generated SHA-256d shader");
     assert!(
         out.status.success(),
         "generator failed: {}",
