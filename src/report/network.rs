@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use crate::units::si;
+
 /// A model shape for the arithmetic: hidden size, layers, parameters.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ModelShape {
@@ -148,38 +150,41 @@ pub fn verdict(n: u32, rig: &Link) -> Vec<String> {
     let pipe = pipeline_per_token_s(m, n, rig);
     let tensor = tensor_per_token_s(m, n, rig);
     let train = data_parallel_step_s(m, n, rig);
-    let ms = |s: f64| format!("{:.3} ms", s * 1e3);
+    // The table's own format, so that a sentence and its row read alike.
+    let secs = |s: f64| si(s, "s");
     let mut out = Vec::new();
     out.push(if pipe < 5e-3 {
         format!(
             "pipeline-parallel inference: fine once loaded ({} of link time per {} token across {n} cards)",
-            ms(pipe),
+            secs(pipe),
             m.name
         )
     } else {
         format!(
             "pipeline-parallel inference: the link costs {} per {} token across {n} cards",
-            ms(pipe),
+            secs(pipe),
             m.name
         )
     });
     out.push(format!(
         "tensor-parallel inference: {} of all-reduces per {} token ({})",
-        ms(tensor),
+        secs(tensor),
         m.name,
         if tensor < 5e-3 { "workable" } else { "slow" }
     ));
     out.push(if train > 10.0 {
         format!(
-            "data-parallel training: impractical ({train:.0} s per step to all-reduce {} fp16 gradients; {:.2} s over NVLink)",
+            "data-parallel training: impractical ({} per step to all-reduce {} fp16 gradients; {} over NVLink)",
+            secs(train),
             m.name,
-            data_parallel_step_s(m, n, &NVLINK_H100)
+            secs(data_parallel_step_s(m, n, &NVLINK_H100))
         )
     } else {
         format!(
-            "data-parallel training: {train:.1} s per step to all-reduce {} fp16 gradients ({:.2} s over NVLink)",
+            "data-parallel training: {} per step to all-reduce {} fp16 gradients ({} over NVLink)",
+            secs(train),
             m.name,
-            data_parallel_step_s(m, n, &NVLINK_H100)
+            secs(data_parallel_step_s(m, n, &NVLINK_H100))
         )
     });
     out
@@ -222,6 +227,14 @@ mod tests {
         // 13.5 GB of 7B fp16 gradients, 2*5/6 of it at 0.1 GB/s: over 200 s.
         let step = data_parallel_step_s(&MODELS[0], 6, &riser());
         assert!(step > 200.0 && step < 250.0, "{step}");
+        // Each sentence quotes its table row's figure as the table prints it.
+        let row = &table(6, &riser())[0];
+        assert!(v[0].contains(&si(row.pipeline_s_per_token, "s")), "{v:?}");
+        assert!(v[1].contains(&si(row.tensor_s_per_token, "s")), "{v:?}");
+        assert!(
+            v[2].contains(&si(row.data_parallel_s_per_step, "s")),
+            "{v:?}"
+        );
     }
 
     #[test]
