@@ -9,38 +9,12 @@
 // sums are added in a tree in workgroup memory. CPU adapters with subgroups
 // run llm_decode_sg.wgsl instead.
 //
-// Bindings: 0 w (from the header: this part's rows), 1 x (K f32 as vec4),
-// 2 y (every output of the token), 3 job.
-
-struct Job {
-    // rows of this part
-    rows: u32,
-    // columns (multiple of 32)
-    k: u32,
-    // bytes per row
-    row_bytes: u32,
-    // index in y of this part's first row
-    out_offset: u32,
-}
-
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read> job: Job;
+// Job, bindings and block_dot come from llm_decode_io.wgsl.
 
 const LANES: u32 = 32u;
 const ROWS: u32 = 4u;
 
 var<workgroup> sums: array<f32, 128>;
-
-// The block at byte b times its 32 activations (xs[i]: elements 4i..4i+4).
-fn block_dot(b: u32, xs: ptr<function, array<vec4<f32>, 8>>) -> f32 {
-    let bq = block_quants(b);
-    var s = 0.0;
-    for (var j = 0u; j < 8u; j++) {
-        s += dot(bq.q[j], (*xs)[j]);
-    }
-    return bq.d * s;
-}
 
 @compute @workgroup_size(32, 4)
 fn decode(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {

@@ -1,6 +1,7 @@
 // Decode for CPU adapters with subgroups of 8 (lavapipe): y = W x for one
 // token, W in the block format of the header this body is composed after,
-// x in f32, accumulation in f32. Same bindings and Job as llm_decode.wgsl.
+// x in f32, accumulation in f32. Job, bindings and block_dot come from
+// llm_decode_io.wgsl.
 //
 // On a CPU adapter invocations are the SIMD lanes of one thread, and a
 // buffer load whose address differs between lanes is done lane by lane, so
@@ -12,28 +13,7 @@
 // 8. The last workgroup's surplus lanes redo the last row and write nothing.
 // In its own file so that adapters without subgroups never compile it.
 
-struct Job {
-    rows: u32,
-    k: u32,
-    row_bytes: u32,
-    out_offset: u32,
-}
-
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read> job: Job;
-
 const SG_ROWS: u32 = 8u;
-
-// The block at byte b times its 32 activations (xs[i]: elements 4i..4i+4).
-fn block_dot(b: u32, xs: ptr<function, array<vec4<f32>, 8>>) -> f32 {
-    let bq = block_quants(b);
-    var s = 0.0;
-    for (var j = 0u; j < 8u; j++) {
-        s += dot(bq.q[j], (*xs)[j]);
-    }
-    return bq.d * s;
-}
 
 @compute @workgroup_size(8)
 fn decode_sg(@builtin(workgroup_id) g: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {

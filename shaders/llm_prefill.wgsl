@@ -9,24 +9,7 @@
 // of a 4-row x 4-token outer product. Rows and tokens past the edges stage
 // zeros and write nothing.
 //
-// Bindings: 0 w (from the header: this part's rows), 1 x, 2 y, 3 job.
-
-struct Job {
-    rows: u32,
-    k: u32,
-    row_bytes: u32,
-    tokens: u32,
-    // Y's row length (all rows of the matrix)
-    ld: u32,
-    // index of this part's first row in the matrix
-    row0: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read> job: Job;
+// Job and bindings come from llm_prefill_io.wgsl.
 
 const TILE: u32 = 64u;
 

@@ -1,7 +1,7 @@
 // Prefill for CPU adapters with subgroups of 8 (lavapipe): Y = X W^T for a
 // batch of tokens, W in the block format of the header this body is
 // composed after, X in f32 (token-major: X[n*K + k]), Y[n*ld + row0 + m] in
-// f32, accumulated in f32. Same bindings and Job as llm_prefill.wgsl.
+// f32, accumulated in f32. Job and bindings come from llm_prefill_io.wgsl.
 //
 // As in llm_decode_sg.wgsl, a workgroup is one subgroup and each lane owns
 // a row, because a buffer load whose address differs between lanes is done
@@ -11,21 +11,6 @@
 // subgroup (lane i loads elements 4i..4i+4) and shared by subgroupBroadcast.
 // Rows and tokens past the edges are clamped, computed and not written.
 // In its own file so that adapters without subgroups never compile it.
-
-struct Job {
-    rows: u32,
-    k: u32,
-    row_bytes: u32,
-    tokens: u32,
-    ld: u32,
-    row0: u32,
-    pad0: u32,
-    pad1: u32,
-}
-
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read> job: Job;
 
 const SG_ROWS: u32 = 8u;
 const TOKENS: u32 = 16u;

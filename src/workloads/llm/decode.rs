@@ -71,17 +71,13 @@ impl<'g> Decode<'g> {
         layout: Layout,
     ) -> Result<Self> {
         let (body, entry, rows_per_group) = layout.decode();
-        let init = gpu.pipeline(
-            "llm init",
-            &g::source(shaders, format, ("llm_init", g::INIT_WGSL))?,
-            "init",
-            &[],
-        )?;
-        let pipeline = gpu.pipeline(
+        let (init, pipeline) = g::pipelines(
+            gpu,
+            shaders,
+            format,
             &format!("decode_{}", format.name()),
-            &g::source(shaders, format, body)?,
+            &[g::DECODE_IO, body],
             entry,
-            &[],
         )?;
         let mut layers = Vec::new();
         for layer in 0..res.resident {

@@ -5,11 +5,14 @@
 use anyhow::Result;
 
 use super::formats::Format;
+use super::layout::Layout;
 use super::shapes::Matrix;
 use crate::gpu::Gpu;
 use crate::workloads::Shaders;
 
 pub const INIT_WGSL: &str = include_str!("../../../shaders/llm_init.wgsl");
+pub const DECODE_IO_WGSL: &str = include_str!("../../../shaders/llm_decode_io.wgsl");
+pub const PREFILL_IO_WGSL: &str = include_str!("../../../shaders/llm_prefill_io.wgsl");
 pub const DECODE_WGSL: &str = include_str!("../../../shaders/llm_decode.wgsl");
 pub const DECODE_SG_WGSL: &str = include_str!("../../../shaders/llm_decode_sg.wgsl");
 pub const PREFILL_WGSL: &str = include_str!("../../../shaders/llm_prefill.wgsl");
@@ -21,37 +24,67 @@ pub const PREFILL_TILE: u64 = 64;
 /// Written over every output before timing: a NaN no kernel computes.
 pub const POISON: u32 = 0x7fc0_dead;
 
-/// Format header + body, as compiled.
-pub fn compose(header: &str, body: &str) -> String {
-    format!("{header}\n{body}")
+/// A shader piece: its name (for `--shader-dir`) and its built-in source.
+pub type Piece = (&'static str, &'static str);
+
+pub const INIT: Piece = ("llm_init", INIT_WGSL);
+pub const DECODE_IO: Piece = ("llm_decode_io", DECODE_IO_WGSL);
+pub const PREFILL_IO: Piece = ("llm_prefill_io", PREFILL_IO_WGSL);
+
+/// Format header + pieces, as compiled.
+pub fn compose(header: &str, pieces: &[&str]) -> String {
+    let mut out = header.to_string();
+    for p in pieces {
+        out.push('\n');
+        out.push_str(p);
+    }
+    out
 }
 
-/// Every composition the suite compiles, built-in.
+/// Every composition the suite compiles, built-in: the generator, and each
+/// layout's decode and prefill body after its shared parameters piece.
 pub fn shader_sources() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in super::formats::FORMATS {
         let (name, header) = f.header();
-        for (body_name, body) in [
-            ("llm_init", INIT_WGSL),
-            ("llm_decode", DECODE_WGSL),
-            ("llm_decode_sg", DECODE_SG_WGSL),
-            ("llm_prefill", PREFILL_WGSL),
-            ("llm_prefill_sg", PREFILL_SG_WGSL),
-        ] {
-            out.push((format!("{body_name}+{name}"), compose(header, body)));
+        let mut all = vec![vec![INIT]];
+        for layout in [Layout::LanesPerRow, Layout::RowPerLane] {
+            all.push(vec![DECODE_IO, layout.decode().0]);
+            all.push(vec![PREFILL_IO, layout.prefill().0]);
+        }
+        for pieces in all {
+            let label = pieces.last().map_or("", |p| p.0);
+            let sources: Vec<&str> = pieces.iter().map(|p| p.1).collect();
+            out.push((format!("{label}+{name}"), compose(header, &sources)));
         }
     }
     out
 }
 
-/// The source of `body` (one of the `*_WGSL` above, under its name) after
-/// `format`'s header, each through `--shader-dir` when it has a copy.
-pub fn source(shaders: &Shaders, format: Format, body: (&str, &'static str)) -> Result<String> {
+/// `pieces` after `format`'s header, each through `--shader-dir` when it
+/// has a copy.
+pub fn source(shaders: &Shaders, format: Format, pieces: &[Piece]) -> Result<String> {
     let (name, header) = format.header();
-    Ok(compose(
-        &shaders.get(name, header)?,
-        &shaders.get(body.0, body.1)?,
-    ))
+    let mut sources = Vec::new();
+    for (piece, builtin) in pieces {
+        sources.push(shaders.get(piece, builtin)?);
+    }
+    let sources: Vec<&str> = sources.iter().map(|s| s.as_ref()).collect();
+    Ok(compose(&shaders.get(name, header)?, &sources))
+}
+
+/// The weight generator and one timed kernel for `format`: (init, kernel).
+pub fn pipelines(
+    gpu: &Gpu,
+    shaders: &Shaders,
+    format: Format,
+    label: &str,
+    pieces: &[Piece],
+    entry: &str,
+) -> Result<(wgpu::ComputePipeline, wgpu::ComputePipeline)> {
+    let init = gpu.pipeline("llm init", &source(shaders, format, &[INIT])?, "init", &[])?;
+    let kernel = gpu.pipeline(label, &source(shaders, format, pieces)?, entry, &[])?;
+    Ok((init, kernel))
 }
 
 /// A storage buffer of the given bytes (padded to whole words).

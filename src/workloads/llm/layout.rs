@@ -3,7 +3,7 @@
 //! broadcast (CPU adapters, where a load whose address differs between
 //! lanes is done lane by lane).
 
-use super::gpu::{self as g, DECODE_ROWS, PREFILL_TILE};
+use super::gpu::{self as g, Piece, DECODE_ROWS, PREFILL_TILE};
 use crate::gpu::Gpu;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,16 +49,16 @@ impl Layout {
         }
     }
 
-    /// (body name, built-in body, entry point, rows per workgroup).
-    pub fn decode(self) -> ((&'static str, &'static str), &'static str, u64) {
+    /// (body, entry point, rows per workgroup).
+    pub fn decode(self) -> (Piece, &'static str, u64) {
         match self {
             Layout::LanesPerRow => (("llm_decode", g::DECODE_WGSL), "decode", DECODE_ROWS),
             Layout::RowPerLane => (("llm_decode_sg", g::DECODE_SG_WGSL), "decode_sg", SG_ROWS),
         }
     }
 
-    /// (body name, built-in body, entry point, rows and tokens per workgroup).
-    pub fn prefill(self) -> ((&'static str, &'static str), &'static str, (u64, u64)) {
+    /// (body, entry point, rows and tokens per workgroup).
+    pub fn prefill(self) -> (Piece, &'static str, (u64, u64)) {
         match self {
             Layout::LanesPerRow => (
                 ("llm_prefill", g::PREFILL_WGSL),

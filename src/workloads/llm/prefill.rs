@@ -64,17 +64,13 @@ impl<'g> Prefill<'g> {
         layout: Layout,
     ) -> Result<Self> {
         let (body, entry, (tile_rows, tile_tokens)) = layout.prefill();
-        let init = gpu.pipeline(
-            "llm init",
-            &g::source(shaders, format, ("llm_init", g::INIT_WGSL))?,
-            "init",
-            &[],
-        )?;
-        let pipeline = gpu.pipeline(
+        let (init, pipeline) = g::pipelines(
+            gpu,
+            shaders,
+            format,
             &format!("prefill_{}", format.name()),
-            &g::source(shaders, format, body)?,
+            &[g::PREFILL_IO, body],
             entry,
-            &[],
         )?;
         let chosen: Vec<(usize, Matrix)> = model
             .matrices()
