@@ -5,10 +5,18 @@
 //! A [`Measured`] row can only be made here, and only after the workload's
 //! `verify` has consumed it: no suite can report a number without checking
 //! the work that produced it, and nothing can be timed after the check.
+//!
+//! Every repetition a workload records carries an index unique across the
+//! measurement ([`Reps`]); each repetition's input differs by it, or
+//! consumes the previous repetition's output, so no repetition can be
+//! skipped because its result is already there. `verify` must say how many
+//! repetitions its check accounts for ([`Check::account`]); a row whose
+//! check accounts for any other number than were recorded is unverified.
 
 use anyhow::Result;
 
 use crate::stats::Summary;
+pub use crate::timing::Reps;
 use crate::timing::{time_runs, Run, Timed, TimingMethod};
 use crate::workloads::Ctx;
 
@@ -41,6 +49,8 @@ pub struct Derived {
 pub struct Check {
     pub problems: Vec<String>,
     pub facts: Vec<(String, String)>,
+    /// Repetitions whose joint result the check compared.
+    accounted: Option<u64>,
 }
 
 impl Check {
@@ -54,8 +64,31 @@ impl Check {
         self.facts.push((key.to_string(), value.to_string()));
     }
 
+    /// States that the check compared a result that only all `reps`
+    /// repetitions together produce.
+    pub fn account(&mut self, reps: u64) {
+        self.accounted = Some(reps);
+    }
+
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Fails the check unless it accounted for exactly `recorded`
+    /// repetitions.
+    fn settle(&mut self, recorded: u64) {
+        match self.accounted {
+            Some(n) if n == recorded => {}
+            Some(n) => self.fail(format!(
+                "the check accounts for {n} repetitions, but {recorded} were recorded"
+            )),
+            None => self.fail(format!(
+                "the check does not account for the {recorded} recorded repetitions"
+            )),
+        }
+        if recorded == 0 {
+            self.fail("no repetition was recorded");
+        }
     }
 }
 
@@ -73,12 +106,13 @@ pub trait Workload {
     fn derived(&self) -> Vec<Derived> {
         Vec::new()
     }
-    /// Records `reps` repetitions into the timed pass. Called for
-    /// calibration, warm-up and every sample; the workload keeps count of
-    /// what it recorded, so `verify` can replay all of it.
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32);
+    /// Records repetitions `reps.indices()` into the timed pass. Called for
+    /// calibration, warm-up and every sample; each repetition's input
+    /// differs by its index (or is the previous repetition's output).
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps);
     /// Reads back what the timed samples wrote and compares it with the CPU
-    /// reference. Consumes the workload.
+    /// reference for all `timed.total_reps` repetitions, saying so with
+    /// [`Check::account`]. Consumes the workload.
     fn verify(self, timed: &Timed) -> Result<Check>;
 }
 
@@ -94,8 +128,8 @@ pub trait HostWorkload {
     fn derived(&self) -> Vec<Derived> {
         Vec::new()
     }
-    /// Performs `reps` repetitions and clocks them.
-    fn sample(&mut self, reps: u32) -> Result<Run>;
+    /// Performs repetitions `reps.indices()` and clocks them.
+    fn sample(&mut self, reps: Reps) -> Result<Run>;
     /// Checks what the timed samples delivered. Consumes the workload.
     fn verify(self, timed: &Timed) -> Result<Check>;
 }
@@ -131,7 +165,8 @@ pub fn measure<W: Workload>(ctx: &Ctx, mut w: W) -> Result<Vec<Measured>> {
         .gpu
         .time_compute(&plan, |pass, reps| w.encode(pass, reps))?;
     ctx.status(&format!("{}: verifying", spec.kernel));
-    let check = w.verify(&timed)?;
+    let mut check = w.verify(&timed)?;
+    check.settle(timed.total_reps);
     rows(ctx, spec, work, &derived, &timed, check)
 }
 
@@ -144,7 +179,8 @@ pub fn measure_host<W: HostWorkload>(ctx: &Ctx, mut w: W) -> Result<Vec<Measured
     ctx.status(&format!("{}: measuring", spec.kernel));
     let timed = time_runs(&plan, |reps| w.sample(reps))?;
     ctx.status(&format!("{}: verifying", spec.kernel));
-    let check = w.verify(&timed)?;
+    let mut check = w.verify(&timed)?;
+    check.settle(timed.total_reps);
     rows(ctx, spec, work, &derived, &timed, check)
 }
 
@@ -160,9 +196,11 @@ fn rows(
         ctx.warn(&format!("{}: {p}", spec.kernel));
     }
     let mut params = spec.params.clone();
-    for (k, v) in std::iter::once(("reps_per_sample".to_string(), timed.reps.to_string()))
-        .chain(check.facts.iter().cloned())
-    {
+    let counts = [
+        ("reps_per_sample".to_string(), timed.reps.to_string()),
+        ("repetitions".to_string(), timed.total_reps.to_string()),
+    ];
+    for (k, v) in counts.into_iter().chain(check.facts.iter().cloned()) {
         if !params.is_empty() {
             params.push(';');
         }
@@ -196,4 +234,28 @@ fn rows(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_must_account_for_every_recorded_repetition() {
+        let mut c = Check::default();
+        c.settle(10);
+        assert!(!c.ok(), "no accounting passed");
+        let mut c = Check::default();
+        c.account(9);
+        c.settle(10);
+        assert!(!c.ok(), "one repetition short passed");
+        let mut c = Check::default();
+        c.account(10);
+        c.settle(10);
+        assert!(c.ok(), "{:?}", c.problems);
+        let mut c = Check::default();
+        c.account(0);
+        c.settle(0);
+        assert!(!c.ok(), "nothing recorded passed");
+    }
 }

@@ -70,13 +70,36 @@ impl TimingPlan {
     }
 }
 
+/// The repetitions one run records: indices `first .. first + count`,
+/// numbered from 0 across calibration, warm-up and every sample of one
+/// measurement, so no two repetitions a workload ever records share an
+/// index. Workloads derive each repetition's input variation from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reps {
+    pub first: u64,
+    pub count: u32,
+}
+
+impl Reps {
+    pub fn indices(self) -> std::ops::Range<u64> {
+        self.first..self.first + self.count as u64
+    }
+
+    /// `(slot, index)`: the position within this run and the global index.
+    pub fn slots(self) -> impl Iterator<Item = (u32, u64)> {
+        (0..self.count).map(move |s| (s, self.first + s as u64))
+    }
+}
+
 /// The result of one measurement: seconds per sample, each sample `reps`
-/// units of work.
+/// units of work; `total_reps` counts every repetition recorded
+/// (calibration and warm-up included), which verification must account for.
 #[derive(Clone, Debug)]
 pub struct Timed {
     pub reps: u32,
     pub samples_s: Vec<f64>,
     pub method: TimingMethod,
+    pub total_reps: u64,
 }
 
 /// One sample as it was clocked: wall seconds around submit and wait, and
@@ -88,9 +111,13 @@ pub struct Run {
 }
 
 /// Calibrates the repetitions per sample, warms up and takes the samples;
-/// `run(reps)` performs and clocks one sample of `reps` units of work.
-pub fn time_runs(plan: &TimingPlan, mut run: impl FnMut(u32) -> Result<Run>) -> Result<Timed> {
-    let mut run = |reps: u32| -> Result<Run> {
+/// `run(reps)` performs and clocks one sample of `reps.count` units of work,
+/// repetitions `reps.indices()`.
+pub fn time_runs(plan: &TimingPlan, mut run: impl FnMut(Reps) -> Result<Run>) -> Result<Timed> {
+    let mut next = 0u64;
+    let mut run = |count: u32| -> Result<Run> {
+        let reps = Reps { first: next, count };
+        next += count as u64;
         let r = run(reps);
         plan.progress.inc(1);
         r
@@ -116,7 +143,9 @@ pub fn time_runs(plan: &TimingPlan, mut run: impl FnMut(u32) -> Result<Run>) -> 
     for _ in 0..plan.samples {
         runs.push(run(reps)?);
     }
-    Ok(choose_method(reps, &runs))
+    let mut timed = choose_method(reps, &runs);
+    timed.total_reps = next;
+    Ok(timed)
 }
 
 /// Reusable query set and buffers for timestamping one pass at a time.
@@ -162,7 +191,7 @@ impl Gpu {
     pub fn time_compute(
         &self,
         plan: &TimingPlan,
-        mut encode: impl FnMut(&mut wgpu::ComputePass<'_>, u32),
+        mut encode: impl FnMut(&mut wgpu::ComputePass<'_>, Reps),
     ) -> Result<Timed> {
         let stamps = Stamps::new(self)?;
         time_runs(plan, |reps| {
@@ -173,8 +202,8 @@ impl Gpu {
     fn run_once(
         &self,
         stamps: Option<&Stamps>,
-        reps: u32,
-        encode: &mut impl FnMut(&mut wgpu::ComputePass<'_>, u32),
+        reps: Reps,
+        encode: &mut impl FnMut(&mut wgpu::ComputePass<'_>, Reps),
     ) -> Result<Run> {
         let mut enc = self.device.create_command_encoder(&Default::default());
         {
@@ -231,12 +260,14 @@ fn choose_method(reps: u32, runs: &[Run]) -> Timed {
             reps,
             samples_s: runs.iter().map(|r| r.gpu_s.unwrap()).collect(),
             method: TimingMethod::GpuTimestamp,
+            total_reps: 0,
         }
     } else {
         Timed {
             reps,
             samples_s: runs.iter().map(|r| r.wall_s).collect(),
             method: TimingMethod::Wall,
+            total_reps: 0,
         }
     }
 }
@@ -244,6 +275,23 @@ fn choose_method(reps: u32, runs: &[Run]) -> Timed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repetitions_are_numbered_once_across_the_whole_measurement() {
+        let plan = TimingPlan::new(5, 0.0);
+        let mut seen = Vec::new();
+        let timed = time_runs(&plan, |reps| {
+            seen.extend(reps.indices());
+            Ok(Run {
+                wall_s: 1e-3,
+                gpu_s: None,
+            })
+        })
+        .unwrap();
+        let want: Vec<u64> = (0..timed.total_reps).collect();
+        assert_eq!(seen, want);
+        assert!(timed.total_reps >= (plan.samples + plan.warmup) as u64);
+    }
 
     #[test]
     fn implausible_timestamps_fall_back_to_wall() {

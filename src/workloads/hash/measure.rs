@@ -7,7 +7,7 @@ use super::{
     check_candidates, check_coverage, check_non_hits, self_test, variant_header, Dispatched,
     HashKernel, NonceRange, MAX_DISPATCH_NONCES, WGSL,
 };
-use crate::harness::{self, Check, Spec, Workload};
+use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::reference::KNOWN_BLOCKS;
 use crate::sha::{self, Header, Prepared, Target};
 use crate::timing::Timed;
@@ -57,7 +57,8 @@ impl Workload for HashLoop<'_, '_> {
         self.max_reps
     }
 
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         let target_top = self.target.top_word();
         for slot in 0..reps {
             if self.next + self.per_dispatch as u64 > 1 << 32 {
@@ -115,6 +116,9 @@ impl Workload for HashLoop<'_, '_> {
         for p in cov.problems {
             check.fail(p);
         }
+        // Every dispatch searched its own nonce range, and the coverage
+        // sums and hit counts above span all of them.
+        check.account(self.dispatched.len() as u64);
         check.fact("hits_checked", hits.items.len());
         check.fact("nonces_tested", tested as u64);
         check.fact(

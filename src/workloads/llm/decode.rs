@@ -12,7 +12,7 @@ use super::layout::Layout;
 use super::reference::{expected, Tally};
 use super::shapes::{Model, Residency};
 use crate::gpu::Gpu;
-use crate::harness::{Check, Derived, Spec, Workload};
+use crate::harness::{Check, Derived, Reps, Spec, Workload};
 use crate::timing::Timed;
 use crate::workloads::Shaders;
 
@@ -180,7 +180,8 @@ impl Workload for Decode<'_> {
         }]
     }
 
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         pass.set_pipeline(&self.pipeline);
         for _ in 0..reps {
             for (bg, groups) in &self.dispatches {

@@ -8,7 +8,7 @@ use super::kernel::{Matmul, Operands};
 use super::shaders::Kernels;
 use super::verify::{verify, Coverage};
 use super::Precision;
-use crate::harness::{self, Check, Spec, Workload};
+use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
 use crate::workloads::{Ctx, SuiteOutput};
 
@@ -51,7 +51,8 @@ impl Workload for Gemm<'_> {
         MAX_REPS
     }
 
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         for _ in 0..reps {
             self.mm.encode(pass);
         }

@@ -6,7 +6,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::{replay, verify, Kernel};
 use crate::gpu::Gpu;
-use crate::harness::{Check, Spec, Workload};
+use crate::harness::{Check, Reps, Spec, Workload};
 use crate::timing::Timed;
 
 /// What the output holds before the timed dispatches: NaN as f16, f32 and
@@ -219,7 +219,8 @@ impl Workload for PeakKernel<'_> {
         MAX_REPS
     }
 
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         for _ in 0..reps {
             self.dispatch(pass);
         }

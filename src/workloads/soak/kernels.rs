@@ -7,7 +7,7 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::Gpu;
-use crate::harness::{Check, HostWorkload, Spec, Workload};
+use crate::harness::{Check, HostWorkload, Reps, Spec, Workload};
 use crate::sha::{self, Header};
 use crate::timing::{Run, Timed};
 use crate::workloads::hash::{HashKernel, NonceRange};
@@ -181,7 +181,8 @@ impl Workload for FmaInterval<'_, '_> {
         // Per step: two multiplies and two fused multiply-adds.
         self.l.fma_n as f64 * self.l.fma_iters as f64 * 6.0
     }
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         pass.set_pipeline(&self.l.fma);
         pass.set_bind_group(0, &self.l.fma_bind, &[]);
         for _ in 0..reps {
@@ -255,7 +256,8 @@ impl Workload for CopyInterval<'_, '_> {
     fn work_per_rep(&self) -> f64 {
         self.l.copy_src.len() as f64 * 8.0
     }
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         pass.set_pipeline(&self.l.copy);
         pass.set_bind_group(0, &self.l.copy_bind, &[]);
         for _ in 0..reps {
@@ -307,7 +309,8 @@ impl HostWorkload for HashInterval<'_, '_> {
     fn max_reps(&self) -> u32 {
         64
     }
-    fn sample(&mut self, reps: u32) -> Result<Run> {
+    fn sample(&mut self, reps: Reps) -> Result<Run> {
+        let reps = reps.count;
         let l = self.l;
         let prep = [sha::prepare(&l.header)];
         let range = [NonceRange {

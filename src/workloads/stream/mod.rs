@@ -16,7 +16,7 @@ use anyhow::Result;
 
 use super::{Ctx, Scale, SuiteOutput};
 use crate::gpu::Gpu;
-use crate::harness::{self, Check, Spec, Workload};
+use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
 
 pub use check::{Replay, ARRAY_TOLERANCE};
@@ -208,7 +208,8 @@ impl Workload for Step<'_, '_> {
         MAX_REPS
     }
 
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         for _ in 0..reps {
             self.kernels.encode(pass, self.info.kernel);
         }

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use super::link::{first_difference, map_after, rotation, Link, SLACK, SLACK_WORDS};
 use crate::gpu::Gpu;
-use crate::harness::{Check, Derived, HostWorkload, Spec};
+use crate::harness::{Check, Derived, HostWorkload, Reps, Spec};
 use crate::timing::{Run, Timed};
 
 /// Most transfers per sample: below [`SLACK_WORDS`], so the last transfers
@@ -205,7 +205,8 @@ impl HostWorkload for Transfer<'_, '_> {
         }
     }
 
-    fn sample(&mut self, reps: u32) -> Result<Run> {
+    fn sample(&mut self, reps: Reps) -> Result<Run> {
+        let reps = reps.count;
         let n = self.n;
         let mut last = self.count;
         let t0 = Instant::now();
@@ -257,6 +258,8 @@ impl HostWorkload for Transfer<'_, '_> {
                 self.bad_ends, self.count
             ));
         }
+        // Each transfer moved its own window of the source (rotation).
+        check.account(self.count);
         check.fact("samples_checked", self.samples);
         let how = match self.path {
             Path::Download => {
@@ -322,7 +325,8 @@ impl HostWorkload for RoundTripLatency<'_> {
         MAX_TRANSFERS
     }
 
-    fn sample(&mut self, reps: u32) -> Result<Run> {
+    fn sample(&mut self, reps: Reps) -> Result<Run> {
+        let reps = reps.count;
         let t0 = Instant::now();
         for r in 0..reps {
             let t = self.count;
@@ -368,6 +372,7 @@ impl HostWorkload for RoundTripLatency<'_> {
                 self.wrong, self.count
             ));
         }
+        check.account(self.count);
         check.fact("round_trips", self.count);
         check.fact("checked", "every round trip whole");
         Ok(check)

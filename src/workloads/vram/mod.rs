@@ -13,7 +13,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Ctx, Measured, SuiteOutput};
-use crate::harness::{measure, Check, Spec, Workload};
+use crate::harness::{measure, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
 use mem::TestMemory;
 pub use sizing::{plan, Plan};
@@ -80,7 +80,8 @@ impl Workload for WritePasses<'_, '_> {
     fn max_reps(&self) -> u32 {
         mem::MAX_REPS
     }
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         self.t.encode_writes(pass, reps);
     }
     fn verify(self, _timed: &Timed) -> Result<Check> {
@@ -118,7 +119,8 @@ impl Workload for CheckRuns<'_, '_> {
     fn max_reps(&self) -> u32 {
         mem::MAX_REPS
     }
-    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: u32) {
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
+        let reps = reps.count;
         self.t.encode_checks(pass, reps);
     }
     fn verify(self, _timed: &Timed) -> Result<Check> {
