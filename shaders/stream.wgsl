@@ -2,30 +2,39 @@
 //
 // Bindings (group 0, one layout shared by every entry point):
 //   0 a, 1 b, 2 c   the three arrays, `p.n` vec4 elements each
-//   3 p             sizes and the scalar (a storage buffer, not a uniform:
-//                   software drivers recompile a shader whenever a uniform
-//                   that bounds a loop changes)
+//   3 p             sizes, scalars and the copy's rotation (a storage
+//                   buffer, not a uniform: software drivers recompile a
+//                   shader whenever a uniform that bounds a loop changes)
 //   4 partial       one f32 per workgroup of the dot kernel
 //   5 result        result[0] = the dot product, written by dot_final
+//
+// No two repetitions are alike: the host alternates two bind groups by the
+// repetition's parity. The odd one swaps the kernel's source and
+// destination arrays and holds other parameters, so every repetition reads
+// what the one before it wrote (ping-pong) and a skipped or memoised
+// repetition leaves the arrays out of step with the host's replay.
 //
 // Workgroup layout: WG invocations in x; the grid is 1-D flattened from a
 // 2-D dispatch (x, y) and every kernel walks the arrays with a grid-stride
 // loop, so any number of workgroups covers any array size.
 //
-//   copy   c = a
-//   mul    b = scalar * c
+//   copy   c = a rotated: c[i] = a[(i + rot) mod n]
+//   mul    b = mul_scalar * c
 //   add    c = a + b
-//   triad  a = b + scalar * c
-//   dot    partial[g] = sum over the workgroup's elements of a * b;
+//   triad  a = b + triad_scalar * c
+//   dot    partial[g] += sum over the workgroup's elements of a * b
+//          (each repetition adds to what the previous ones left);
 //          dot_final: result[0] = sum of partial[0 .. p.groups]
 
 struct Params {
-    scalar: f32,
+    mul_scalar: f32,
     // vec4 elements per array
     n: u32,
     // workgroups the dot kernel ran with (entries of `partial`)
     groups: u32,
-    pad: u32,
+    // vec4 elements the copy rotates by (less than n)
+    rot: u32,
+    triad_scalar: f32,
 }
 
 @group(0) @binding(0) var<storage, read_write> a: array<vec4<f32>>;
@@ -51,8 +60,13 @@ fn copy(
 ) {
     let n = p.n;
     let stride = nwg.x * nwg.y * WG;
+    let rot = p.rot;
     for (var i = group_index(wid, nwg) * WG + lid; i < n; i += stride) {
-        c[i] = a[i];
+        var j = i + rot;
+        if (j >= n) {
+            j -= n;
+        }
+        c[i] = a[j];
     }
 }
 
@@ -63,7 +77,7 @@ fn mul(
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
     let n = p.n;
-    let s = p.scalar;
+    let s = p.mul_scalar;
     let stride = nwg.x * nwg.y * WG;
     for (var i = group_index(wid, nwg) * WG + lid; i < n; i += stride) {
         b[i] = s * c[i];
@@ -90,7 +104,7 @@ fn triad(
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
     let n = p.n;
-    let s = p.scalar;
+    let s = p.triad_scalar;
     let stride = nwg.x * nwg.y * WG;
     for (var i = group_index(wid, nwg) * WG + lid; i < n; i += stride) {
         a[i] = b[i] + s * c[i];
@@ -130,7 +144,7 @@ fn dot_partial(
     scratch[lid] = sum;
     reduce_scratch(lid);
     if (lid == 0u) {
-        partial[g] = scratch[0];
+        partial[g] = partial[g] + scratch[0];
     }
 }
 

@@ -36,11 +36,19 @@ fn every_kernel_is_measured_and_verified() {
             "{}",
             m.params
         );
-        assert!(
-            m.params.contains("elements_checked=3x262144 (100%)"),
-            "{}",
-            m.params
-        );
+        // Every element, or a random sample of at least 2^16 per array.
+        let checked: u64 = m
+            .params
+            .split("elements_checked=3x")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(checked >= 1 << 16 || checked == 262144, "{}", m.params);
+        assert!(m.params.contains(";repetitions="), "{}", m.params);
     }
     assert!(out.measured[4].params.contains("dot_partials_checked="));
 }
@@ -71,50 +79,69 @@ fn initial_values_differ_per_element_and_stay_in_their_ranges() {
     }
 }
 
-/// What a grid-stride loop that skips an element leaves behind must differ
-/// from what the kernel writes, for every element; and a kernel applied
-/// again rewrites what it wrote, so a run of applications replays as one.
+/// Every repetition of an element-wise kernel changes its destination, and
+/// the chain of repetitions never returns to a value it held: a repetition
+/// skipped, or memoised because its output is already there, cannot leave
+/// what the replay expects.
 #[test]
-fn every_kernel_changes_every_element_of_its_destination() {
-    let order = [
-        (Kernel::Copy, 2),
-        (Kernel::Mul, 1),
-        (Kernel::Add, 2),
-        (Kernel::Triad, 0),
-    ];
-    for i in 0..(1u64 << 20) {
-        let mut e = [
-            check::initial(0, i),
-            check::initial(1, i),
-            check::initial(2, i),
-        ];
-        for (kernel, dest) in order {
-            let next = check::apply(e, kernel);
-            assert_ne!(
-                next[dest], e[dest],
-                "{kernel:?} leaves element {i} as it was"
-            );
-            assert_eq!(check::apply(next, kernel), next, "{kernel:?} at {i}");
-            e = next;
+fn every_repetition_changes_its_destination_and_never_cycles() {
+    for kernel in [Kernel::Mul, Kernel::Add, Kernel::Triad] {
+        for i in (0..(1u64 << 20)).step_by(997) {
+            let mut e = [
+                check::initial(0, i),
+                check::initial(1, i),
+                check::initial(2, i),
+            ];
+            let mut seen = vec![e];
+            for rep in 0..2000u64 {
+                let next = check::apply(e, kernel, rep, false);
+                assert_ne!(
+                    next, e,
+                    "{kernel:?} repetition {rep} leaves element {i} as it was"
+                );
+                assert!(next.iter().all(|v| v.is_finite()));
+                if rep < 64 {
+                    assert!(
+                        !seen.contains(&next),
+                        "{kernel:?} at {i} cycles after {rep}"
+                    );
+                    seen.push(next);
+                }
+                e = next;
+            }
         }
     }
 }
 
 #[test]
 fn the_replay_follows_the_recorded_applications() {
-    let mut r = Replay::default();
+    let n = 64u64;
+    let init = |w: usize, i: u64| check::initial(w, i);
+    let mut r = Replay::new(n);
     let start = r.element(5);
     r.record(Kernel::Copy, 0);
     assert_eq!(r.element(5), start, "no application changes nothing");
+    // Three copies: c = rot1(a), a = rot2(c), c = rot1(a): c holds a rotated
+    // by 4 vec4s (16 elements), a holds it rotated by 3.
     r.record(Kernel::Copy, 3);
-    r.record(Kernel::Mul, 7);
-    let [a, _, _] = start;
-    let b = 0.4f32 * a;
-    assert_eq!(r.element(5), [a, b, a]);
+    assert_eq!(r.element(5), [init(0, 5 + 12), init(1, 5), init(0, 5 + 16)]);
+    assert_eq!(
+        r.element(60),
+        [init(0, (60 + 12) % n), init(1, 60), init(0, (60 + 16) % n)]
+    );
+    let after_copy = r.element(5);
+    // Two muls: b = 0.4 c, then c = 2.5 (1 + 2^-16) b.
+    r.record(Kernel::Mul, 2);
+    let [a, _, c] = after_copy;
+    let b = 0.4f32 * c;
+    let c = 2.500_038_1_f32 * b;
+    assert_eq!(r.element(5), [a, b, c]);
+    // One add: c = a + b; one triad: a = b + 2.5 c.
     r.record(Kernel::Add, 1);
-    r.record(Kernel::Triad, 2);
+    r.record(Kernel::Triad, 1);
     let c = a + b;
-    assert_eq!(r.element(5), [b + 0.4f32 * c, b, c]);
+    assert_eq!(r.element(5), [b + 2.5f32 * c, b, c]);
+    assert_eq!(r.applications(Kernel::Mul), 2);
 }
 
 #[test]
@@ -166,9 +193,10 @@ fn a_dot_that_drops_the_tail_is_caught() {
     );
 }
 
-/// Each kernel's loop body in `shaders/stream.wgsl`, by row name.
+/// Each kernel's loop body in `shaders/stream.wgsl`, by row name (copy's
+/// first line; it reads `a[j]`).
 const BODIES: [(&str, &str); 5] = [
-    ("copy", "c[i] = a[i];"),
+    ("copy", "var j = i + rot;"),
     ("mul", "b[i] = s * c[i];"),
     ("add", "c[i] = a[i] + b[i];"),
     ("triad", "a[i] = b[i] + s * c[i];"),
@@ -209,7 +237,9 @@ fn grid_stride_loops_with_fewer_trips_are_caught() {
 
 #[test]
 fn reading_element_zero_instead_of_i_is_caught() {
-    for (kernel, body) in BODIES {
+    let copy = common::mutate(stream::WGSL, "c[i] = a[j];", "c[i] = a[0];");
+    assert_mutant_caught("copy", copy, "copy: c[i] = a[0]");
+    for (kernel, body) in &BODIES[1..] {
         // The first operand read (after the `=` or inside `dot(`).
         let at = body.find("= ").or_else(|| body.find('(')).unwrap();
         let read = at + body[at..].find("[i]").unwrap();
@@ -243,4 +273,92 @@ fn a_size_beyond_the_adapter_is_a_usage_error() {
         "stderr: {stderr}"
     );
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
+
+/// The start of each kernel's entry point, where a mutant puts its early
+/// return.
+fn entry(kernel: &str) -> String {
+    let name = if kernel == "dot" {
+        "dot_partial"
+    } else {
+        kernel
+    };
+    format!("fn {name}(\n")
+}
+
+/// Runs `mutant` and asserts the `kernel` row fails with `failure` in its
+/// warning, beside a control run of the unmodified shader through the same
+/// `--shader-dir` that passes.
+fn assert_fails_for(kernel: &str, mutant: String, what: &str, failure: &str) {
+    let run = common::run_with_shaders(
+        "stream",
+        &[("stream", mutant)],
+        &["--size", "1M", "--samples", "5"],
+    );
+    common::assert_caught(&run, kernel, what);
+    let err = common::stderr(&run.output);
+    assert!(
+        err.contains(&format!("warning: {kernel}: ")) && err.contains(failure),
+        "{what}: no {failure:?} for {kernel}; stderr: {err}"
+    );
+}
+
+#[test]
+fn an_unmodified_shader_through_shader_dir_passes() {
+    let run = common::run_with_shaders(
+        "stream",
+        &[("stream", stream::WGSL.to_string())],
+        &["--size", "1M", "--samples", "5"],
+    );
+    assert_eq!(
+        run.output.status.code(),
+        Some(0),
+        "stderr: {}",
+        common::stderr(&run.output)
+    );
+    assert_eq!(run.rows().len(), 5);
+    assert!(run.rows().iter().all(|r| r["verified"] == true));
+}
+
+/// A kernel that returns at once when it has run before (a flag it leaves
+/// in a spare word), and one that works on every second repetition only
+/// (the odd repetitions' parameters tell it which): both fail by name.
+#[test]
+fn memoised_and_every_second_repetition_kernels_fail() {
+    for (kernel, _) in BODIES {
+        let start = entry(kernel);
+        let body_start = |src: &str| {
+            src.find(&start)
+                .map(|at| at + src[at..].find("{\n").unwrap() + 2)
+        };
+        let at = body_start(stream::WGSL).expect("entry point");
+        let failure = if kernel == "dot" {
+            "partial sums are wrong"
+        } else {
+            "differ from the CPU replay"
+        };
+        let memo = if kernel == "dot" {
+            common::mutate(
+                stream::WGSL,
+                "partial[g] = partial[g] + scratch[0];",
+                "if (partial[g] == 0.0) { partial[g] = partial[g] + scratch[0]; }",
+            )
+        } else {
+            let mut m = stream::WGSL.to_string();
+            m.insert_str(
+                at,
+                "    if (result[1] == 7.0) { return; }\n    result[1] = 7.0;\n",
+            );
+            m
+        };
+        assert_fails_for(kernel, memo, &format!("{kernel}: memoised"), failure);
+        let mut half = stream::WGSL.to_string();
+        half.insert_str(at, "    if (p.rot == 2u) { return; }\n");
+        assert_fails_for(
+            kernel,
+            half,
+            &format!("{kernel}: every second repetition"),
+            failure,
+        );
+    }
 }

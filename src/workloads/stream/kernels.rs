@@ -4,16 +4,18 @@
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
-use super::{Kernel, BYTES_PER_F32, SCALAR, WORKGROUP};
+use super::{Kernel, BYTES_PER_F32, REP_PARAMS, WORKGROUP};
 use crate::gpu::Gpu;
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 struct Params {
-    scalar: f32,
+    mul_scalar: f32,
     n4: u32,
     groups: u32,
-    pad: u32,
+    rot: u32,
+    triad_scalar: f32,
+    pad: [u32; 3],
 }
 
 /// The compiled kernels bound to their three arrays.
@@ -28,7 +30,12 @@ pub struct StreamKernels<'g> {
     arrays: [wgpu::Buffer; 3],
     partial: wgpu::Buffer,
     result: wgpu::Buffer,
-    bind_group: wgpu::BindGroup,
+    /// a, b, c in place with the even repetitions' parameters; then in
+    /// place, a and c swapped, and b and c swapped, with the odd ones'.
+    normal: wgpu::BindGroup,
+    in_place_odd: wgpu::BindGroup,
+    swap_ac: wgpu::BindGroup,
+    swap_bc: wgpu::BindGroup,
     /// f32 elements per array (the buffers hold a multiple of 4).
     pub elements: u64,
     /// Workgroups per dispatch.
@@ -60,7 +67,6 @@ impl<'g> StreamKernels<'g> {
         wgsl: &str,
         elements: u64,
         init: impl Fn(usize, u64) -> f32,
-        scalar: f32,
         groups: u32,
     ) -> Result<Self> {
         anyhow::ensure!(elements > 0, "stream arrays must not be empty");
@@ -101,30 +107,48 @@ impl<'g> StreamKernels<'g> {
             upload("stream b", 1)?,
             upload("stream c", 2)?,
         ];
-        let params = Params {
-            scalar,
+        let params = REP_PARAMS.map(|r| Params {
+            mul_scalar: r.mul_scalar,
             n4: vec4s as u32,
             groups,
-            pad: 0,
-        };
-        let params = gpu.storage_init("stream params", bytemuck::bytes_of(&params))?;
-        let partial = gpu.storage_init("stream partial sums", &nan_bytes(groups as usize))?;
-        let result = gpu.storage_init("stream dot result", &nan_bytes(4))?;
-        let entries: Vec<wgpu::BindGroupEntry> = [
-            &arrays[0], &arrays[1], &arrays[2], &params, &partial, &result,
-        ]
-        .into_iter()
-        .enumerate()
-        .map(|(i, b)| wgpu::BindGroupEntry {
-            binding: i as u32,
-            resource: b.as_entire_binding(),
-        })
-        .collect();
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("stream"),
-            layout: &bgl,
-            entries: &entries,
+            rot: (r.rot as u64 % vec4s) as u32,
+            triad_scalar: r.triad_scalar,
+            pad: [0; 3],
         });
+        let params = [
+            gpu.storage_init("stream params even", bytemuck::bytes_of(&params[0]))?,
+            gpu.storage_init("stream params odd", bytemuck::bytes_of(&params[1]))?,
+        ];
+        // Zero, not poison: each dot repetition adds to what is there, and
+        // a partial sum no repetition wrote stays 0, far from its replay.
+        let partial = gpu.storage_init("stream partial sums", &vec![0u8; 4 * groups as usize])?;
+        let result = gpu.storage_init("stream dot result", &nan_bytes(4))?;
+        let group = |label: &str, [x, y, z]: [usize; 3], parity: usize| {
+            let entries: Vec<wgpu::BindGroupEntry> = [
+                &arrays[x],
+                &arrays[y],
+                &arrays[z],
+                &params[parity],
+                &partial,
+                &result,
+            ]
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(label),
+                layout: &bgl,
+                entries: &entries,
+            })
+        };
+        let normal = group("stream", [0, 1, 2], 0);
+        let in_place_odd = group("stream odd", [0, 1, 2], 1);
+        let swap_ac = group("stream a<->c", [2, 1, 0], 1);
+        let swap_bc = group("stream b<->c", [0, 2, 1], 1);
         let kernels = StreamKernels {
             gpu,
             copy: pipe("copy")?,
@@ -136,7 +160,10 @@ impl<'g> StreamKernels<'g> {
             arrays,
             partial,
             result,
-            bind_group,
+            normal,
+            in_place_odd,
+            swap_ac,
+            swap_bc,
             elements,
             groups,
             dims: gpu.dispatch_dims(groups),
@@ -145,17 +172,20 @@ impl<'g> StreamKernels<'g> {
         Ok(kernels)
     }
 
-    /// Records one application of `kernel`.
-    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, kernel: Kernel) {
-        let pipeline = match kernel {
-            Kernel::Copy => &self.copy,
-            Kernel::Mul => &self.mul,
-            Kernel::Add => &self.add,
-            Kernel::Triad => &self.triad,
-            Kernel::Dot => &self.dot_partial,
+    /// Records application `rep` of `kernel` (0 for the first of a
+    /// measurement): an odd one runs on the swapped arrays, so it reads
+    /// what the even one before it wrote.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, kernel: Kernel, rep: u64) {
+        let (pipeline, odd) = match kernel {
+            Kernel::Copy => (&self.copy, &self.swap_ac),
+            Kernel::Mul => (&self.mul, &self.swap_bc),
+            Kernel::Add => (&self.add, &self.swap_ac),
+            Kernel::Triad => (&self.triad, &self.swap_ac),
+            Kernel::Dot => (&self.dot_partial, &self.in_place_odd),
         };
+        let group = if rep % 2 == 1 { odd } else { &self.normal };
         pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.set_bind_group(0, group, &[]);
         pass.dispatch_workgroups(self.dims.0, self.dims.1, 1);
         if kernel == Kernel::Dot {
             pass.set_pipeline(&self.dot_final);
@@ -163,10 +193,11 @@ impl<'g> StreamKernels<'g> {
         }
     }
 
-    /// Runs `kernel` once, outside any timing.
+    /// Runs `kernel` once, outside any timing, as repetition 0.
     pub fn run_once(&self, kernel: Kernel) -> Result<()> {
-        self.gpu
-            .run_pass("running a stream kernel", |pass| self.encode(pass, kernel))?;
+        self.gpu.run_pass("running a stream kernel", |pass| {
+            self.encode(pass, kernel, 0)
+        })?;
         Ok(())
     }
 
@@ -211,6 +242,11 @@ impl<'g> StreamKernels<'g> {
     /// rounding error (see [`dot_tolerance`]).
     pub fn dot_depth(&self) -> u64 {
         partial_depth(self.elements, self.groups) + final_depth(self.groups)
+    }
+
+    /// Longest chain of f32 additions in the final pass over partial sums.
+    pub fn final_depth(&self) -> u64 {
+        final_depth(self.groups)
     }
 }
 
@@ -266,7 +302,7 @@ pub fn dot_on_gpu(
         1 => b[i as usize],
         _ => 0.0,
     };
-    let k = StreamKernels::new(gpu, wgsl, n, init, SCALAR, groups)?;
+    let k = StreamKernels::new(gpu, wgsl, n, init, groups)?;
     k.run_once(Kernel::Dot)?;
     let got = k.read_dot()?;
     let want: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();

@@ -28,6 +28,34 @@ pub const WGSL: &str = include_str!("../../../shaders/stream.wgsl");
 pub const WORKGROUP: u32 = 256;
 /// BabelStream's scalar.
 pub const SCALAR: f32 = 0.4;
+
+/// What a repetition of even or odd index uses (`shaders/stream.wgsl`).
+#[derive(Clone, Copy, Debug)]
+pub struct RepParams {
+    pub mul_scalar: f32,
+    pub triad_scalar: f32,
+    /// vec4 elements the copy rotates by.
+    pub rot: u32,
+}
+
+/// Even repetitions, then odd ones. Mul's pair multiplies by 1 + 2^-16
+/// (well clear of rounding, which would otherwise make the pair an exact
+/// round trip), so a value never returns to one it held, and after even a
+/// million repetitions has grown less than 2^11-fold. Triad's pair grows
+/// each element by about 1.4 b, so it never settles on a fixed point that a
+/// skipped repetition would share.
+pub const REP_PARAMS: [RepParams; 2] = [
+    RepParams {
+        mul_scalar: SCALAR,
+        triad_scalar: 1.0 / SCALAR,
+        rot: 1,
+    },
+    RepParams {
+        mul_scalar: 1.0 / SCALAR * (1.0 + 1.0 / 65536.0),
+        triad_scalar: SCALAR,
+        rot: 2,
+    },
+];
 pub const BYTES_PER_F32: u64 = 4;
 /// Largest array on a GPU unless `--full` or `--size` asks for more.
 const GPU_DEFAULT_BYTES: u64 = 256 << 20;
@@ -177,7 +205,8 @@ struct Step<'r, 'g> {
     bytes: u64,
     /// `;comparable=no(...)` when the arrays may fit in a cache.
     cache_note: String,
-    applied: u64,
+    /// The next repetition index expected; encoding must be contiguous.
+    next: u64,
     replay: &'r mut Replay,
 }
 
@@ -209,18 +238,21 @@ impl Workload for Step<'_, '_> {
     }
 
     fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
-        let reps = reps.count;
-        for _ in 0..reps {
-            self.kernels.encode(pass, self.info.kernel);
+        debug_assert_eq!(reps.first, self.next, "repetitions are recorded in order");
+        for rep in reps.indices() {
+            self.kernels.encode(pass, self.info.kernel, rep);
         }
-        self.applied += reps as u64;
+        self.next = reps.first + reps.count as u64;
     }
 
-    fn verify(self, _timed: &Timed) -> Result<Check> {
-        self.replay.record(self.info.kernel, self.applied);
+    fn verify(self, timed: &Timed) -> Result<Check> {
+        // The replay applies exactly the harness's count, so a workload
+        // that recorded fewer or more leaves arrays the replay disagrees with.
+        self.replay.record(self.info.kernel, timed.total_reps);
         let dot = self.info.kernel == Kernel::Dot;
         let mut check = check::check_arrays(self.kernels, self.replay, dot)?;
-        check.fact("applications", self.applied);
+        check.account(timed.total_reps);
+        check.fact("applications", timed.total_reps);
         Ok(check)
     }
 }
@@ -236,8 +268,8 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
         crate::units::bytes(bytes as f64)
     ));
     let groups = default_groups(gpu, elements);
-    let kernels = StreamKernels::new(gpu, &wgsl, elements, check::initial, SCALAR, groups)?;
-    let mut replay = Replay::default();
+    let kernels = StreamKernels::new(gpu, &wgsl, elements, check::initial, groups)?;
+    let mut replay = Replay::new(elements);
     let mut out = SuiteOutput::default();
     for info in KERNELS {
         let step = Step {
@@ -245,7 +277,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             info,
             bytes,
             cache_note: cache_note(bytes, largest_cache_bytes(gpu)),
-            applied: 0,
+            next: 0,
             replay: &mut replay,
         };
         out.measured.extend(harness::measure(ctx, step)?);
