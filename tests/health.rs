@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use common::{assert_caught, ctx, gpu, hashflops, mutate, run_with_shaders, stderr};
+use hashflops::workloads::hash;
 use hashflops::workloads::soak::{self, Load, Plan};
 use hashflops::workloads::{Shaders, SizeOptions};
 
@@ -51,6 +52,150 @@ fn a_soak_kernel_doing_one_step_less_is_caught() {
     let bad = mutate(src, "k < sp.iters;", "k + 1u < sp.iters;");
     let run = run_with_shaders("soak", &[("soak", bad)], &[]);
     assert_caught(&run, "soak_fma", "one step fewer");
+}
+
+/// The soak's two shaders, with the given mutations applied.
+fn soak_shaders(hash: Option<(&str, &str)>, soak: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    let mut sha = hash::WGSL.to_string();
+    if let Some((from, to)) = hash {
+        sha = mutate(&sha, from, to);
+    }
+    let mut s = soak::WGSL.to_string();
+    for (from, to) in soak {
+        s = mutate(&s, from, to);
+    }
+    vec![("sha256d", sha), ("soak", s)]
+}
+
+// Anchors of the mutations: the hash loop's bound, the first line after the
+// FMA kernel's bounds check, the copy's store and the copy's first line.
+const HASH_LOOP: &str = "it < iterations;";
+const FMA_BODY: &str = "let h = mix32(i ^ rep.seed);";
+const COPY_STORE: &str = "cdst[d] = csrc[i];";
+const COPY_BODY: &str = "let n = arrayLength(&csrc);";
+
+/// Every row of `kernel` unverified, exit 1, and each of `said` in a
+/// warning naming the kernel.
+fn assert_named(run: &common::ShaderRun, kernel: &str, what: &str, said: &[&str]) {
+    assert_caught(run, kernel, what);
+    let err = stderr(&run.output);
+    for s in said {
+        assert!(
+            err.contains(&format!("{kernel}: {s}")),
+            "{what}: no \"{kernel}: {s}\" in stderr: {err}"
+        );
+    }
+    let out = String::from_utf8_lossy(&run.output.stdout);
+    assert!(
+        out.contains("results differed from the reference"),
+        "{what}: no soak finding: {out}"
+    );
+}
+
+#[test]
+fn the_soak_shaders_unmodified_pass_through_the_shader_dir() {
+    let run = run_with_shaders("soak", &soak_shaders(None, &[]), &[]);
+    assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+    let rows = run.rows();
+    for k in ["soak_hash", "soak_fma", "soak_copy"] {
+        let mine: Vec<_> = rows.iter().filter(|r| r["kernel"] == k).collect();
+        assert!(!mine.is_empty(), "no {k} row");
+        assert!(mine.iter().all(|r| r["verified"] == true), "{k}: {mine:?}");
+    }
+}
+
+#[test]
+fn soak_loads_doing_no_work_or_reusing_their_output_are_caught() {
+    // The hash loop runs no trip; the FMA kernel keeps an output already
+    // written; the copy skips every second repetition.
+    let shaders = soak_shaders(
+        Some((HASH_LOOP, "it < 0u;")),
+        &[
+            (
+                FMA_BODY,
+                "if (any(fout[i] != vec2<f32>(0.0))) { return; }\n    let h = mix32(i ^ rep.seed);",
+            ),
+            (
+                COPY_BODY,
+                "if (rep.index % 2u == 1u) { return; }\n    let n = arrayLength(&csrc);",
+            ),
+        ],
+    );
+    let run = run_with_shaders("soak", &shaders, &[]);
+    assert_named(
+        &run,
+        "soak_hash",
+        "hash loop of zero trips",
+        &["coverage: invocation", "the GPU found 0 candidates"],
+    );
+    assert_named(&run, "soak_fma", "memoising FMA", &["fma: "]);
+    assert_named(
+        &run,
+        "soak_copy",
+        "copy of every second repetition",
+        &["copy: "],
+    );
+}
+
+#[test]
+fn soak_loads_doing_half_their_work_are_caught() {
+    // The hash loop runs half its trips; the FMA kernel skips every second
+    // repetition; the copy keeps a word already written.
+    let shaders = soak_shaders(
+        Some((HASH_LOOP, "it < iterations / 2u;")),
+        &[
+            (
+                FMA_BODY,
+                "if (rep.index % 2u == 1u) { return; }\n    let h = mix32(i ^ rep.seed);",
+            ),
+            (
+                COPY_STORE,
+                "if (cdst[d] != 0u) { return; }\n        cdst[d] = csrc[i];",
+            ),
+        ],
+    );
+    let run = run_with_shaders("soak", &shaders, &[]);
+    assert_named(
+        &run,
+        "soak_hash",
+        "hash loop of half the trips",
+        &["coverage: invocation"],
+    );
+    assert_named(
+        &run,
+        "soak_fma",
+        "FMA of every second repetition",
+        &["fma: "],
+    );
+    assert_named(&run, "soak_copy", "memoising copy", &["copy: "]);
+}
+
+#[test]
+fn health_fails_on_a_soak_load_that_reuses_its_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let shaders = soak_shaders(
+        None,
+        &[(
+            FMA_BODY,
+            "if (any(fout[i] != vec2<f32>(0.0))) { return; }\n    let h = mix32(i ^ rep.seed);",
+        )],
+    );
+    for (name, src) in &shaders {
+        std::fs::write(dir.path().join(format!("{name}.wgsl")), src).unwrap();
+    }
+    let o = hashflops(&[
+        "health",
+        "--duration",
+        "8s",
+        "--quiet",
+        "--shader-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(out.contains("health verdict: faulty"), "{out}");
+    assert!(out.contains("stability: results differ"), "{out}");
+    assert!(err.contains("soak_fma: fma: "), "{err}");
 }
 
 #[test]

@@ -1,16 +1,18 @@
-//! The three loads of the soak, each verified on every interval against
-//! the CPU reference and against the first interval's result.
-
-use std::cell::RefCell;
+//! The three loads of the soak. Every repetition does distinct work (its
+//! own nonce range, its own FMA starts, its own copy rotation) and each
+//! interval's check replays every repetition it recorded on the CPU.
 
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::gpu::Gpu;
-use crate::harness::{Check, HostWorkload, Reps, Spec, Workload};
-use crate::sha::{self, Header};
-use crate::timing::{Run, Timed};
-use crate::workloads::hash::{HashKernel, NonceRange};
+use crate::harness::{Check, Reps, Spec, Workload};
+use crate::sha::{self, Header, Prepared, Target};
+use crate::timing::Timed;
+use crate::workloads::hash::{
+    check_candidates, check_coverage, check_non_hits, variant_header, Dispatched, HashKernel,
+    NonceRange,
+};
 use crate::workloads::vram::pattern::mix32;
 
 /// Which result a test corrupts once (library-level fault injection).
@@ -30,11 +32,37 @@ struct SoakParams {
     s: f32,
 }
 
+/// One repetition's slot, as the shader's `Rep` reads it.
+#[derive(Clone, Copy, Pod, Zeroable, Default)]
+#[repr(C)]
+struct RepGpu {
+    index: u32,
+    seed: u32,
+    offset: u32,
+    pad: u32,
+}
+
+/// Dynamic offsets must be multiples of this (WebGPU's largest alignment).
+const REP_STRIDE: u64 = 256;
+/// Repetition slots: the most repetitions one FMA or copy sample records.
+const REP_SLOTS: u32 = 4096;
+/// Hash dispatches one sample records at most (the hash kernel's job slots).
+const HASH_SLOTS: u32 = 64;
+/// Hashes the CPU recomputes per interval for the coverage check, at most.
+const COVERAGE_BUDGET: u64 = 1 << 18;
+/// The FMA check's tolerance, absolute. Every repetition adds a vector of
+/// length at least 0.5 to each element, so one repetition skipped or kept
+/// from before moves it far outside; rounding moves it by about 1e-3 at most
+/// over thousands of repetitions.
+const FMA_TOL: f64 = 0.1;
+
 const ANGLE: f32 = 0.05;
 
 /// Buffers and pipelines of the three loads, built once.
 pub struct Loads<'g> {
     gpu: &'g Gpu,
+    /// One [`RepGpu`] per slot, `REP_STRIDE` apart.
+    reps: wgpu::Buffer,
     fma: wgpu::ComputePipeline,
     fma_bind: wgpu::BindGroup,
     fma_out: wgpu::Buffer,
@@ -42,17 +70,15 @@ pub struct Loads<'g> {
     fma_iters: u32,
     fma_in: Vec<[f32; 2]>,
     copy: wgpu::ComputePipeline,
-    copy_bind: wgpu::BindGroup,
-    copy_dst: wgpu::Buffer,
+    /// `copy_bind[0]` copies buffer 0 to buffer 1, `copy_bind[1]` back.
+    copy_bind: [wgpu::BindGroup; 2],
+    copy_bufs: [wgpu::Buffer; 2],
     copy_src: Vec<u32>,
     copy_groups: u32,
-    /// The first interval's FMA outputs, bit for bit.
-    first_fma: RefCell<Option<Vec<u8>>>,
     hash: HashKernel<'g>,
     header: Header,
     hash_count: u32,
-    target_top: u32,
-    first_hits: RefCell<Option<Vec<u32>>>,
+    target: Target,
 }
 
 impl<'g> Loads<'g> {
@@ -78,27 +104,66 @@ impl<'g> Loads<'g> {
             c: ANGLE.cos(),
             s: ANGLE.sin(),
         };
-        let fma = gpu.pipeline("soak", soak_wgsl, "fma_rotate", &[])?;
+        let reps = gpu.buffer(
+            "soak repetitions",
+            REP_STRIDE * REP_SLOTS as u64,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let (fma_bgl, fma_layout) = layout(
+            gpu,
+            &[
+                (0, true, true),
+                (1, true, false),
+                (2, true, false),
+                (3, false, false),
+            ],
+        );
+        let fma =
+            gpu.pipeline_with_layout("soak", soak_wgsl, "fma_rotate", &[], Some(&fma_layout))?;
         let p_buf = gpu.storage_init("soak params", bytemuck::bytes_of(&params))?;
         let in_buf = gpu.storage_init("soak fma in", bytemuck::cast_slice(&fma_in))?;
         let fma_out = gpu.storage_init("soak fma out", &vec![0u8; fma_n as usize * 8])?;
-        let fma_bind = bind(gpu, &fma, &[(0, &p_buf), (1, &in_buf), (2, &fma_out)]);
+        let fma_bind = bind(
+            gpu,
+            &fma_bgl,
+            &reps,
+            &[(1, &p_buf), (2, &in_buf), (3, &fma_out)],
+        );
         let words: u32 = if cpu { 4 << 20 } else { 64 << 20 };
         let copy_src: Vec<u32> = (0..words).map(|i| mix32(i ^ 0x0c0f_fee0)).collect();
-        let src_buf = gpu.storage_init("soak copy src", bytemuck::cast_slice(&copy_src))?;
-        let copy_dst = gpu.storage_init("soak copy dst", &vec![0u8; words as usize * 4])?;
-        let copy = gpu.pipeline("soak", soak_wgsl, "copy", &[])?;
-        let copy_bind = bind(gpu, &copy, &[(3, &src_buf), (4, &copy_dst)]);
-        let hash = HashKernel::new(gpu, sha_wgsl, 1, 4096)?;
+        let copy_bufs = [
+            gpu.storage_init("soak copy a", bytemuck::cast_slice(&copy_src))?,
+            gpu.storage_init("soak copy b", &vec![0u8; words as usize * 4])?,
+        ];
+        let (copy_bgl, copy_layout) =
+            layout(gpu, &[(0, true, true), (4, true, false), (5, false, false)]);
+        let copy = gpu.pipeline_with_layout("soak", soak_wgsl, "copy", &[], Some(&copy_layout))?;
+        let copy_bind = [
+            bind(
+                gpu,
+                &copy_bgl,
+                &reps,
+                &[(4, &copy_bufs[0]), (5, &copy_bufs[1])],
+            ),
+            bind(
+                gpu,
+                &copy_bgl,
+                &reps,
+                &[(4, &copy_bufs[1]), (5, &copy_bufs[0])],
+            ),
+        ];
+        let hash = HashKernel::new(gpu, sha_wgsl, HASH_SLOTS, 1 << 15)?;
         let hash_count: u32 = if cpu { 1 << 16 } else { 1 << 26 };
-        // About 64 hits per search: enough to compare, few to re-hash.
-        let target_top = (((1u64 << 32) * 64) / hash_count as u64 - 1) as u32;
+        // About 4 hits per dispatch: every sample has hits to re-hash, and
+        // a whole interval's fit the hit buffer.
+        let target = Target::from_share_bits(hash_count.ilog2() - 2).map_err(anyhow::Error::msg)?;
         let mut header = [0u8; 80];
         for (i, b) in header.iter_mut().enumerate() {
             *b = mix32(i as u32 ^ 0x50a4) as u8;
         }
         Ok(Loads {
             gpu,
+            reps,
             fma,
             fma_bind,
             fma_out,
@@ -107,50 +172,135 @@ impl<'g> Loads<'g> {
             fma_in,
             copy,
             copy_bind,
-            copy_dst,
+            copy_bufs,
             copy_src,
             copy_groups: if cpu { 64 } else { 8192 },
-            first_fma: RefCell::new(None),
             hash,
             header,
             hash_count,
-            target_top,
-            first_hits: RefCell::new(None),
+            target,
         })
     }
 
-    /// Zeroes the outputs, so an interval whose kernel did nothing cannot
-    /// pass on the previous interval's results.
+    /// Resets every load to its start: the FMA sums and the second copy
+    /// buffer to zero, the first copy buffer to the input, the hash hits
+    /// and coverage words to none. An interval's check replays its own
+    /// repetitions from there, so one that did nothing cannot pass on the
+    /// previous interval's results.
     pub fn clear(&self) -> Result<()> {
+        self.gpu
+            .queue
+            .write_buffer(&self.copy_bufs[0], 0, bytemuck::cast_slice(&self.copy_src));
+        self.hash.reset_hits();
+        self.hash.reset_cover();
         let mut enc = self.gpu.device.create_command_encoder(&Default::default());
         enc.clear_buffer(&self.fma_out, 0, None);
-        enc.clear_buffer(&self.copy_dst, 0, None);
+        enc.clear_buffer(&self.copy_bufs[1], 0, None);
         self.gpu.queue.submit([enc.finish()]);
         self.gpu.wait()?;
         self.gpu.check_errors("clearing the soak outputs")
     }
 
-    /// Flips one bit of one output word, as a faulty card would.
-    fn corrupt(&self, buf: &wgpu::Buffer, at: u64) -> Result<()> {
+    /// Writes repetition slots `0..reps.count` (in effect at the next submit).
+    fn write_reps(&self, reps: Reps, slot: impl Fn(u64) -> RepGpu) {
+        let mut bytes = vec![0u8; REP_STRIDE as usize * reps.count as usize];
+        for (s, k) in reps.slots() {
+            let at = s as usize * REP_STRIDE as usize;
+            bytes[at..at + 16].copy_from_slice(bytemuck::bytes_of(&slot(k)));
+        }
+        self.gpu.queue.write_buffer(&self.reps, 0, &bytes);
+    }
+
+    /// Flips bit `bit` of one output word, as a faulty card would.
+    fn corrupt(&self, buf: &wgpu::Buffer, at: u64, bit: u32) -> Result<()> {
         let raw = self.gpu.read(buf, at, 4)?;
-        let w = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]) ^ (1 << 9);
+        let w = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]) ^ (1 << bit);
         self.gpu.queue.write_buffer(buf, at, &w.to_le_bytes());
         self.gpu.queue.submit([]);
         self.gpu.wait()
     }
 }
 
-fn bind(gpu: &Gpu, p: &wgpu::ComputePipeline, bufs: &[(u32, &wgpu::Buffer)]) -> wgpu::BindGroup {
-    let entries: Vec<wgpu::BindGroupEntry> = bufs
+/// The seed of FMA repetition `k` of `interval`.
+fn fma_seed(interval: usize, k: u64) -> u32 {
+    mix32(k as u32 ^ mix32(interval as u32 ^ 0x5eed_f3a0))
+}
+
+/// The rotation of copy repetition `k` of `interval`: 1 ..= n - 1 words.
+fn copy_offset(interval: usize, k: u64, n: u32) -> u32 {
+    1 + mix32(k as u32 ^ mix32(interval as u32 ^ 0xc0b7_0ff5)) % (n - 1)
+}
+
+/// The start of FMA element `i` in the repetition with `seed`, exactly as
+/// the shader forms it in f32.
+fn fma_start(input: [f32; 2], i: u32, seed: u32) -> [f32; 2] {
+    let h = mix32(i ^ seed);
+    let off = [
+        (h & 0xffff) as f32 / 65536.0 - 0.5,
+        (h >> 16) as f32 / 65536.0 - 0.5,
+    ];
+    [input[0] + off[0], input[1] + off[1]]
+}
+
+/// A bind group layout with storage buffers at the given bindings
+/// (binding, read_only, dynamic offset), and a pipeline layout holding it.
+fn layout(
+    gpu: &Gpu,
+    buffers: &[(u32, bool, bool)],
+) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = buffers
         .iter()
-        .map(|(b, buf)| wgpu::BindGroupEntry {
-            binding: *b,
-            resource: buf.as_entire_binding(),
-        })
+        .map(
+            |&(binding, read_only, dynamic)| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset: dynamic,
+                    min_binding_size: None,
+                },
+                count: None,
+            },
+        )
         .collect();
+    let bgl = gpu
+        .device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("soak"),
+            entries: &entries,
+        });
+    let pl = gpu
+        .device
+        .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("soak"),
+            bind_group_layouts: &[Some(&bgl)],
+            immediate_size: 0,
+        });
+    (bgl, pl)
+}
+
+/// Binding 0 is one repetition slot of `reps` (by dynamic offset).
+fn bind(
+    gpu: &Gpu,
+    bgl: &wgpu::BindGroupLayout,
+    reps: &wgpu::Buffer,
+    bufs: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: reps,
+            offset: 0,
+            size: wgpu::BufferSize::new(std::mem::size_of::<RepGpu>() as u64),
+        }),
+    }];
+    entries.extend(bufs.iter().map(|(b, buf)| wgpu::BindGroupEntry {
+        binding: *b,
+        resource: buf.as_entire_binding(),
+    }));
     gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("soak"),
-        layout: &p.get_bind_group_layout(0),
+        layout: bgl,
         entries: &entries,
     })
 }
@@ -165,7 +315,8 @@ fn spec(kernel: &str, interval: usize, t_s: f64, metric: &'static str, unit: &'s
     }
 }
 
-/// One interval of the FMA rotation.
+/// One interval of the FMA rotation: each repetition rotates its own
+/// starts and adds them to the output.
 pub struct FmaInterval<'a, 'g> {
     pub l: &'a Loads<'g>,
     pub interval: usize,
@@ -181,67 +332,81 @@ impl Workload for FmaInterval<'_, '_> {
         // Per step: two multiplies and two fused multiply-adds.
         self.l.fma_n as f64 * self.l.fma_iters as f64 * 6.0
     }
+    fn max_reps(&self) -> u32 {
+        REP_SLOTS
+    }
     fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
-        let reps = reps.count;
-        pass.set_pipeline(&self.l.fma);
-        pass.set_bind_group(0, &self.l.fma_bind, &[]);
-        for _ in 0..reps {
-            pass.dispatch_workgroups(self.l.fma_n.div_ceil(256), 1, 1);
+        let l = self.l;
+        let interval = self.interval;
+        l.write_reps(reps, |k| RepGpu {
+            index: k as u32,
+            seed: fma_seed(interval, k),
+            ..Default::default()
+        });
+        pass.set_pipeline(&l.fma);
+        for (slot, _) in reps.slots() {
+            pass.set_bind_group(0, &l.fma_bind, &[(slot as u64 * REP_STRIDE) as u32]);
+            pass.dispatch_workgroups(l.fma_n.div_ceil(256), 1, 1);
         }
     }
-    fn verify(self, _timed: &Timed) -> Result<Check> {
+    fn verify(self, timed: &Timed) -> Result<Check> {
         let l = self.l;
         if self.corrupt {
-            l.corrupt(&l.fma_out, 8 * 1234)?;
+            // An exponent bit: the FMA check compares within a rounding
+            // tolerance, inside which a low mantissa bit can stay.
+            l.corrupt(&l.fma_out, 8 * 1234, 30)?;
         }
         let raw = l.gpu.read(&l.fma_out, 0, l.fma_n as u64 * 8)?;
         let got: &[[f32; 2]] = bytemuck::cast_slice(&raw);
         let mut check = Check::default();
+        // n steps of the f32 rotation, exactly in f64: (c + i s)^n.
         let (c, s) = (ANGLE.cos() as f64, ANGLE.sin() as f64);
-        // Rounding grows by a few ulps per step; one step fewer or more
-        // moves the vector by ANGLE of its length, far outside this.
+        let (mut zr, mut zi) = (1.0f64, 0.0f64);
+        for _ in 0..l.fma_iters {
+            (zr, zi) = (zr * c - zi * s, zr * s + zi * c);
+        }
+        let total = timed.total_reps;
+        let seeds: Vec<u32> = (0..total).map(|k| fma_seed(self.interval, k)).collect();
         let step = 1usize.max(l.fma_n as usize / 2048);
-        let mut compared = 0;
+        let (mut compared, mut bad, mut worst) = (0usize, 0usize, 0.0f64);
         for i in (0..l.fma_n as usize).step_by(step).chain([1234]) {
-            let [mut x, mut y] = l.fma_in[i].map(f64::from);
-            let tol = l.fma_iters as f64 * 8.0 * f32::EPSILON as f64 * x.hypot(y);
-            for _ in 0..l.fma_iters {
-                (x, y) = (x * c - y * s, x * s + y * c);
+            let (mut x, mut y) = (0.0f64, 0.0f64);
+            for &seed in &seeds {
+                let [sx, sy] = fma_start(l.fma_in[i], i as u32, seed).map(f64::from);
+                x += sx * zr - sy * zi;
+                y += sx * zi + sy * zr;
             }
             let [gx, gy] = got[i].map(f64::from);
+            let err = (gx - x).abs().max((gy - y).abs());
+            worst = worst.max(if err.is_nan() { f64::INFINITY } else { err });
             compared += 1;
-            if ((gx - x).abs() > tol || (gy - y).abs() > tol) && check.problems.len() < 4 {
-                check.fail(format!(
-                    "soak fma element {i}: ({gx}, {gy}), CPU reference ({x:.6}, {y:.6})"
-                ));
-            }
-        }
-        check.fact(
-            "cpu_checked_share",
-            format!("{:.4}", compared as f64 / l.fma_n as f64),
-        );
-        let mut first = l.first_fma.borrow_mut();
-        match first.as_ref() {
-            None if check.ok() => *first = Some(raw),
-            None => {}
-            Some(f) => {
-                let differ = f
-                    .chunks_exact(8)
-                    .zip(raw.chunks_exact(8))
-                    .filter(|(a, b)| a != b)
-                    .count();
-                if differ > 0 {
+            if err.is_nan() || err > FMA_TOL {
+                bad += 1;
+                if bad <= 4 {
                     check.fail(format!(
-                        "soak fma: {differ} results differ bit for bit from the first interval's"
+                        "fma element {i}: ({gx}, {gy}), but its {total} repetitions sum to ({x:.4}, {y:.4}) on the CPU"
                     ));
                 }
             }
         }
+        if bad > 0 {
+            check.fail(format!(
+                "fma: {bad} of {compared} elements checked differ from the CPU's sum over {total} repetitions"
+            ));
+        }
+        // Every element checked is the sum over every recorded repetition.
+        check.account(total);
+        check.fact(
+            "cpu_checked_share",
+            format!("{:.4}", compared as f64 / l.fma_n as f64),
+        );
+        check.fact("max_abs_error", format!("{worst:.2e}"));
         Ok(check)
     }
 }
 
-/// One interval of the copy.
+/// One interval of the copy: repetitions alternate between two buffers,
+/// each rotating the array by its own offset.
 pub struct CopyInterval<'a, 'g> {
     pub l: &'a Loads<'g>,
     pub interval: usize,
@@ -256,50 +421,101 @@ impl Workload for CopyInterval<'_, '_> {
     fn work_per_rep(&self) -> f64 {
         self.l.copy_src.len() as f64 * 8.0
     }
+    fn max_reps(&self) -> u32 {
+        REP_SLOTS
+    }
     fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
-        let reps = reps.count;
-        pass.set_pipeline(&self.l.copy);
-        pass.set_bind_group(0, &self.l.copy_bind, &[]);
-        for _ in 0..reps {
-            pass.dispatch_workgroups(self.l.copy_groups, 1, 1);
+        let l = self.l;
+        let interval = self.interval;
+        let n = l.copy_src.len() as u32;
+        l.write_reps(reps, |k| RepGpu {
+            index: k as u32,
+            offset: copy_offset(interval, k, n),
+            ..Default::default()
+        });
+        pass.set_pipeline(&l.copy);
+        for (slot, k) in reps.slots() {
+            let dir = (k % 2) as usize;
+            pass.set_bind_group(0, &l.copy_bind[dir], &[(slot as u64 * REP_STRIDE) as u32]);
+            pass.dispatch_workgroups(l.copy_groups, 1, 1);
         }
     }
-    fn verify(self, _timed: &Timed) -> Result<Check> {
+    fn verify(self, timed: &Timed) -> Result<Check> {
         let l = self.l;
+        let total = timed.total_reps;
+        let n = l.copy_src.len() as u64;
+        // Repetition k writes buffer (k + 1) % 2: the last one, this.
+        let last = &l.copy_bufs[(total % 2) as usize];
         if self.corrupt {
-            l.corrupt(&l.copy_dst, 4 * 4321)?;
+            l.corrupt(last, 4 * 4321, 9)?;
         }
-        let raw = l.gpu.read(&l.copy_dst, 0, l.copy_src.len() as u64 * 4)?;
+        let raw = l.gpu.read(last, 0, n * 4)?;
         let got: &[u32] = bytemuck::cast_slice(&raw);
+        let shift = (0..total)
+            .map(|k| copy_offset(self.interval, k, n as u32) as u64)
+            .fold(0u64, |a, o| (a + o) % n);
         let mut check = Check::default();
-        // Every element, exactly: the same answer the first interval gave.
+        // Every element, exactly: word d holds input word d - shift.
+        let from = |d: usize| ((d as u64 + n - shift) % n) as usize;
         let bad: Vec<usize> = (0..got.len())
-            .filter(|&i| got[i] != l.copy_src[i])
-            .take(4)
+            .filter(|&d| got[d] != l.copy_src[from(d)])
             .collect();
-        for i in bad {
+        for &d in bad.iter().take(4) {
             check.fail(format!(
-                "soak copy element {i}: {:08x}, expected {:08x}",
-                got[i], l.copy_src[i]
+                "copy element {d}: {:08x}, but {total} repetitions rotating by {shift} in all put input word {} ({:08x}) there",
+                got[d],
+                from(d),
+                l.copy_src[from(d)]
             ));
         }
+        if !bad.is_empty() {
+            check.fail(format!(
+                "copy: {} of {n} words differ from the input rotated by every repetition's offset",
+                bad.len()
+            ));
+        }
+        check.account(total);
         check.fact("cpu_checked_share", 1);
         Ok(check)
     }
 }
 
-/// One interval of the SHA-256d hash loop over the same nonce range: every
-/// search must find the same hits as the first interval's, and those were
-/// re-hashed on the CPU.
+/// One interval of the SHA-256d hash loop: every repetition searches its own
+/// nonce range (of a header of this interval's own), and the check is the
+/// hash suite's: every hit re-hashed, a sample of non-hits, the hit count
+/// against its expectation, and the coverage sums of a sample of
+/// invocations over every dispatch.
 pub struct HashInterval<'a, 'g> {
     pub l: &'a Loads<'g>,
     pub interval: usize,
     pub t_s: f64,
     pub corrupt: bool,
-    pub sets: Vec<Vec<u32>>,
+    headers: Vec<Header>,
+    preps: Vec<Prepared>,
+    dispatched: Vec<Dispatched>,
 }
 
-impl HostWorkload for HashInterval<'_, '_> {
+impl<'a, 'g> HashInterval<'a, 'g> {
+    pub fn new(l: &'a Loads<'g>, interval: usize, t_s: f64, corrupt: bool) -> Self {
+        HashInterval {
+            l,
+            interval,
+            t_s,
+            corrupt,
+            headers: Vec::new(),
+            preps: Vec::new(),
+            dispatched: Vec::new(),
+        }
+    }
+
+    /// The header of 2^32-nonce block `v` of this interval.
+    fn header(&self, v: u32) -> Header {
+        let base = variant_header(&self.l.header, (self.interval as u32) << 16);
+        variant_header(&base, v)
+    }
+}
+
+impl Workload for HashInterval<'_, '_> {
     fn spec(&self) -> Spec {
         spec("soak_hash", self.interval, self.t_s, "hash_rate", "H/s")
     }
@@ -307,79 +523,79 @@ impl HostWorkload for HashInterval<'_, '_> {
         self.l.hash_count as f64
     }
     fn max_reps(&self) -> u32 {
-        64
+        HASH_SLOTS
     }
-    fn sample(&mut self, reps: Reps) -> Result<Run> {
-        let reps = reps.count;
+    fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
         let l = self.l;
-        let prep = [sha::prepare(&l.header)];
-        let range = [NonceRange {
-            variant: 0,
-            first: 0,
-            count: l.hash_count,
-        }];
-        let t0 = std::time::Instant::now();
-        for _ in 0..reps {
-            let hits = l.hash.search(&prep, &range, l.target_top)?;
-            let mut set: Vec<u32> = hits.items.iter().map(|&(_, n)| n).collect();
-            set.sort_unstable();
-            if hits.overflowed() {
-                set.push(u32::MAX);
+        let target_top = l.target.top_word();
+        for (slot, k) in reps.slots() {
+            let start = k * l.hash_count as u64;
+            let variant = (start >> 32) as u32;
+            while self.headers.len() <= variant as usize {
+                let h = self.header(self.headers.len() as u32);
+                self.headers.push(h);
+                self.preps.push(sha::prepare(&h));
             }
-            self.sets.push(set);
+            let range = NonceRange {
+                variant,
+                first: start as u32,
+                count: l.hash_count,
+            };
+            let (groups, done) =
+                l.hash
+                    .write_job(slot, &self.preps[variant as usize], range, target_top);
+            l.hash.dispatch(pass, slot, groups);
+            self.dispatched.push(done);
         }
-        Ok(Run {
-            wall_s: t0.elapsed().as_secs_f64(),
-            gpu_s: None,
-        })
     }
-    fn verify(mut self, _timed: &Timed) -> Result<Check> {
+    fn verify(self, _timed: &Timed) -> Result<Check> {
         let l = self.l;
         let mut check = Check::default();
+        let target_top = l.target.top_word();
+        let ranges: Vec<NonceRange> = self.dispatched.iter().map(|d| d.range).collect();
+        let hits = l.hash.read_hits()?;
+        let mut found = crate::workloads::hash::Check::default();
+        check_candidates(&self.headers, &ranges, &hits, target_top, &mut found);
+        check_non_hits(&self.headers, &ranges, &hits, target_top, 256, &mut found);
+        for p in found.problems {
+            check.fail(p);
+        }
+        // Lost hits pass the checks above; their count must match the
+        // binomial expectation (6 sigma), as in the hash suite.
+        let tested: f64 = ranges.iter().map(|r| r.count as f64).sum();
+        let expected = tested * l.target.top_word_probability();
+        if (hits.counted as f64 - expected).abs() > 6.0 * expected.sqrt() + 5.0 {
+            check.fail(format!(
+                "the GPU found {} candidates in {tested:.0} nonces; about {expected:.0} were expected",
+                hits.counted
+            ));
+        }
+        let mut cover = l.hash.read_cover()?;
         if self.corrupt {
-            if let Some(s) = self.sets.last_mut() {
-                s.pop();
+            // A wrong hash in invocation 0, which the check always visits.
+            if let Some(w) = cover.first_mut() {
+                *w ^= 1 << 9;
             }
         }
-        let mut first = l.first_hits.borrow_mut();
-        if first.is_none() {
-            let Some(set) = self.sets.first() else {
-                anyhow::bail!("soak hash: no search ran");
-            };
-            for &n in set {
-                let top = sha::hash_top_word(&sha::block_hash(&l.header, n));
-                if top > l.target_top {
-                    check.fail(format!(
-                        "soak hash: nonce {n} reported, but its hash does not pass the filter"
-                    ));
-                }
-            }
-            let mut rng = rand::rng();
-            for _ in 0..256 {
-                let n = rand::Rng::random_range(&mut rng, 0..l.hash_count);
-                let top = sha::hash_top_word(&sha::block_hash(&l.header, n));
-                if top <= l.target_top && set.binary_search(&n).is_err() {
-                    check.fail(format!(
-                        "soak hash: nonce {n} passes the filter but was not reported"
-                    ));
-                }
-            }
-            if check.ok() {
-                *first = Some(set.clone());
-            }
+        let cov = check_coverage(
+            &self.preps,
+            &self.dispatched,
+            &cover,
+            COVERAGE_BUDGET,
+            rand::random(),
+        );
+        for p in cov.problems {
+            check.fail(p);
         }
-        if let Some(f) = first.as_ref() {
-            let differ = self.sets.iter().filter(|s| *s != f).count();
-            if differ > 0 {
-                check.fail(format!(
-                    "soak hash: {differ} of {} searches found other hits than the first interval's {}",
-                    self.sets.len(),
-                    f.len()
-                ));
-            }
-            check.fact("hits_per_search", f.len());
-        }
-        check.fact("searches_compared", self.sets.len());
+        // Every dispatch searched its own range; the coverage sums and the
+        // hit count span all of them.
+        check.account(self.dispatched.len() as u64);
+        check.fact("hits_checked", hits.items.len());
+        check.fact("nonces_tested", tested as u64);
+        check.fact(
+            "coverage_invocations_checked",
+            format!("{}/{}", cov.invocations_checked, cov.invocations),
+        );
         Ok(check)
     }
 }
