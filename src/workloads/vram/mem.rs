@@ -431,9 +431,6 @@ impl<'g> TestMemory<'g> {
         let raw = self.gpu.read(&self.report, 0, words as u64 * 4)?;
         let raw: &[u32] = bytemuck::cast_slice(&raw);
         let mut f = Findings::default();
-        for (b, v) in f.bits.iter_mut().zip(&raw[..32]) {
-            *b = *v as u64;
-        }
         let mut slots: Vec<_> = expect.iter().collect();
         slots.sort_by_key(|(s, _)| **s);
         for (&s, e) in slots {
@@ -463,21 +460,18 @@ impl<'g> TestMemory<'g> {
             let is_canary = planted.get(&(chunk, word)) == Some(&got) && seen.insert((chunk, word));
             if is_canary {
                 digest = digest.wrapping_add(pattern::digest_term(chunk, word, got));
-                let want = e.states.get(chunk as usize).map_or(0, |s| s.word(word));
-                let flips = want ^ got;
-                for (b, n) in f.bits.iter_mut().enumerate() {
-                    if (flips >> b) & 1 == 1 {
-                        *n = n.saturating_sub(1);
-                    }
-                }
                 continue;
             }
             unexplained += 1;
+            let want = e.states.get(chunk as usize).map_or(0, |s| s.word(word));
+            for (b, n) in f.bits.iter_mut().enumerate() {
+                *n += ((want ^ got) >> b & 1) as u64;
+            }
             if f.records.len() < 64 {
                 let base = self.chunks.get(chunk as usize).map_or(0, |c| c.base);
                 f.records.push(Mismatch {
                     address: base + word as u64 * 4,
-                    expected: e.states.get(chunk as usize).map_or(0, |s| s.word(word)),
+                    expected: want,
                     got,
                     run: e.run as u32,
                 });

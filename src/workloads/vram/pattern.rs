@@ -59,7 +59,7 @@ pub fn digest_term(chunk: u32, word: u32, got: u32) -> u32 {
     mix32(mix32(word ^ chunk.wrapping_mul(0x9e37_79b9)).wrapping_add(got))
 }
 
-/// u32 words of the report before the per-repetition slots.
+/// u32 words of the report before the per-repetition slots (reserved).
 pub const HEADER_WORDS: usize = 32;
 
 /// Words of one report slot recording `recs` mismatches.
@@ -108,7 +108,8 @@ pub struct Findings {
     pub errors: u64,
     pub lowest: Option<u64>,
     pub highest: Option<u64>,
-    /// Flipped bits per bit position (canaries' own flips subtracted).
+    /// Flipped bits per bit position, over the recorded mismatches that
+    /// were not canaries.
     pub bits: [u64; 32],
     /// The first mismatches that were not canaries.
     pub records: Vec<Mismatch>,
