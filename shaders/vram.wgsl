@@ -90,6 +90,11 @@ fn write(
     }
 }
 
+// The check's only read of memory.
+fn load(v: u32) -> vec4<u32> {
+    return mem[v];
+}
+
 // Off the hot path: counts, digests and records each mismatching word.
 fn mismatch(v: u32, got: vec4<u32>, want: vec4<u32>) {
     let base = 32u + p.slot * (2u + 3u * p.recs);
@@ -130,14 +135,14 @@ fn check(
         for (var k = 0u; k < SPAN; k++) {
             let v = v0 + k * stride;
             if (v < p.words4) {
-                diff |= mem[v] ^ (hash4(p.key, v) * mul + add);
+                diff |= load(v) ^ (hash4(p.key, v) * mul + add);
             }
         }
         if (any(diff != vec4(0u))) {
             for (var k = 0u; k < SPAN; k++) {
                 let v = v0 + k * stride;
                 if (v < p.words4) {
-                    let got = mem[v];
+                    let got = load(v);
                     let want = hash4(p.key, v) * mul + add;
                     if (any(got != want)) {
                         mismatch(v, got, want);
