@@ -16,14 +16,15 @@
 #   MEMTEST_DEVICE memtest_vulkan's device number (default 1: the first)
 #   MEMTEST_SECS   how long memtest_vulkan runs (default 30)
 #   MEMTEST_BYTES  memory memtest_vulkan may take (default: as much as
-#                  hashflops's vram suite tests, so both check the same size)
+#                  hashflops's vram suite tests, but at least 512 MiB:
+#                  memtest_vulkan refuses less than 400 MiB)
 #   HASHFLOPS_ARGS extra arguments for `hashflops run` (e.g. --full)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 src=${1:-${MEMTEST_VULKAN_SRC:-}}
-[[ -n "$src" && -f "$src/Cargo.toml" ]] || {
-    echo "peer-vram: give the memtest_vulkan source folder as the argument or \$MEMTEST_VULKAN_SRC" >&2
+[[ -n "$src" ]] && { [[ -f "$src/Cargo.toml" ]] || git -C "$src" cat-file -e HEAD:Cargo.toml 2>/dev/null; } || {
+    echo "peer-vram: give the memtest_vulkan source (a folder or a git directory) as the argument or \$MEMTEST_VULKAN_SRC" >&2
     exit 2
 }
 cache=${PEER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hashflops-peer}
@@ -49,7 +50,8 @@ echo "peer-vram: building hashflops" >&2
 (cd "$here" && cargo build --release >&2)
 hf="$here/target/release/hashflops"
 
-# hashflops first: its tested size becomes memtest_vulkan's memory limit.
+# hashflops first: its tested size becomes memtest_vulkan's memory limit
+# (HASHFLOPS_ARGS=--full tests 256 MiB on a CPU adapter).
 json=$(mktemp --suffix .json)
 args=(run --suite vram --quiet --json "$json")
 [[ -n "${ADAPTER:-}" ]] && args+=(--adapter "$ADAPTER")
@@ -72,10 +74,12 @@ if r:
 # the previous report, "... checked: X GB Y GB/s ..." (GB = 2^30 bytes).
 # Reports come at 0 s, 1 s, 6 s, then every 30 s; the speed is taken from
 # the last report that covers at least a few seconds.
+# memtest_vulkan refuses less than 400 MiB; it tests in 256 MiB windows.
+mt_bytes=$(( ours_bytes > 512 * 1048576 ? ours_bytes : 512 * 1048576 ))
 log=$(mktemp)
 load_mt_before=$(cut -d' ' -f1-3 /proc/loadavg)
 timeout -k 10 -s INT "${MEMTEST_SECS:-30}" stdbuf -oL -eL \
-    "$mtv" "${MEMTEST_DEVICE:-1}" "${MEMTEST_BYTES:-$ours_bytes}" >"$log" 2>&1 || true
+    "$mtv" "${MEMTEST_DEVICE:-1}" "${MEMTEST_BYTES:-$mt_bytes}" >"$log" 2>&1 || true
 load_mt_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cat "$log" >&2
 peer=$(grep -oE 'checked: *[0-9.]+GB *[0-9.]+GB/s' "$log" | tail -1 | sed -E 's/.*GB *([0-9.]+)GB\/s/\1/')
