@@ -78,8 +78,9 @@ if r:
 mt_bytes=$(( ours_bytes > 512 * 1048576 ? ours_bytes : 512 * 1048576 ))
 log=$(mktemp)
 load_mt_before=$(cut -d' ' -f1-3 /proc/loadavg)
-timeout -k 10 -s INT "${MEMTEST_SECS:-30}" stdbuf -oL -eL \
-    "$mtv" "${MEMTEST_DEVICE:-1}" "${MEMTEST_BYTES:-$mt_bytes}" >"$log" 2>&1 || true
+# (It writes memtest_vulkan.log into its working folder: a temporary one.)
+(cd "$(mktemp -d)" && timeout -k 10 -s INT "${MEMTEST_SECS:-30}" stdbuf -oL -eL \
+    "$mtv" "${MEMTEST_DEVICE:-1}" "${MEMTEST_BYTES:-$mt_bytes}" >"$log" 2>&1) || true
 load_mt_after=$(cut -d' ' -f1-3 /proc/loadavg)
 cat "$log" >&2
 peer=$(grep -oE 'checked: *[0-9.]+GB *[0-9.]+GB/s' "$log" | tail -1 | sed -E 's/.*GB *([0-9.]+)GB\/s/\1/')
