@@ -1,9 +1,10 @@
 //! VRAM integrity, in the manner of memtest_vulkan: as much of the
-//! adapter's memory as it can safely take, written with a pattern derived
-//! from each word's address and a per-pass seed, and read back in a
-//! scattered order by a shader that counts and records every mismatch.
-//! Buffer 0 is written once and re-read on every check run (retention);
-//! the others get a new pattern on every write pass.
+//! adapter's memory as it can safely take, holding a pattern derived from
+//! each word's address and the write passes so far, read back by a shader
+//! that counts and records every mismatch. Buffer 0 is written once and
+//! re-read on every check (retention); the others get a new step on every
+//! write pass. Between repetitions the host plants canaries the check
+//! shader is not told about; each check must report exactly them.
 
 mod mem;
 pub mod pattern;
@@ -21,7 +22,7 @@ pub use sizing::{plan, Plan};
 pub const WGSL: &str = include_str!("../../../shaders/vram.wgsl");
 
 /// Blocks per buffer the host reads back to cross-check the shader.
-const CPU_WINDOWS: u32 = 8;
+const CPU_BLOCKS: u32 = 8;
 
 /// The memory verdict of one adapter, for the health report.
 #[derive(Clone, Debug, Serialize)]
@@ -33,8 +34,10 @@ pub struct Memory {
     /// Share of the reported VRAM, where it is known.
     pub coverage_share: Option<f64>,
     pub coverage_note: String,
-    pub write_passes: u32,
-    pub check_runs: u32,
+    pub write_passes: u64,
+    pub check_runs: u64,
+    /// Planted canaries the checks reported (not counted as errors).
+    pub canaries_reported: u64,
     pub errors: u64,
     pub lowest_fail_byte: Option<u64>,
     pub highest_fail_byte: Option<u64>,
@@ -55,8 +58,9 @@ fn gib(b: u64) -> f64 {
     b as f64 / (1u64 << 30) as f64
 }
 
-/// Writes a new pattern per repetition; verified by an untimed check run
-/// of the last pattern and a host read-back sample.
+/// Adds a new step to the pattern per repetition and plants new canaries;
+/// verified by an untimed check of the final state, which depends on every
+/// repetition's step, and a host read-back sample.
 struct WritePasses<'a, 'g> {
     t: &'a TestMemory<'g>,
 }
@@ -66,7 +70,7 @@ impl Workload for WritePasses<'_, '_> {
         Spec {
             kernel: "vram_write".into(),
             params: format!(
-                "bytes={}",
+                "bytes={};read_modify_write=yes",
                 self.t.bytes() - self.t.chunks[0].words as u64 * 4
             ),
             metric: "bandwidth",
@@ -81,23 +85,26 @@ impl Workload for WritePasses<'_, '_> {
         mem::MAX_REPS
     }
     fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
-        let reps = reps.count;
         self.t.encode_writes(pass, reps);
     }
-    fn verify(self, _timed: &Timed) -> Result<Check> {
+    fn verify(self, timed: &Timed) -> Result<Check> {
         let t = self.t;
         let mut check = Check::default();
-        t.reset_report();
         t.check_once()?;
         let f = t.findings()?;
-        judge(t, &f, 1, &mut check)?;
+        judge(t, &f, &mut check)?;
         check.fact("write_passes", t.passes.get());
-        t.reset_report();
+        if t.passes.get() == timed.total_reps && f.runs == 1 {
+            // The state checked is the sum of every pass's step.
+            check.account(timed.total_reps);
+        }
+        t.reset_report()?;
         Ok(check)
     }
 }
 
-/// Re-reads everything per repetition in a scattered order.
+/// Plants new canaries and re-reads everything per repetition, each
+/// repetition into its own report slot.
 struct CheckRuns<'a, 'g> {
     t: &'a TestMemory<'g>,
     found: &'a std::cell::RefCell<Option<pattern::Findings>>,
@@ -120,38 +127,49 @@ impl Workload for CheckRuns<'_, '_> {
         mem::MAX_REPS
     }
     fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
-        let reps = reps.count;
         self.t.encode_checks(pass, reps);
     }
-    fn verify(self, _timed: &Timed) -> Result<Check> {
+    fn verify(self, timed: &Timed) -> Result<Check> {
         let t = self.t;
         let mut check = Check::default();
         let f = t.findings()?;
-        judge(t, &f, t.runs.get(), &mut check)?;
+        judge(t, &f, &mut check)?;
         check.fact("check_runs", t.runs.get());
+        if f.runs != timed.total_reps {
+            check.fail(format!(
+                "VRAM check: {} of {} repetitions had a report slot",
+                f.runs, timed.total_reps
+            ));
+        }
+        // Each repetition's report is compared with its own canaries.
+        check.account(f.runs);
         *self.found.borrow_mut() = Some(f);
         Ok(check)
     }
 }
 
-/// Turns the shader's report and a host sample into problems and facts.
-fn judge(t: &TestMemory, f: &pattern::Findings, runs: u32, check: &mut Check) -> Result<()> {
+/// Turns the shader's reports and a host sample into problems and facts.
+fn judge(t: &TestMemory, f: &pattern::Findings, check: &mut Check) -> Result<()> {
     if f.errors > 0 {
         check.fail(finding(t.gpu.desc.is_cpu(), f));
         for m in f.records.iter().take(4) {
             check.fail(format!(
-                "VRAM: word at byte {} read {:08x}, expected {:08x} (check run {})",
+                "VRAM: word at byte {} read {:08x}, expected {:08x} (check repetition {})",
                 m.address, m.got, m.expected, m.run
             ));
         }
-    } else if f.sum != t.expected_sum(runs) {
-        // Nothing mismatched, yet the words read do not add up: the check
-        // skipped or re-read words.
-        check.fail(
-            "VRAM check: the words read do not add up to the pattern (not every word was checked)",
-        );
     }
-    let (compared, bad) = t.cpu_sample(CPU_WINDOWS)?;
+    for p in f.problems.iter().take(4) {
+        check.fail(p.clone());
+    }
+    if f.problems.len() > 4 {
+        check.fail(format!(
+            "VRAM check: {} more repetitions failed their canaries",
+            f.problems.len() - 4
+        ));
+    }
+    // Chosen now, after the report was read back.
+    let (compared, bad) = t.cpu_sample(CPU_BLOCKS)?;
     for b in bad {
         check.fail(b);
     }
@@ -162,6 +180,8 @@ fn judge(t: &TestMemory, f: &pattern::Findings, runs: u32, check: &mut Check) ->
     }
     check.fact("flipped_bits", f.histogram());
     check.fact("chunk_bytes", t.chunks[1].words as u64 * 4);
+    check.fact("canaries_per_rep", t.per_rep);
+    check.fact("canaries_reported", f.canaries);
     check.fact("cpu_checked_words", compared);
     check.fact(
         "cpu_checked_share",
@@ -213,7 +233,10 @@ pub fn test(ctx: &Ctx, plan: &Plan) -> Result<Outcome> {
         );
     }
     let wgsl = ctx.shaders.get("vram", WGSL)?;
-    let t = TestMemory::new(gpu, &wgsl, bufs)?;
+    // One report slot per check repetition: calibration (at most 4 runs),
+    // warm-up and samples, each at most MAX_REPS repetitions.
+    let slots = (ctx.plan.samples + ctx.plan.warmup + 4) * mem::MAX_REPS;
+    let t = TestMemory::new(gpu, &wgsl, bufs, slots)?;
     let mut measured = measure(ctx, WritePasses { t: &t })?;
     let found = std::cell::RefCell::new(None);
     measured.extend(measure(
@@ -239,6 +262,7 @@ pub fn test(ctx: &Ctx, plan: &Plan) -> Result<Outcome> {
         coverage_note: format!("{}{stop_note}", plan.note),
         write_passes: t.passes.get(),
         check_runs: t.runs.get(),
+        canaries_reported: f.canaries,
         errors,
         lowest_fail_byte: f.lowest,
         highest_fail_byte: f.highest,

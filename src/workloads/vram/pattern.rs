@@ -13,29 +13,58 @@ pub fn mix32(x: u32) -> u32 {
     h
 }
 
-/// The word expected at `word` of buffer `chunk` under `seed`.
-pub fn pattern(chunk: u32, word: u32, seed: u32) -> u32 {
-    let key = mix32(seed ^ chunk.wrapping_mul(0x9e37_79b9));
-    mix32(word ^ key)
+/// The hash key of buffer `chunk` in a test seeded with `seed`.
+pub fn chunk_key(seed: u32, chunk: u32) -> u32 {
+    mix32(seed ^ chunk.wrapping_mul(0x9e37_79b9))
 }
 
-/// Wrapping sum of a whole buffer's pattern: what one check run must read.
-pub fn pattern_sum(chunk: u32, words: u32, seed: u32) -> u32 {
-    let key = mix32(seed ^ chunk.wrapping_mul(0x9e37_79b9));
-    (0..words).fold(0u32, |s, w| s.wrapping_add(mix32(w ^ key)))
+/// What a buffer's words are after its write passes: `mul * h(word) + add`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct State {
+    pub key: u32,
+    pub mul: u32,
+    pub add: u32,
 }
 
-/// Mismatches the shader records in full; the rest are only counted.
-pub const RECORDS: usize = 64;
-/// u32 words of the report buffer: errors, sum, low16, high16, 32 bit
-/// counters, then RECORDS records of 5 words.
-pub const REPORT_WORDS: usize = 4 + 32 + RECORDS * 5;
+impl State {
+    /// The word expected at index `word`.
+    pub fn word(self, word: u32) -> u32 {
+        mix32(word ^ self.key)
+            .wrapping_mul(self.mul)
+            .wrapping_add(self.add)
+    }
 
-/// The report buffer as the check leaves it before any run.
-pub fn fresh_report() -> Vec<u32> {
-    let mut r = vec![0u32; REPORT_WORDS];
-    r[2] = u32::MAX;
-    r
+    /// The state after a write pass that adds `mul * h + add`.
+    pub fn step(self, mul: u32, add: u32) -> State {
+        State {
+            key: self.key,
+            mul: self.mul.wrapping_add(mul),
+            add: self.add.wrapping_add(add),
+        }
+    }
+}
+
+/// The step of write pass `index`: `mul` is twice an odd number, so the
+/// state's multiplier stays odd (the pattern stays a bijection) and no pass
+/// leaves a word unchanged unless its hash is a multiple of 2^31.
+pub fn write_step(salt: u32, index: u64) -> (u32, u32) {
+    let i = index as u32 ^ mix32((index >> 32) as u32);
+    let m = (mix32(salt ^ i) << 2) | 2;
+    let a = mix32(mix32(salt.wrapping_add(0x6a09_e667)) ^ i);
+    (m, a)
+}
+
+/// The shader's digest term of a mismatching word (wrapping-added).
+pub fn digest_term(chunk: u32, word: u32, got: u32) -> u32 {
+    mix32(mix32(word ^ chunk.wrapping_mul(0x9e37_79b9)).wrapping_add(got))
+}
+
+/// u32 words of the report before the per-repetition slots (reserved).
+pub const HEADER_WORDS: usize = 32;
+
+/// Words of one report slot recording `recs` mismatches.
+pub fn slot_words(recs: u32) -> usize {
+    2 + 3 * recs as usize
 }
 
 /// One mismatch the shader recorded.
@@ -45,62 +74,55 @@ pub struct Mismatch {
     pub address: u64,
     pub expected: u32,
     pub got: u32,
-    /// Which check run saw it.
+    /// Which check repetition saw it.
     pub run: u32,
 }
 
-/// What the check shader found.
+/// What one report slot says: the count, digest and recorded mismatches
+/// (chunk, word, got).
+pub struct Slot {
+    pub count: u32,
+    pub digest: u32,
+    pub records: Vec<(u32, u32, u32)>,
+}
+
+impl Slot {
+    pub fn decode(raw: &[u32]) -> Slot {
+        let count = raw[0];
+        let n = (count as usize).min((raw.len() - 2) / 3);
+        Slot {
+            count,
+            digest: raw[1],
+            records: raw[2..2 + 3 * n]
+                .chunks_exact(3)
+                .map(|r| (r[0], r[1], r[2]))
+                .collect(),
+        }
+    }
+}
+
+/// What the checks found, canaries set aside.
 #[derive(Clone, Debug, Default)]
 pub struct Findings {
+    /// Mismatching words that were not canaries.
     pub errors: u64,
-    pub sum: u32,
     pub lowest: Option<u64>,
     pub highest: Option<u64>,
-    /// Flipped bits per bit position.
+    /// Flipped bits per bit position, over the recorded mismatches that
+    /// were not canaries.
     pub bits: [u64; 32],
+    /// The first mismatches that were not canaries.
     pub records: Vec<Mismatch>,
+    /// Failures of the check itself (canaries not reported, repetitions
+    /// without a report).
+    pub problems: Vec<String>,
+    /// Canaries planted and reported, over all repetitions compared.
+    pub canaries: u64,
+    /// Repetitions whose report was compared.
+    pub runs: u64,
 }
 
 impl Findings {
-    /// Decodes the report; `chunk_base` gives each buffer's byte offset.
-    pub fn decode(raw: &[u32], chunk_base: &[u64]) -> Findings {
-        let errors = raw[0] as u64;
-        let mut bits = [0u64; 32];
-        for (b, v) in bits.iter_mut().zip(&raw[4..36]) {
-            *b = *v as u64;
-        }
-        let n = (errors as usize).min(RECORDS);
-        let records: Vec<Mismatch> = raw[36..36 + n * 5]
-            .chunks_exact(5)
-            .map(|r| Mismatch {
-                address: chunk_base.get(r[0] as usize).copied().unwrap_or(0) + r[1] as u64 * 4,
-                expected: r[2],
-                got: r[3],
-                run: r[4],
-            })
-            .collect();
-        // Exact addresses when every mismatch was recorded; otherwise the
-        // shader's 16-byte-granular minimum and maximum.
-        let (lowest, highest) = if errors == 0 {
-            (None, None)
-        } else if errors as usize <= RECORDS {
-            (
-                records.iter().map(|m| m.address).min(),
-                records.iter().map(|m| m.address).max(),
-            )
-        } else {
-            (Some(raw[2] as u64 * 16), Some(raw[3] as u64 * 16 + 15))
-        };
-        Findings {
-            errors,
-            sum: raw[1],
-            lowest,
-            highest,
-            bits,
-            records,
-        }
-    }
-
     /// `bit:count` for every bit that flipped, e.g. `7:1 12:3`.
     pub fn histogram(&self) -> String {
         let parts: Vec<String> = self
@@ -124,27 +146,40 @@ mod tests {
 
     #[test]
     fn the_pattern_differs_per_address_and_pass() {
-        let a = pattern(1, 100, 7);
-        assert_ne!(a, pattern(1, 101, 7));
-        assert_ne!(a, pattern(2, 100, 7));
-        assert_ne!(a, pattern(1, 100, 8));
-        let words: std::collections::HashSet<u32> = (0..4096).map(|w| pattern(0, w, 3)).collect();
+        let s = State {
+            key: chunk_key(7, 1),
+            mul: 1,
+            add: 0,
+        };
+        let a = s.word(100);
+        assert_ne!(a, s.word(101));
+        let other = State {
+            key: chunk_key(7, 2),
+            ..s
+        };
+        assert_ne!(a, other.word(100));
+        let (m, ad) = write_step(3, 0);
+        assert_eq!(m % 4, 2);
+        let s2 = s.step(m, ad);
+        assert_eq!(s2.mul % 2, 1);
+        assert_ne!(a, s2.word(100));
+        assert_eq!(
+            s2.word(100),
+            s.word(100)
+                .wrapping_add(mix32(100 ^ s.key).wrapping_mul(m))
+                .wrapping_add(ad)
+        );
+        assert_ne!(write_step(3, 1), write_step(3, 0));
+        assert_ne!(write_step(3, 1 << 32), write_step(3, 0));
+        let words: std::collections::HashSet<u32> = (0..4096).map(|w| s2.word(w)).collect();
         assert_eq!(words.len(), 4096);
-        let sum = (0..1000).fold(0u32, |s, w| s.wrapping_add(pattern(3, w, 9)));
-        assert_eq!(sum, pattern_sum(3, 1000, 9));
     }
 
     #[test]
-    fn a_report_decodes_to_addresses_and_bits() {
-        let mut raw = fresh_report();
-        raw[0] = 1;
-        raw[2] = 10;
-        raw[3] = 10;
-        raw[4 + 7] = 1;
-        raw[36..41].copy_from_slice(&[1, 4660, 0xff, 0x7f, 1]);
-        let f = Findings::decode(&raw, &[0, 1 << 20]);
-        assert_eq!(f.errors, 1);
-        assert_eq!(f.lowest, Some((1 << 20) + 4660 * 4));
-        assert_eq!(f.histogram(), "7:1");
+    fn a_slot_decodes_its_records() {
+        let raw = [2, 5, 1, 4660, 0xff, 0, 7, 0x7f, 0, 0, 0];
+        let s = Slot::decode(&raw);
+        assert_eq!(s.count, 2);
+        assert_eq!(s.records, vec![(1, 4660, 0xff), (0, 7, 0x7f)]);
     }
 }
