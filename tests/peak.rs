@@ -71,9 +71,12 @@ fn integer_chains_have_the_periods_they_rely_on() {
     assert!((Kernel::Int8Dot4.max_iters() as i64) * (c + bound) < 1 << 32);
 }
 
-/// One chain state of `kernel` and its step, over raw words: every chain
-/// of the kernel, started from `seed`, under `rounding` for floats.
-fn chain_step(kernel: Kernel, r: FmaRounding) -> Box<dyn Fn(&mut Vec<u64>)> {
+/// One step of a chain state held as raw words.
+type Step = Box<dyn Fn(&mut [u64])>;
+
+/// The step of `kernel`'s chain state, held as raw words (floats: their
+/// bits), under rounding `r`.
+fn chain_step(kernel: Kernel, r: FmaRounding) -> Step {
     let (f, k) = kernel.coefficients();
     match kernel {
         Kernel::Fp64Fma => {

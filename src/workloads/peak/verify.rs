@@ -123,7 +123,7 @@ pub fn replay_unit(s: &Shape, r: FmaRounding, i: u32, u: u32, reps: &[u32]) -> (
         }
         Kernel::Fp32MulAdd => {
             let (m, add) = (f[2], f[3]);
-            let (x, d) = if v % 2 == 0 {
+            let (x, d) = if v.is_multiple_of(2) {
                 float_chain::<f32>(i, v, q, iters, reps, |x| x * m)
             } else {
                 float_chain::<f32>(i, v, q, iters, reps, |x| x + add)
@@ -202,7 +202,7 @@ fn float_bounds(s: &Shape, v: u32) -> (f64, f64) {
                     let (a, b) = (f16::from_f32(f[0]), f16::from_f32(f[1]));
                     run::<f16>(x, s.iters, |x| x.fma(a, b, r))
                 }
-                Kernel::Fp32MulAdd if v % 2 == 0 => run::<f32>(x, s.iters, |x| x * f[2]),
+                Kernel::Fp32MulAdd if v.is_multiple_of(2) => run::<f32>(x, s.iters, |x| x * f[2]),
                 Kernel::Fp32MulAdd => run::<f32>(x, s.iters, |x| x + f[3]),
                 _ => run::<f32>(x, s.iters, |x| x.fma(f[0], f[1], r)),
             };
@@ -238,7 +238,11 @@ fn roundings(kernel: Kernel) -> &'static [FmaRounding] {
 fn diagnose(s: &Shape, i: u32, u: u32, reps: &[u32], got: &[u8]) -> Option<String> {
     let n = reps.len();
     let first = vec![reps[0]];
-    let even: Vec<u32> = reps.iter().copied().filter(|r| r % 2 == 0).collect();
+    let even: Vec<u32> = reps
+        .iter()
+        .copied()
+        .filter(|r| r.is_multiple_of(2))
+        .collect();
     let odd: Vec<u32> = reps.iter().copied().filter(|r| r % 2 == 1).collect();
     for &r in roundings(s.kernel) {
         if replay_unit(s, r, i, u, &first).0 == got {
