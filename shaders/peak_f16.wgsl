@@ -8,6 +8,8 @@ enable f16;
 alias F = f16;
 alias V = vec2<f16>;
 
-fn start(i: u32, j: u32) -> V {
-    return V(F(unit(i, j, 0u)), F(unit(i, j, 1u)));
+// A lane's last value enters the hash as its exact f32 bits.
+fn start(i: u32, j: u32, prev: V) -> V {
+    let p = bitcast<vec2<u32>>(vec2<f32>(prev));
+    return V(F(unit(i, j, 0u, p.x)), F(unit(i, j, 1u, p.y)));
 }

@@ -5,6 +5,6 @@
 alias F = f32;
 alias V = vec4<f32>;
 
-fn start(i: u32, j: u32) -> V {
-    return unit4(i, j);
+fn start(i: u32, j: u32, prev: V) -> V {
+    return unit4(i, j, bitcast<vec4<u32>>(prev));
 }

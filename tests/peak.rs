@@ -53,27 +53,108 @@ fn float_chains_grow_at_every_step_from_every_start() {
 }
 
 #[test]
-fn integer_chains_do_not_revisit_a_state() {
+fn integer_chains_have_the_periods_they_rely_on() {
     // i32_mad: an LCG modulo 2^32 has full period (Hull-Dobell) when k is
     // odd and m - 1 is a multiple of 4.
     let (_, k) = Kernel::I32Mad.coefficients();
     assert!(k[1] % 2 == 1 && (k[0] - 1) % 4 == 0);
-    // int8_dot4 and the SHA-256 rounds are permutations of their state, so
-    // a repeat is a cycle; none is short for these seeds.
+    // int8_dot4: c is odd and exceeds every dot product's magnitude, so x
+    // moves forward by at least c - 16384 and at most c + 16384 per step.
     let (_, w) = Kernel::Int8Dot4.coefficients();
-    let (_, sha_k) = Kernel::Sha256Round.coefficients();
-    for lane in 0..16 {
-        let mut p = (replay::seed(lane, 0, 0), replay::seed(lane, 1, 0));
-        let mut seen = HashSet::new();
-        for s in 0..200_000 {
-            assert!(seen.insert(p), "int8_dot4 lane {lane} repeats at step {s}");
-            p = replay::dot4_pair(p, w[0]);
+    let bound: i64 = w[0]
+        .to_le_bytes()
+        .iter()
+        .map(|&b| 128 * (b as i8 as i64).abs())
+        .sum();
+    let c = w[1] as i64;
+    assert!(c % 2 == 1 && c > bound);
+    assert!((Kernel::Int8Dot4.max_iters() as i64) * (c + bound) < 1 << 32);
+}
+
+/// One step of a chain state held as raw words.
+type Step = Box<dyn Fn(&mut [u64])>;
+
+/// The step of `kernel`'s chain state, held as raw words (floats: their
+/// bits), under rounding `r`.
+fn chain_step(kernel: Kernel, r: FmaRounding) -> Step {
+    let (f, k) = kernel.coefficients();
+    match kernel {
+        Kernel::Fp64Fma => {
+            let (a, b) = (f[0] as f64, f[1] as f64);
+            Box::new(move |s| s[0] = f64::from_bits(s[0]).fma(a, b, r).to_bits())
         }
-        let mut st: [u32; 8] = std::array::from_fn(|j| replay::seed(lane, j as u32, 0));
-        let mut seen = HashSet::new();
-        for s in 0..20_000 {
-            assert!(seen.insert(st), "sha256_round lane {lane} repeats at {s}");
-            replay::sha_iteration(&mut st, sha_k);
+        Kernel::Fp32Fma => Box::new(move |s| {
+            s[0] = f32::from_bits(s[0] as u32).fma(f[0], f[1], r).to_bits() as u64
+        }),
+        Kernel::Fp16Fma => {
+            let (a, b) = (f16::from_f32(f[0]), f16::from_f32(f[1]));
+            Box::new(move |s| s[0] = f16::from_bits(s[0] as u16).fma(a, b, r).to_bits() as u64)
+        }
+        Kernel::Fp32MulAdd => Box::new(move |s| {
+            s[0] = (f32::from_bits(s[0] as u32) * f[2]).to_bits() as u64;
+            s[1] = (f32::from_bits(s[1] as u32) + f[3]).to_bits() as u64;
+        }),
+        Kernel::I32Mad => {
+            Box::new(move |s| s[0] = (s[0] as u32).wrapping_mul(k[0]).wrapping_add(k[1]) as u64)
+        }
+        Kernel::Int8Dot4 => Box::new(move |s| {
+            let (x, y) = replay::dot4_pair((s[0] as u32, s[1] as u32), k[0], k[1]);
+            (s[0], s[1]) = (x as u64, y as u64);
+        }),
+        Kernel::Sha256Round => Box::new(move |s| {
+            let mut st: [u32; 8] = std::array::from_fn(|w| s[w] as u32);
+            replay::sha_iteration(&mut st, k);
+            for w in 0..8 {
+                s[w] = st[w] as u64;
+            }
+        }),
+    }
+}
+
+/// A start of `kernel`'s chain from a random 32-bit seed, as the shader
+/// makes it (floats: a 10-fraction-bit value in [1, 2)).
+fn chain_start(kernel: Kernel, h: &mut impl FnMut() -> u32) -> Vec<u64> {
+    let unit = |x: u32| replay::unit_of(x);
+    match kernel {
+        Kernel::Fp64Fma => vec![(unit(h()) as f64).to_bits()],
+        Kernel::Fp32Fma => vec![unit(h()).to_bits() as u64],
+        Kernel::Fp16Fma => vec![f16::from_f32(unit(h())).to_bits() as u64],
+        Kernel::Fp32MulAdd => vec![unit(h()).to_bits() as u64, unit(h()).to_bits() as u64],
+        Kernel::I32Mad => vec![h() as u64],
+        Kernel::Int8Dot4 => vec![h() as u64, h() as u64],
+        Kernel::Sha256Round => (0..8).map(|_| h() as u64).collect(),
+    }
+}
+
+/// Every kernel's chain, from 1,000 random seeds and under every rounding
+/// a device may use, moves at every step and never comes back to its start
+/// within the most steps one repetition may take: no seed is a fixed point
+/// or on a short cycle (int8_dot4's dot products can be zero).
+#[test]
+fn every_chain_moves_from_a_thousand_random_seeds() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+    for kernel in Kernel::all() {
+        let roundings: &[FmaRounding] = match kernel {
+            Kernel::Fp16Fma => f16::ROUNDINGS,
+            Kernel::Fp32Fma | Kernel::Fp64Fma => f32::ROUNDINGS,
+            _ => &[FmaRounding::Fused],
+        };
+        let steps = kernel.max_iters() as u64 * kernel.steps_per_iter() as u64;
+        for &r in roundings {
+            let step = chain_step(kernel, r);
+            for n in 0..1000 {
+                let start = chain_start(kernel, &mut || rng.random());
+                let mut s = start.clone();
+                for t in 1..=steps {
+                    step(&mut s);
+                    assert!(
+                        s != start,
+                        "{} ({r:?}) seed {n} {start:x?} is back at its start after {t} steps",
+                        kernel.name()
+                    );
+                }
+            }
         }
     }
 }
@@ -324,4 +405,105 @@ fn a_coefficient_off_by_a_thousandth_is_caught() {
         ),
     ]);
     assert_every_kernel_caught(body, "coefficient * 1.001");
+}
+
+/// Entry points, the output each writes and where invocation `i`'s first
+/// stored vector is.
+const OUTPUTS: [(&str, &str, &str); 5] = [
+    ("fma_chain", "out_v[i * CHAINS]", "V()"),
+    ("fp32_mul_add", "out_f32[i * 2u * CHAINS]", "vec4<f32>()"),
+    ("i32_mad", "out_u[i * CHAINS]", "vec4<u32>()"),
+    ("int8_dot4", "out_u[i * 2u * CHAINS]", "vec4<u32>()"),
+    ("sha256_round", "out_u[i * 8u]", "vec4<u32>()"),
+];
+
+const FIRST_LINE: &str = "let i = g.x * WG + l;";
+
+/// The body with `line(entry)` added after each entry point's first line.
+fn after_first_line(line: impl Fn(&str, &str, &str) -> String) -> String {
+    let edits: Vec<(&str, String)> = OUTPUTS
+        .iter()
+        .map(|(e, out, zero)| (*e, format!("{FIRST_LINE}\n    {}", line(e, out, zero))))
+        .collect();
+    let entries: Vec<(&str, &str, &str)> = edits
+        .iter()
+        .map(|(e, to)| (*e, FIRST_LINE, to.as_str()))
+        .collect();
+    in_each(&entries)
+}
+
+/// An unmodified copy of the body through `--shader-dir` passes, verified;
+/// the same run with `body` ends in exit 1, every kernel unverified and the
+/// named failure `failure` reported for each.
+fn assert_caught_beside_control(body: String, what: &str, failure: &str) {
+    let control = common::run_with_shaders(
+        "peak",
+        &[("peak_body", peak::BODY.to_string())],
+        &["--samples", "5"],
+    );
+    assert_eq!(
+        control.output.status.code(),
+        Some(0),
+        "control: stderr: {}",
+        common::stderr(&control.output)
+    );
+    let rows = control.rows();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r["verified"], true, "control row: {r}");
+    }
+    let run = common::run_with_shaders("peak", &[("peak_body", body)], &["--samples", "5"]);
+    let err = common::stderr(&run.output);
+    for kernel in present() {
+        common::assert_caught(&run, kernel, what);
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("{kernel}: ")) && l.contains(failure)),
+            "{what}: {kernel} without {failure:?}; stderr: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_kernel_that_returns_once_its_output_is_written_is_caught() {
+    // Memoisation: the output is zeroed before timing; a kernel that keeps
+    // what it stored once does the work in the first repetition only.
+    let body = after_first_line(|_, out, zero| format!("if (any({out} != {zero})) {{ return; }}"));
+    assert_caught_beside_control(body, "memoised", "only the first of the");
+}
+
+#[test]
+fn a_kernel_working_on_every_second_repetition_only_is_caught() {
+    let body = after_first_line(|_, _, _| "if ((params.rep & 1u) == 1u) { return; }".to_string());
+    assert_caught_beside_control(
+        body,
+        "every second repetition",
+        "only every second repetition left a trace",
+    );
+}
+
+#[test]
+fn an_unfused_kernel_calling_fma_is_refused() {
+    let body = in_each(&[
+        (
+            "fp32_mul_add",
+            "t += 1u) {\n        x0 = x0 * m;\n        y0 = y0 + d;",
+            "t += 1u) {\n        x0 = fma(x0, m, vec4<f32>(0.0));\n        y0 = fma(y0, vec4<f32>(1.0), d);",
+        ),
+    ]);
+    assert!(
+        peak::unfused::refusal(&peak::compose(peak::HEAD_F32, &body), "fp32_mul_add").is_some()
+    );
+    let run = common::run_with_shaders("peak", &[("peak_body", body)], &["--samples", "5"]);
+    common::assert_caught(&run, "fp32_mul_add", "fma in fp32_mul_add");
+    let err = common::stderr(&run.output);
+    assert!(
+        err.contains("fp32_mul_add: refused: the unfused kernel calls fma"),
+        "stderr: {err}"
+    );
+    for r in run.rows() {
+        if r["kernel"] == "fp32_fma" {
+            assert_eq!(r["verified"], true, "{r}");
+        }
+    }
 }

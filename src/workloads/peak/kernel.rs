@@ -1,5 +1,10 @@
 //! One compiled peak kernel with its buffers: sizing (untimed), the timed
-//! dispatches, and the read-back of what the last timed dispatch stored.
+//! dispatches, and the read-back of what they stored together.
+//!
+//! Each dispatch is one repetition and reads its own `Params` slot (one
+//! bind group per slot), which carries the repetition's index; every chain
+//! starts from a hash of that index and of what the chain stored in the
+//! previous repetition. The output is zeroed once before timing.
 
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
@@ -9,9 +14,6 @@ use crate::gpu::Gpu;
 use crate::harness::{Check, Reps, Spec, Workload};
 use crate::timing::Timed;
 
-/// What the output holds before the timed dispatches: NaN as f16, f32 and
-/// f64, so an invocation that stores nothing fails every check.
-pub const POISON: u32 = 0xffff_dead;
 const DISPATCH_TARGET_S: f64 = 0.02;
 const MAX_REPS: u32 = 64;
 
@@ -20,7 +22,8 @@ const MAX_REPS: u32 = 64;
 struct Params {
     iters: u32,
     seed: u32,
-    pad: [u32; 2],
+    rep: u32,
+    pad: u32,
     f: [f32; 4],
     k: [u32; 4],
 }
@@ -33,11 +36,17 @@ pub struct PeakKernel<'g> {
     pub groups: u32,
     pub iters: u32,
     pipeline: wgpu::ComputePipeline,
-    bind_group: wgpu::BindGroup,
+    /// One per params slot.
+    bind_groups: Vec<wgpu::BindGroup>,
     out: wgpu::Buffer,
     params: wgpu::Buffer,
-    /// Dispatches recorded through the harness (all write the same values).
-    encoded: u64,
+    stride: u64,
+    /// Repetitions recorded through the harness since the output was
+    /// zeroed, in order of their indices.
+    encoded: Vec<u64>,
+    /// Reasons the row may not be reported (e.g. an fma in the unfused
+    /// kernel as loaded).
+    pub refused: Vec<String>,
 }
 
 impl<'g> PeakKernel<'g> {
@@ -56,21 +65,34 @@ impl<'g> PeakKernel<'g> {
         let (lanes, bytes) = kernel.lanes_and_bytes();
         let size = groups as usize * wg as usize * kernel.stored(chains) as usize * lanes * bytes;
         let out = gpu.storage_init("peak out", &vec![0u8; size])?;
-        let params = gpu.storage_init("peak params", bytemuck::bytes_of(&params(kernel, 1)))?;
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("peak"),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: kernel.binding(),
-                    resource: out.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: params.as_entire_binding(),
-                },
-            ],
-        });
+        let psize = std::mem::size_of::<Params>() as u64;
+        let align = (gpu.limits.min_storage_buffer_offset_alignment as u64).max(1);
+        let stride = psize.div_ceil(align) * align;
+        let slots = vec![0u8; (stride * MAX_REPS as u64) as usize];
+        let params_buf = gpu.storage_init("peak params", &slots)?;
+        let layout = pipeline.get_bind_group_layout(0);
+        let bind_groups = (0..MAX_REPS as u64)
+            .map(|slot| {
+                gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("peak"),
+                    layout: &layout,
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: kernel.binding(),
+                            resource: out.as_entire_binding(),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                buffer: &params_buf,
+                                offset: slot * stride,
+                                size: wgpu::BufferSize::new(psize),
+                            }),
+                        },
+                    ],
+                })
+            })
+            .collect();
         gpu.check_errors("setting up a peak kernel")?;
         let mut k = PeakKernel {
             gpu,
@@ -80,17 +102,20 @@ impl<'g> PeakKernel<'g> {
             groups,
             iters: 1,
             pipeline,
-            bind_group,
+            bind_groups,
             out,
-            params,
-            encoded: 0,
+            params: params_buf,
+            stride,
+            encoded: Vec::new(),
+            refused: Vec::new(),
         };
-        k.poison();
+        k.set_iters(1);
+        k.prime();
         Ok(k)
     }
 
     /// The fastest chain count, sized so one dispatch takes about 20 ms
-    /// (or runs `max_iters`), its output poisoned for the timed run.
+    /// (or runs `max_iters`), its output zeroed for the timed run.
     pub fn sized(gpu: &'g Gpu, wgsl: &str, kernel: Kernel) -> Result<Self> {
         // Enough invocations to fill every core of a big GPU; a CPU adapter
         // only needs a few workgroups per thread.
@@ -104,7 +129,7 @@ impl<'g> PeakKernel<'g> {
             }
         }
         let (_, mut k) = best.expect("at least one chain option");
-        k.poison();
+        k.prime();
         Ok(k)
     }
 
@@ -117,32 +142,39 @@ impl<'g> PeakKernel<'g> {
         self.invocations() as f64 * self.iters as f64 * self.kernel.work_per_iter(self.chains)
     }
 
+    /// Sets the iteration count (slot 0 serves the untimed sizing runs).
     pub fn set_iters(&mut self, iters: u32) {
         self.iters = iters.clamp(1, self.kernel.max_iters());
-        let p = params(self.kernel, self.iters);
-        self.gpu
-            .queue
-            .write_buffer(&self.params, 0, bytemuck::bytes_of(&p));
+        self.write_slot(0, 0);
     }
 
-    /// Fills the output with [`POISON`].
-    pub fn poison(&mut self) {
-        let words = self.out.size() as usize / 4;
-        self.gpu
-            .queue
-            .write_buffer(&self.out, 0, bytemuck::cast_slice(&vec![POISON; words]));
+    fn write_slot(&self, slot: u32, rep: u32) {
+        let p = params(self.kernel, self.iters, rep);
+        self.gpu.queue.write_buffer(
+            &self.params,
+            slot as u64 * self.stride,
+            bytemuck::bytes_of(&p),
+        );
     }
 
-    fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>) {
+    /// Zeroes the output: the value every chain's first repetition links
+    /// to. Repetitions recorded from here on are the ones verified.
+    pub fn prime(&mut self) {
+        let size = self.out.size() as usize;
+        self.gpu.queue.write_buffer(&self.out, 0, &vec![0u8; size]);
+        self.encoded.clear();
+    }
+
+    fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, slot: u32) {
         pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.set_bind_group(0, &self.bind_groups[slot as usize], &[]);
         pass.dispatch_workgroups(self.groups, 1, 1);
     }
 
     /// One dispatch, waited for; wall seconds.
     pub fn run_once(&self) -> Result<f64> {
         self.gpu
-            .run_pass("running a peak kernel", |pass| self.dispatch(pass))
+            .run_pass("running a peak kernel", |pass| self.dispatch(pass, 0))
     }
 
     /// Picks `iters` so one dispatch takes about `target_s`; returns the
@@ -164,25 +196,31 @@ impl<'g> PeakKernel<'g> {
         Ok(self.work() / t)
     }
 
-    /// Reads the output back and checks it against the CPU replay.
+    /// Reads the output back and checks it against the CPU replay of the
+    /// repetitions recorded since [`PeakKernel::prime`].
     pub fn check(&self) -> Result<Check> {
         let raw = self.gpu.read(&self.out, 0, self.out.size())?;
+        let reps: Vec<u32> = self.encoded.iter().map(|&r| r as u32).collect();
         Ok(verify::check(
-            self.kernel,
-            self.chains,
-            self.iters,
-            self.invocations(),
+            &verify::Shape {
+                kernel: self.kernel,
+                chains: self.chains,
+                iters: self.iters,
+                invocations: self.invocations(),
+            },
+            &reps,
             &raw,
         ))
     }
 }
 
-fn params(kernel: Kernel, iters: u32) -> Params {
+fn params(kernel: Kernel, iters: u32, rep: u32) -> Params {
     let (f, k) = kernel.coefficients();
     Params {
         iters,
         seed: replay::SEED,
-        pad: [0; 2],
+        rep,
+        pad: 0,
         f,
         k,
     }
@@ -220,19 +258,33 @@ impl Workload for PeakKernel<'_> {
     }
 
     fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
-        let reps = reps.count;
-        for _ in 0..reps {
-            self.dispatch(pass);
+        // The harness keeps a run within max_reps, so each repetition of
+        // one pass has its own params slot (written before the submit).
+        for (slot, index) in reps.slots() {
+            let slot = slot.min(MAX_REPS - 1);
+            self.write_slot(slot, index as u32);
+            self.dispatch(pass, slot);
+            self.encoded.push(index);
         }
-        self.encoded += reps as u64;
     }
 
-    fn verify(self, _timed: &Timed) -> Result<Check> {
+    fn verify(self, timed: &Timed) -> Result<Check> {
         let mut check = self.check()?;
-        if self.encoded == 0 {
-            check.fail("no dispatch was recorded");
+        for r in &self.refused {
+            check.fail(r.clone());
         }
-        check.fact("dispatches", self.encoded);
+        let n = self.encoded.len() as u64;
+        let in_order = self.encoded.iter().copied().eq(0..n);
+        if n != timed.total_reps || !in_order {
+            check.fail(format!(
+                "{n} dispatches were recorded, not repetitions 0..{} in order",
+                timed.total_reps
+            ));
+        } else {
+            // The replay above ran every recorded repetition in order.
+            check.account(n);
+        }
+        check.fact("dispatches", n);
         Ok(check)
     }
 }

@@ -11,13 +11,18 @@
 //! so `enable f16;` and f64 only reach adapters that have them.
 //!
 //! Verification replays chains on the CPU bit for bit ([`replay`]): every
-//! chain starts from a per-invocation seed, no recurrence reaches a fixed
-//! point within the iteration counts allowed ([`Kernel::max_iters`]), and
-//! the replay itself proves, for each chain it checks, that fewer
-//! iterations would have left another value.
+//! chain of every repetition starts from a hash of its invocation, its
+//! index, the repetition's index and what it stored in the previous
+//! repetition, so the output is the joint result of every repetition and
+//! the check replays them all, for chains picked at random after the
+//! read-back. No recurrence reaches a fixed point or returns to its start
+//! within the iteration counts allowed ([`Kernel::max_iters`]), and the
+//! replay itself proves, for each chain it checks, that fewer iterations
+//! would have left another value.
 
 mod kernel;
 pub mod replay;
+pub mod unfused;
 mod verify;
 
 use anyhow::Result;
@@ -48,6 +53,11 @@ const MUL_ADD: [f32; 2] = [1.0 + 1.0 / 1048576.0, 1.0 / 4096.0];
 const LCG: [u32; 2] = [1_664_525, 1_013_904_223];
 /// int8_dot4: the bytes (-91, 17, -13, 7).
 const DOT_W: u32 = 0x07f3_11a5;
+/// int8_dot4: added at every step; odd and larger than any dot product
+/// with DOT_W (at most 128 * (91 + 17 + 13 + 7) = 16384 in magnitude), so
+/// x and y move forward by 49153 to 81921 per step and cannot come back
+/// to a value within 2^32 / 81921 > 52000 steps.
+pub const DOT_C: u32 = 0x0001_0001;
 
 /// Every kernel of the suite, in the order measured.
 pub const KERNELS: [&str; 7] = [
@@ -167,13 +177,13 @@ impl Kernel {
     }
 
     /// Most loop iterations allowed: within them no chain reaches a fixed
-    /// point or overflows (tests/peak.rs and the unit tests replay every
-    /// f16 start value this far).
+    /// point, returns to its start or overflows (tests/peak.rs replays
+    /// every f16 start value, and random starts of every kernel, this far).
+    /// Also below 65535, the most iterations Mesa's llvmpipe runs a loop.
     pub fn max_iters(self) -> u32 {
         match self {
             Kernel::Fp16Fma => 4096,
-            Kernel::Fp64Fma | Kernel::Fp32Fma | Kernel::Fp32MulAdd => 32768,
-            _ => 1 << 20,
+            _ => 32768,
         }
     }
 
@@ -217,7 +227,7 @@ impl Kernel {
             Kernel::Fp64Fma | Kernel::Fp32Fma => ([FMA_AB[0], FMA_AB[1], 0.0, 0.0], [0; 4]),
             Kernel::Fp32MulAdd => ([0.0, 0.0, MUL_ADD[0], MUL_ADD[1]], [0; 4]),
             Kernel::I32Mad => ([0.0; 4], [LCG[0], LCG[1], 0, 0]),
-            Kernel::Int8Dot4 => ([0.0; 4], [DOT_W, 0, 0, 0]),
+            Kernel::Int8Dot4 => ([0.0; 4], [DOT_W, DOT_C, 0, 0]),
             Kernel::Sha256Round => ([0.0; 4], SHA_K),
         }
     }
@@ -252,7 +262,10 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
         }
         let wgsl = composition(ctx, kernel)?;
         ctx.status(&format!("peak {}: sizing", kernel.name()));
-        let k = PeakKernel::sized(ctx.gpu, &wgsl, kernel)?;
+        let mut k = PeakKernel::sized(ctx.gpu, &wgsl, kernel)?;
+        if kernel == Kernel::Fp32MulAdd {
+            k.refused.extend(unfused::refusal(&wgsl, kernel.entry()));
+        }
         out.measured.extend(harness::measure(ctx, k)?);
     }
     Ok(out)

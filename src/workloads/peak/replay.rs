@@ -2,6 +2,11 @@
 //! operations in the same order, so a chain's final value is predicted
 //! bit for bit.
 //!
+//! A measurement's repetitions are replayed in order: each chain starts
+//! each repetition from a hash of the value it stored in the previous one
+//! (zero before the first), so the final value is predicted only by
+//! replaying every repetition.
+//!
 //! Besides the final value, a replay records the chain's values at the
 //! step counts a lazy kernel would stop at (none, a tenth, half, one
 //! iteration and one step fewer). When one of them equals the final value
@@ -12,21 +17,35 @@ use half::f16;
 /// `params.seed` of the shader.
 pub const SEED: u32 = 12345;
 
-/// Same as `seed()` in peak_body.wgsl.
-pub fn seed(i: u32, j: u32, q: u32) -> u32 {
-    let mut h = i
-        .wrapping_mul(0x9e37_79b9)
-        .wrapping_add(j.wrapping_mul(0x85eb_ca6b))
-        .wrapping_add(q.wrapping_mul(0xc2b2_ae35))
-        .wrapping_add(SEED);
+/// Same as `mix32()` in peak_body.wgsl (the murmur3 finaliser).
+pub fn mix32(x: u32) -> u32 {
+    let mut h = x;
     h = (h ^ (h >> 16)).wrapping_mul(0x7feb_352d);
     h = (h ^ (h >> 15)).wrapping_mul(0x846c_a68b);
     h ^ (h >> 16)
 }
 
+/// Same as `seed()` in peak_body.wgsl: chain `j`, lane `q` of invocation
+/// `i` in repetition `rep`, whose previous stored value links as `prev`.
+pub fn seed(i: u32, j: u32, q: u32, prev: u32, rep: u32) -> u32 {
+    let r = mix32(prev ^ rep.wrapping_mul(0x27d4_eb2f));
+    mix32(
+        i.wrapping_mul(0x9e37_79b9)
+            .wrapping_add(j.wrapping_mul(0x85eb_ca6b))
+            .wrapping_add(q.wrapping_mul(0xc2b2_ae35))
+            .wrapping_add(SEED)
+            .wrapping_add(r),
+    )
+}
+
 /// Same as `unit()`: a start value in [1, 2) with 10 fraction bits.
-pub fn unit(i: u32, j: u32, q: u32) -> f32 {
-    1.0 + (seed(i, j, q) & 1023) as f32 / 1024.0
+pub fn unit(i: u32, j: u32, q: u32, prev: u32, rep: u32) -> f32 {
+    unit_of(seed(i, j, q, prev, rep))
+}
+
+/// The start value the low 10 bits of `h` make.
+pub fn unit_of(h: u32) -> f32 {
+    f32::from_bits(0x3f80_0000 | ((h & 1023) << 13))
 }
 
 /// How a device evaluates WGSL `fma`. Vulkan lets it be a multiply then an
@@ -56,6 +75,9 @@ pub trait Float: Copy + PartialEq + PartialOrd + std::fmt::Debug {
     fn from_f32(x: f32) -> Self;
     fn fma(self, a: Self, b: Self, r: FmaRounding) -> Self;
     fn to_f64(self) -> f64;
+    /// The 32 bits of a stored value the next repetition's start hashes
+    /// (the variant header's `start`).
+    fn link(self) -> u32;
     /// Little-endian bytes as the shader stores them.
     fn from_le(b: &[u8]) -> Self;
     fn put(self, out: &mut Vec<u8>);
@@ -74,6 +96,9 @@ impl Float for f32 {
     }
     fn to_f64(self) -> f64 {
         self as f64
+    }
+    fn link(self) -> u32 {
+        self.to_bits()
     }
     fn from_le(b: &[u8]) -> Self {
         f32::from_le_bytes(b.try_into().expect("4 bytes"))
@@ -96,6 +121,9 @@ impl Float for f64 {
     }
     fn to_f64(self) -> f64 {
         self
+    }
+    fn link(self) -> u32 {
+        ((self - self.floor()) * 4_294_967_296.0) as u32 ^ self as u32
     }
     fn from_le(b: &[u8]) -> Self {
         f64::from_le_bytes(b.try_into().expect("8 bytes"))
@@ -126,6 +154,9 @@ impl Float for f16 {
     }
     fn to_f64(self) -> f64 {
         f16::to_f64(self)
+    }
+    fn link(self) -> u32 {
+        self.to_f32().to_bits()
     }
     fn from_le(b: &[u8]) -> Self {
         f16::from_le_bytes(b.try_into().expect("2 bytes"))
@@ -177,10 +208,11 @@ pub fn dot4_i8(y: u32, w: u32) -> u32 {
         .sum::<i32>() as u32
 }
 
-/// One int8_dot4 iteration of a (x, y) pair.
-pub fn dot4_pair(p: (u32, u32), w: u32) -> (u32, u32) {
-    let x = p.0.wrapping_add(dot4_i8(p.1, w));
-    let y = p.1.wrapping_add(dot4_i8(x, w));
+/// One int8_dot4 iteration of a (x, y) pair: `c` is larger than any dot
+/// product's magnitude, so x and y move forward at every step.
+pub fn dot4_pair(p: (u32, u32), w: u32, c: u32) -> (u32, u32) {
+    let x = p.0.wrapping_add(dot4_i8(p.1, w)).wrapping_add(c);
+    let y = p.1.wrapping_add(dot4_i8(x, w)).wrapping_add(c);
     (x, y)
 }
 
