@@ -212,7 +212,8 @@ pub struct CompareArgs {
     /// Draw the chart (a roofline per adapter with its float and integer
     /// roofs, log-scale bars of hash rate, FLOPS and bandwidth, and an LLM
     /// panel of tokens/s and VRAM fit) into this SVG file, replaced atomically like `run --json`
-    /// (a link is written through; devices, FIFOs and folders are refused).
+    /// (a link is written through; devices, FIFOs, folders, read-only files,
+    /// the other chart's file and the files compared are refused).
     /// `-` writes the SVG to stdout; the tables then go to stderr.
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<PathBuf>,
@@ -276,7 +277,9 @@ pub struct RunArgs {
     /// left untouched). `-` writes the CSV to stdout; the tables then go to
     /// stderr. The file must be a regular file (a link to one is appended
     /// to through the link) or a new file in an existing, writable folder:
-    /// checked before measuring. Devices, FIFOs and folders are refused.
+    /// checked before measuring. Devices, FIFOs, folders, read-only files
+    /// (for root too), a file another output names and a shader being read
+    /// are refused.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
     /// Write the rows (and adapter details) to this JSON file, replacing it
@@ -284,8 +287,9 @@ pub struct RunArgs {
     /// the JSON to stdout; the tables then go to stderr. The file must be a
     /// regular file (a link to one is written through: the file it points
     /// to is replaced, never the link) or a new file in an existing,
-    /// writable folder: checked before measuring. Devices, FIFOs and
-    /// folders are refused.
+    /// writable folder: checked before measuring. Devices, FIFOs, folders,
+    /// read-only files (for root too), a file another output names and a
+    /// shader being read are refused.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Write the rows as a Prometheus text exposition to FILE (for
@@ -424,4 +428,27 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         return Err("size must be more than 0 bytes".into());
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_input_is_whole_up_to_the_limit_then_cut_with_its_length() {
+        let short = "é".repeat(MAX_ECHO_CHARS);
+        assert_eq!(typed(&short).to_string(), short);
+        assert_eq!(format!("{:?}", typed("a\"b")), "\"a\\\"b\"");
+        let long = "é".repeat(MAX_ECHO_CHARS + 1);
+        let want = format!("{}… ({} characters)", short, MAX_ECHO_CHARS + 1);
+        assert_eq!(typed(&long).to_string(), want);
+        assert_eq!(
+            format!("{:?}", typed(&long)),
+            format!("\"{short}…\" ({} characters)", MAX_ECHO_CHARS + 1)
+        );
+        assert_eq!(
+            typed_path(Path::new(&long)).to_string(),
+            typed(&long).to_string()
+        );
+    }
 }
