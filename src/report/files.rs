@@ -2,9 +2,12 @@
 //! the existing header is checked first, the new rows are rendered in
 //! memory, and then added with one write. A target is checked before
 //! anything is measured, and again just before it is written: only regular
-//! files (through any links) or new files in a writable folder are accepted,
-//! so a device node, a FIFO, a folder or a link itself is never replaced.
-//! `-` means standard output.
+//! files (through any links) that are not read-only, or new files in a
+//! writable folder, are accepted, so a device node, a FIFO, a folder, a
+//! read-only file or a link itself is never replaced. [`check_outputs`]
+//! also checks a command's outputs against each other and its inputs, so
+//! no output overwrites another or a file being read. `-` means standard
+//! output.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -54,8 +57,9 @@ enum Mode {
 /// Resolves `arg` to a target that can take results, or refuses it (exit 2).
 /// Links are followed to a regular file; anything else that exists is
 /// refused. Writability is proven by creating and removing a temporary file
-/// in the folder (for a replace or a new file) or by opening the file for
-/// appending (for an existing CSV): permission bits alone say nothing to root.
+/// in the folder (for a replace or a new file) and by opening an existing
+/// file for writing (changing nothing); since root opens any file, an
+/// existing file without a single write bit is refused by its mode as well.
 fn resolve(arg: &Path, mode: Mode) -> Result<Output> {
     if is_stdout(arg) {
         return Ok(Output::Stdout);
