@@ -550,6 +550,23 @@ fn an_ordinary_user_cannot_replace_a_file_it_may_not_write() {
             refused_as_user(bin.path(), d, &["compare", &inp, flag, t], mentions);
         }
     }
+    // A folder it may not add files to (as root it would, so the folder
+    // test above checks this only where the runner is no root).
+    let closed = d.join("closed");
+    fs::create_dir(&closed).unwrap();
+    fs::set_permissions(&closed, fs::Permissions::from_mode(0o555)).unwrap();
+    let inside = closed.join("r.out");
+    for flag in ["--csv", "--json", "--prom"] {
+        let mut args = RUN.to_vec();
+        args.extend([flag, s(&inside)]);
+        refused_as_user(bin.path(), d, &args, "does not take new files");
+    }
+    refused_as_user(
+        bin.path(),
+        d,
+        &["compare", &inp, "--png", s(&inside)],
+        "does not take new files",
+    );
     // The same file twice, and an input as output, as that user too.
     let new = d.join("new.json");
     let mut args = RUN.to_vec();
