@@ -1,6 +1,8 @@
 //! Command-line interface. Every flag is documented here and only here.
 
-use std::path::PathBuf;
+use std::borrow::Cow;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -15,6 +17,56 @@ use crate::gpu::BackendChoice;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The most characters of what was typed that an error line repeats.
+pub const MAX_ECHO_CHARS: usize = 80;
+
+/// Something the user typed, as an error line repeats it: whole when it is
+/// at most [`MAX_ECHO_CHARS`] characters, else its start, an ellipsis and
+/// its length. `{}` shows it bare, `{:?}` quoted; every error that echoes
+/// an argument, a path or a selector goes through [`typed`] or
+/// [`typed_path`], so no line grows with the input.
+pub struct Typed<'a>(Cow<'a, str>);
+
+/// What was typed, for an error line (see [`Typed`]).
+pub fn typed(s: &str) -> Typed<'_> {
+    Typed(Cow::Borrowed(s))
+}
+
+/// A path that was typed, for an error line (see [`Typed`]).
+pub fn typed_path(p: &Path) -> Typed<'_> {
+    Typed(p.to_string_lossy())
+}
+
+impl Typed<'_> {
+    /// The start kept, and the whole length when it was cut.
+    fn clipped(&self) -> (Cow<'_, str>, Option<usize>) {
+        let n = self.0.chars().count();
+        if n <= MAX_ECHO_CHARS {
+            return (Cow::Borrowed(&self.0), None);
+        }
+        let head: String = self.0.chars().take(MAX_ECHO_CHARS).collect();
+        (Cow::Owned(head + "…"), Some(n))
+    }
+}
+
+impl fmt::Display for Typed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.clipped() {
+            (s, None) => f.write_str(&s),
+            (s, Some(n)) => write!(f, "{s} ({n} characters)"),
+        }
+    }
+}
+
+impl fmt::Debug for Typed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.clipped() {
+            (s, None) => write!(f, "{s:?}"),
+            (s, Some(n)) => write!(f, "{s:?} ({n} characters)"),
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,7 +112,8 @@ fn parse_ethash(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
         _ => Err(format!(
-            "{s:?} is not an Ethash rate: give MH/s as a number above 0 and at most 1000000, e.g. 30"
+            "{:?} is not an Ethash rate: give MH/s as a number above 0 and at most 1000000, e.g. 30",
+            typed(s)
         )),
     }
 }
@@ -91,11 +144,39 @@ pub struct HealthArgs {
     pub quiet: bool,
 }
 
+/// `--adapter SEL`: an empty or blank selector would match every name (an
+/// empty string is part of each), so it is refused rather than taken to
+/// mean the first adapter.
+fn parse_adapter_sel(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err(
+            "an empty selector names no adapter: give an index from `hashflops list` or part of a name"
+                .into(),
+        );
+    }
+    Ok(s.to_string())
+}
+
+/// `--baseline SEL`: refused when empty or blank, like `--adapter`.
+fn parse_baseline_sel(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err(
+            "an empty selector names no adapter: give a column number of the table or part of its label"
+                .into(),
+        );
+    }
+    Ok(s.to_string())
+}
+
 /// `30s`, `5m`, `1h` (a whole number and a unit).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
-    let bad =
-        || format!("{s:?} is not a duration: give a whole number with s, m or h, e.g. 30s, 5m, 1h");
+    let bad = || {
+        format!(
+            "{:?} is not a duration: give a whole number with s, m or h, e.g. 30s, 5m, 1h",
+            typed(s)
+        )
+    };
     let unit = t.chars().last().ok_or_else(bad)?;
     let mul = match unit.to_ascii_lowercase() {
         's' => 1,
@@ -110,7 +191,7 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     n.checked_mul(mul)
         .filter(|&secs| secs <= 7 * 24 * 3600)
         .map(std::time::Duration::from_secs)
-        .ok_or_else(|| format!("{s:?} is too long: at most a week (168h)"))
+        .ok_or_else(|| format!("{:?} is too long: at most a week (168h)", typed(s)))
 }
 
 #[derive(Args, Debug)]
@@ -123,7 +204,7 @@ pub struct CompareArgs {
     pub files: Vec<PathBuf>,
     /// Show ratios to this adapter: its number in the table (from 0) or a
     /// case-insensitive part of its label.
-    #[arg(long, value_name = "SEL")]
+    #[arg(long, value_name = "SEL", value_parser = parse_baseline_sel)]
     pub baseline: Option<String>,
     /// Add the built-in table of published figures for well-known cards.
     #[arg(long)]
@@ -131,7 +212,8 @@ pub struct CompareArgs {
     /// Draw the chart (a roofline per adapter with its float and integer
     /// roofs, log-scale bars of hash rate, FLOPS and bandwidth, and an LLM
     /// panel of tokens/s and VRAM fit) into this SVG file, replaced atomically like `run --json`
-    /// (a link is written through; devices, FIFOs and folders are refused).
+    /// (a link is written through; devices, FIFOs, folders, read-only files,
+    /// the other chart's file and the files compared are refused).
     /// `-` writes the SVG to stdout; the tables then go to stderr.
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<PathBuf>,
@@ -163,7 +245,7 @@ pub struct AdapterArgs {
     /// Adapter: an index from `hashflops list` or a case-insensitive part of
     /// its name. Default: the fastest kind present (discrete > integrated >
     /// virtual > CPU).
-    #[arg(long, value_name = "SEL")]
+    #[arg(long, value_name = "SEL", value_parser = parse_adapter_sel)]
     pub adapter: Option<String>,
     /// Only look at adapters of this backend.
     #[arg(long, value_enum)]
@@ -195,7 +277,9 @@ pub struct RunArgs {
     /// left untouched). `-` writes the CSV to stdout; the tables then go to
     /// stderr. The file must be a regular file (a link to one is appended
     /// to through the link) or a new file in an existing, writable folder:
-    /// checked before measuring. Devices, FIFOs and folders are refused.
+    /// checked before measuring. Devices, FIFOs, folders, read-only files
+    /// (for root too), a file another output names and a shader being read
+    /// are refused.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
     /// Write the rows (and adapter details) to this JSON file, replacing it
@@ -203,8 +287,9 @@ pub struct RunArgs {
     /// the JSON to stdout; the tables then go to stderr. The file must be a
     /// regular file (a link to one is written through: the file it points
     /// to is replaced, never the link) or a new file in an existing,
-    /// writable folder: checked before measuring. Devices, FIFOs and
-    /// folders are refused.
+    /// writable folder: checked before measuring. Devices, FIFOs, folders,
+    /// read-only files (for root too), a file another output names and a
+    /// shader being read are refused.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Write the rows as a Prometheus text exposition to FILE (for
@@ -292,7 +377,8 @@ fn in_range(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
     match s.trim().parse::<u64>() {
         Ok(n) if (lo..=hi).contains(&n) => Ok(n),
         _ => Err(format!(
-            "{s:?} is not {what}: must be a whole number in {lo}..={hi}"
+            "{:?} is not {what}: must be a whole number in {lo}..={hi}",
+            typed(s)
         )),
     }
 }
@@ -334,12 +420,35 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let n: u64 = num
         .trim()
         .parse()
-        .map_err(|_| format!("{s:?} is not a size (e.g. 4096, 64M, 1G)"))?;
+        .map_err(|_| format!("{:?} is not a size (e.g. 4096, 64M, 1G)", typed(s)))?;
     let bytes = n
         .checked_mul(mul)
-        .ok_or_else(|| format!("{s:?} is too large"))?;
+        .ok_or_else(|| format!("{:?} is too large", typed(s)))?;
     if bytes == 0 {
         return Err("size must be more than 0 bytes".into());
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_input_is_whole_up_to_the_limit_then_cut_with_its_length() {
+        let short = "é".repeat(MAX_ECHO_CHARS);
+        assert_eq!(typed(&short).to_string(), short);
+        assert_eq!(format!("{:?}", typed("a\"b")), "\"a\\\"b\"");
+        let long = "é".repeat(MAX_ECHO_CHARS + 1);
+        let want = format!("{}… ({} characters)", short, MAX_ECHO_CHARS + 1);
+        assert_eq!(typed(&long).to_string(), want);
+        assert_eq!(
+            format!("{:?}", typed(&long)),
+            format!("\"{short}…\" ({} characters)", MAX_ECHO_CHARS + 1)
+        );
+        assert_eq!(
+            typed_path(Path::new(&long)).to_string(),
+            typed(&long).to_string()
+        );
+    }
 }

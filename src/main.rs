@@ -37,7 +37,7 @@ fn main() {
                 m if m.is_empty() => "invalid arguments".to_string(),
                 m => m,
             };
-            eprintln!("hashflops: {message} (see --help)");
+            eprintln!("hashflops: {} (see --help)", clip_typed(message));
             std::process::exit(exit::USAGE);
         }
     };
@@ -62,8 +62,40 @@ fn main() {
                 "error (internal)"
             };
             let one_line: Vec<&str> = msg.split_whitespace().collect();
-            eprintln!("hashflops: {prefix}: {}", one_line.join(" "));
+            eprintln!("hashflops: {prefix}: {}", clip_typed(one_line.join(" ")));
             std::process::exit(exit::USAGE);
         }
     }
+}
+
+/// An error line with every long piece of the command line in it (an
+/// argument, the value after `--flag=`, one item of a comma list) cut to
+/// its start by [`hashflops::cli::typed`]: errors raised outside this
+/// crate's own checks (clap's, and any that repeat a value whole) stay
+/// short however long the input.
+fn clip_typed(mut line: String) -> String {
+    use hashflops::cli::{typed, MAX_ECHO_CHARS};
+    let mut long: Vec<String> = Vec::new();
+    for arg in std::env::args_os().skip(1) {
+        let arg = arg.to_string_lossy().into_owned();
+        let mut pieces = vec![arg.clone()];
+        if let (true, Some((_, value))) = (arg.starts_with('-'), arg.split_once('=')) {
+            pieces.push(value.to_string());
+        }
+        pieces.extend(arg.split(',').map(|p| p.trim().to_string()));
+        long.extend(
+            pieces
+                .into_iter()
+                .filter(|p| p.chars().count() > MAX_ECHO_CHARS),
+        );
+    }
+    // Longest first: a piece is never cut inside a longer one's start.
+    long.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    long.dedup();
+    for p in &long {
+        line = line.replace(&format!("{p:?}"), &format!("{:?}", typed(p)));
+        line = line.replace(&format!("'{p}'"), &format!("{:?}", typed(p)));
+        line = line.replace(p.as_str(), &typed(p).to_string());
+    }
+    line
 }

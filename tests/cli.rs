@@ -296,3 +296,94 @@ fn list_shows_an_adapter() {
         assert!(list[0].get(key).is_some(), "missing {key}");
     }
 }
+
+#[test]
+fn an_empty_selector_is_refused_not_taken_for_the_first_adapter() {
+    for sel in ["", " ", "\t"] {
+        assert_usage_error(
+            &["run", "--suite", "hash", "--adapter", sel],
+            "empty selector",
+        );
+        assert_usage_error(
+            &["health", "--duration", "1s", "--adapter", sel],
+            "empty selector",
+        );
+        assert_usage_error(
+            &[
+                "mine",
+                "--header",
+                GENESIS,
+                "--count",
+                "5",
+                "--adapter",
+                sel,
+            ],
+            "empty selector",
+        );
+        assert_usage_error(&["compare", "x.csv", "--baseline", sel], "empty selector");
+    }
+}
+
+#[test]
+fn a_long_argument_is_cut_to_its_start_in_the_error_line() {
+    let long = "x".repeat(10 * 1024);
+    let joined = format!("hash,{long}");
+    let flag_eq = format!("--samples={long}");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("r.csv");
+    fs::write(
+        &csv,
+        format!("{}\n", hashflops::report::files::csv_header_line()),
+    )
+    .unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["run", "--samples", &long],
+        vec!["run", &flag_eq],
+        vec!["run", "--suite", &long],
+        vec!["run", "--suite", &joined],
+        vec!["run", "--backend", &long],
+        vec!["run", "--size", &long],
+        vec!["run", "--m", &long],
+        vec!["run", "--suite", "hash", "--adapter", &long],
+        vec!["run", "--suite", "hash", "--csv", &long],
+        vec!["run", "--suite", "hash", "--json", &long],
+        vec!["run", "--suite", "hash", "--shader-dir", &long],
+        vec!["health", "--duration", &long],
+        vec!["mine", "--header", &long],
+        vec!["mine", "--header", GENESIS, "--target", &long],
+        vec!["cards", "--ethash", &long],
+        vec!["compare", &long],
+        vec!["compare", csv.to_str().unwrap(), "--svg", &long],
+        vec!["compare", csv.to_str().unwrap(), "--baseline", &long],
+        vec![&long],
+    ];
+    for args in &cases {
+        let o = hashflops(args);
+        let err = stderr(&o);
+        let shown: Vec<&str> = args.iter().map(|a| &a[..a.len().min(20)]).collect();
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{shown:?}: {}",
+            &err[..err.len().min(500)]
+        );
+        assert_eq!(err.lines().count(), 1, "{shown:?}");
+        assert!(
+            err.chars().count() < 600,
+            "{shown:?}: {} characters: {}",
+            err.chars().count(),
+            &err[..err.len().min(500)]
+        );
+        assert!(!err.contains(&"x".repeat(81)), "{shown:?}: {err}");
+        // Where the input is quoted at all, the cut is marked.
+        assert!(
+            !err.contains("xxxx") || (err.contains("x…") && err.contains("characters)")),
+            "{shown:?}: the cut is not marked with its length: {err}"
+        );
+    }
+    // Short input is repeated whole, as typed.
+    assert_usage_error(
+        &["run", "--samples", "abc"],
+        "\"abc\" is not a sample count",
+    );
+}

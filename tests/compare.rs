@@ -320,3 +320,109 @@ fn a_baseline_number_that_is_no_column_is_an_error() {
     );
     refused(&["compare", &a, "--baseline", "7"], "no column 7");
 }
+
+#[test]
+fn a_chart_never_replaces_a_file_being_compared() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = [row(
+        "h",
+        "hash",
+        "sha256d",
+        "hash_rate",
+        ["5", "4", "6", "1"],
+    )];
+    let a = results_file(d, "a.csv", &rows);
+    let b = results_file(d, "b.csv", &rows);
+    let link = d.join("chart.svg");
+    symlink(&a, &link).unwrap();
+    let hard = d.join("chart.png");
+    fs::hard_link(&b, &hard).unwrap();
+    let dotted = d.join(".").join("a.csv");
+    let dotted = dotted.to_str().unwrap();
+    let (link, hard) = (link.to_str().unwrap(), hard.to_str().unwrap());
+    let cases: [&[&str]; 7] = [
+        &["compare", &a, "--svg", &a],
+        &["compare", &a, &b, "--png", &b],
+        &["compare", &a, "--svg", dotted],
+        &["compare", &a, "--svg", link],
+        &["compare", &a, &b, "--png", hard],
+        &["compare", &a, &b, "--svg", "-", "--png", hard],
+        &["compare", &a, &b, "--svg", link, "--png", link],
+    ];
+    for args in cases {
+        let before: Vec<_> = [&a, &b]
+            .iter()
+            .map(|p| {
+                let m = fs::metadata(p).unwrap();
+                (fs::read(p).unwrap(), m.modified().unwrap())
+            })
+            .collect();
+        let line = refused(args, "--");
+        assert!(
+            line.contains("is the input") || line.contains("the same file"),
+            "{line}"
+        );
+        let after: Vec<_> = [&a, &b]
+            .iter()
+            .map(|p| {
+                let m = fs::metadata(p).unwrap();
+                (fs::read(p).unwrap(), m.modified().unwrap())
+            })
+            .collect();
+        assert!(before == after, "{args:?} changed an input");
+        assert!(fs::symlink_metadata(link).unwrap().file_type().is_symlink());
+    }
+    // A chart beside the inputs is written.
+    let svg = d.join("chart-new.svg");
+    let o = hashflops(&["compare", &a, "--svg", svg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn errors_name_the_line_as_an_editor_counts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = hashflops::report::files::csv_header_line();
+    let good = row("h", "hash", "sha256d", "hash_rate", ["5", "4", "6", "1"]);
+    let not_bool = good.replace(",true,", ",maybe,");
+    let negative = row("h", "hash", "sha256d", "hash_rate", ["-5", "4", "6", "1"]);
+    let short = "r,t,short\n".to_string();
+    let quoted = good.replacen(",card,", ",\"two\nlines\",", 1);
+    // (file text, the line of the bad row)
+    let cases: Vec<(String, usize)> = vec![
+        (format!("{header}\n{not_bool}"), 2),
+        (format!("{header}\n{good}{negative}"), 3),
+        (format!("{header}\n{good}{short}"), 3),
+        (format!("{header}\n{good}{good}{not_bool}"), 4),
+        // CRLF line ends, blank lines and a field over two lines.
+        (
+            format!(
+                "{header}\r\n{}{}",
+                good.replace('\n', "\r\n"),
+                negative.replace('\n', "\r\n")
+            ),
+            3,
+        ),
+        (format!("{header}\r\n{}", not_bool.replace('\n', "\r\n")), 2),
+        (format!("{header}\n\n{good}\n{not_bool}"), 5),
+        (format!("\n{header}\n{negative}"), 3),
+        (format!("{header}\n{quoted}{negative}"), 4),
+        (format!("{header}\n{quoted}{short}"), 4),
+    ];
+    for (i, (text, line)) in cases.iter().enumerate() {
+        let name = format!("case{i}.csv");
+        let p = dir.path().join(&name);
+        fs::write(&p, text).unwrap();
+        let err = refused(&["compare", p.to_str().unwrap()], "malformed row");
+        assert!(
+            err.contains(&format!("{name}:{line}: ")),
+            "case {i}: the bad row is on line {line}: {err}"
+        );
+        // The csv crate's own record and line counts are not repeated.
+        assert!(!err.contains("record "), "case {i}: {err}");
+    }
+    let p = dir.path().join("late-header.csv");
+    fs::write(&p, "\n\nname,score\n").unwrap();
+    refused(&["compare", p.to_str().unwrap()], "late-header.csv:3: ");
+}

@@ -10,19 +10,18 @@ use crate::report::files;
 
 pub fn compare(args: CompareArgs) -> Result<i32> {
     use crate::report::{chart, compare};
-    // The charts' targets are checked before anything is read or printed.
-    let targets: Vec<&std::path::Path> = [&args.svg, &args.png]
-        .into_iter()
-        .flatten()
-        .map(|p| p.as_path())
-        .collect();
-    for path in &targets {
-        files::check_replace_target(path)?;
+    // The charts' targets are checked before anything is read or printed,
+    // against each other and against the files compared.
+    let mut targets = Vec::new();
+    if let Some(p) = &args.svg {
+        targets.push(files::Target::new("--svg", p, files::Kind::Replace));
     }
-    let to_stdout = targets.iter().filter(|p| files::is_stdout(p)).count();
-    if to_stdout > 1 {
-        crate::usage_bail!("--svg - and --png - cannot both write to stdout; give one a file");
+    if let Some(p) = &args.png {
+        targets.push(files::Target::new("--png", p, files::Kind::Replace));
     }
+    let inputs: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();
+    files::check_outputs(&targets, &inputs)?;
+    let to_stdout = targets.iter().filter(|t| files::is_stdout(t.path)).count();
     let rows = compare::load(&args.files)?;
     let groups = compare::group(&rows, args.merge)?;
     let baseline = match &args.baseline {

@@ -55,19 +55,24 @@ struct HealthDoc<'a> {
 }
 
 pub fn health(args: HealthArgs) -> Result<i32> {
-    for path in args.csv.iter().chain(&args.json) {
-        if files::is_stdout(path) {
-            crate::usage_bail!(
-                "health prints its verdict on stdout: give --csv/--json a file, not -"
-            );
-        }
+    const NO_STDOUT: Option<&str> =
+        Some("health prints its verdict on stdout: give --csv/--json a file, not -");
+    let mut targets = Vec::new();
+    if let Some(p) = &args.csv {
+        targets.push(files::Target {
+            no_stdout: NO_STDOUT,
+            ..files::Target::new("--csv", p, files::Kind::AppendCsv)
+        });
     }
-    if let Some(path) = &args.csv {
-        files::check_csv_target(path)?;
+    if let Some(p) = &args.json {
+        targets.push(files::Target {
+            no_stdout: NO_STDOUT,
+            ..files::Target::new("--json", p, files::Kind::Replace)
+        });
     }
-    if let Some(path) = &args.json {
-        files::check_replace_target(path)?;
-    }
+    let shader_files = files::files_in(args.shader_dir.as_deref());
+    let inputs: Vec<&std::path::Path> = shader_files.iter().map(|p| p.as_path()).collect();
+    files::check_outputs(&targets, &inputs)?;
     let adapters = Adapters::enumerate(args.adapter.backend);
     let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
     let shaders = Shaders::from_dir(args.shader_dir.clone())?;

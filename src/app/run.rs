@@ -18,7 +18,6 @@ use crate::gpu::{AdapterDesc, Adapters, Gpu};
 use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
 use crate::report::{files, table, ResultRow, RunMeta};
 use crate::timing::TimingPlan;
-use crate::usage;
 use crate::workloads::{self, Ctx, Scale, Shaders, SizeOptions, Skipped};
 
 /// Everything one `run` produced, as written to `--json`.
@@ -45,28 +44,26 @@ struct RunDoc<'a> {
 
 pub fn run(args: RunArgs) -> Result<i32> {
     // A results file that cannot take the rows is found out before minutes
-    // of measuring, not after.
+    // of measuring, not after; so are outputs that would overwrite each
+    // other or a shader being read.
+    let mut targets = Vec::new();
+    if let Some(p) = &args.csv {
+        targets.push(files::Target::new("--csv", p, files::Kind::AppendCsv));
+    }
+    if let Some(p) = &args.json {
+        targets.push(files::Target::new("--json", p, files::Kind::Replace));
+    }
+    if let Some(p) = &args.prom {
+        targets.push(files::Target {
+            no_stdout: Some("--prom writes a file for node_exporter: give a path, not -"),
+            ..files::Target::new("--prom", p, files::Kind::Replace)
+        });
+    }
+    let shader_files = files::files_in(args.shader_dir.as_deref());
+    let inputs: Vec<&std::path::Path> = shader_files.iter().map(|p| p.as_path()).collect();
+    files::check_outputs(&targets, &inputs)?;
     let csv_stdout = args.csv.as_deref().is_some_and(files::is_stdout);
     let json_stdout = args.json.as_deref().is_some_and(files::is_stdout);
-    if csv_stdout && json_stdout {
-        return Err(usage!(
-            "--csv - and --json - cannot both write to stdout; send one of them to a file"
-        ));
-    }
-    if let Some(path) = &args.csv {
-        files::check_csv_target(path)?;
-    }
-    if let Some(path) = &args.json {
-        files::check_replace_target(path)?;
-    }
-    if let Some(path) = &args.prom {
-        if files::is_stdout(path) {
-            return Err(usage!(
-                "--prom writes a file for node_exporter: give a path, not -"
-            ));
-        }
-        files::check_replace_target(path)?;
-    }
     // With rows on stdout, the tables people read go to stderr, so that the
     // CSV or JSON stays parseable.
     let human = || -> Box<dyn Write> {

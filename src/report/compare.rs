@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::files::read_csv;
 use super::summary::{KeyMetrics, Val, FIELDS};
 use super::ResultRow;
+use crate::cli::{typed, typed_path};
 use crate::reference_cards::{self, Card};
 use crate::units::si;
 use crate::usage_bail;
@@ -60,13 +61,13 @@ pub fn load(files: &[PathBuf]) -> Result<Vec<ResultRow>> {
     for f in files {
         if rows.len() > MAX_ROWS {
             usage_bail!(
-                "{}: the files together hold more than {MAX_ROWS} result rows together; compare fewer",
-                f.display()
+                "{}: the files together hold more than {MAX_ROWS} result rows; compare fewer",
+                typed_path(f)
             );
         }
         let r = read_csv(f)?;
         if r.is_empty() {
-            usage_bail!("{}: holds a header but no results", f.display());
+            usage_bail!("{}: holds a header but no results", typed_path(f));
         }
         rows.extend(r);
     }
@@ -218,7 +219,8 @@ pub fn find_baseline(groups: &[Group], sel: &str) -> Result<usize> {
     match hits.as_slice() {
         [i] => Ok(*i),
         [] => usage_bail!(
-            "--baseline {sel:?} matches no adapter; adapters: {}",
+            "--baseline {:?} matches no adapter; adapters: {}",
+            typed(sel),
             groups
                 .iter()
                 .enumerate()
@@ -227,7 +229,8 @@ pub fn find_baseline(groups: &[Group], sel: &str) -> Result<usize> {
                 .join(", ")
         ),
         _ => usage_bail!(
-            "--baseline {sel:?} matches {} adapters; use its number",
+            "--baseline {:?} matches {} adapters; use its number",
+            typed(sel),
             hits.len()
         ),
     }

@@ -2,18 +2,23 @@
 //! the existing header is checked first, the new rows are rendered in
 //! memory, and then added with one write. A target is checked before
 //! anything is measured, and again just before it is written: only regular
-//! files (through any links) or new files in a writable folder are accepted,
-//! so a device node, a FIFO, a folder or a link itself is never replaced.
-//! `-` means standard output.
+//! files (through any links) that are not read-only, or new files in a
+//! writable folder, are accepted, so a device node, a FIFO, a folder, a
+//! read-only file or a link itself is never replaced. [`check_outputs`]
+//! also checks a command's outputs against each other and its inputs, so
+//! no output overwrites another or a file being read. `-` means standard
+//! output.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::{schema_of_header, ResultRow, CSV_COLUMNS, SCHEMA_VERSION};
+use crate::cli::typed_path;
 use crate::{usage, usage_bail};
 
 /// The most `compare` reads from one results file. Checked before reading,
@@ -52,13 +57,17 @@ enum Mode {
 /// Resolves `arg` to a target that can take results, or refuses it (exit 2).
 /// Links are followed to a regular file; anything else that exists is
 /// refused. Writability is proven by creating and removing a temporary file
-/// in the folder (for a replace or a new file) or by opening the file for
-/// appending (for an existing CSV): permission bits alone say nothing to root.
+/// in the folder (for a replace or a new file) and by opening an existing
+/// file for writing (changing nothing); since root opens any file, an
+/// existing file without a single write bit is refused by its mode as well.
 fn resolve(arg: &Path, mode: Mode) -> Result<Output> {
     if is_stdout(arg) {
         return Ok(Output::Stdout);
     }
-    let shown = arg.display();
+    if arg.as_os_str().is_empty() {
+        usage_bail!("an empty file name names no file: give a path, or - for stdout");
+    }
+    let shown = typed_path(arg);
     let real = match fs::symlink_metadata(arg) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let dir = folder_of(arg);
@@ -66,7 +75,7 @@ fn resolve(arg: &Path, mode: Mode) -> Result<Output> {
                 Ok(m) if m.is_dir() => {}
                 _ => usage_bail!(
                     "cannot write {shown}: folder {} does not exist",
-                    dir.display()
+                    typed_path(&dir)
                 ),
             }
             probe_folder(&dir, arg)?;
@@ -88,8 +97,25 @@ fn resolve(arg: &Path, mode: Mode) -> Result<Output> {
             "cannot write {shown}: not a regular file (a device, FIFO or socket); results go to regular files, or to stdout with -"
         );
     }
+    // A file that is not writable stays as it is, whether it would be
+    // appended to or replaced by a rename (which needs only the folder).
+    // Root writes through permission bits, so a file with no write bit at
+    // all is refused by its mode; for anyone else, opening it for writing
+    // (which changes nothing) asks the kernel, ACLs included.
+    if meta.permissions().mode() & 0o222 == 0 {
+        usage_bail!(
+            "cannot write {shown}: the file is read-only (mode {:04o}); make it writable or name another file",
+            meta.permissions().mode() & 0o7777
+        );
+    }
     match mode {
-        Mode::Replace => probe_folder(&folder_of(&real), arg)?,
+        Mode::Replace => {
+            OpenOptions::new()
+                .write(true)
+                .open(&real)
+                .map_err(|e| usage!("cannot write {shown}: {e}"))?;
+            probe_folder(&folder_of(&real), arg)?
+        }
         Mode::Append => {
             OpenOptions::new()
                 .append(true)
@@ -117,8 +143,8 @@ fn probe_folder(dir: &Path, arg: &Path) -> Result<()> {
         .map_err(|e| {
             usage!(
                 "cannot write {}: folder {} does not take new files ({e})",
-                arg.display(),
-                dir.display()
+                typed_path(arg),
+                typed_path(dir)
             )
         })
 }
@@ -139,7 +165,7 @@ fn csv_target(path: &Path) -> Result<(Output, bool)> {
         Ok(f) => f,
         // A new file: resolve proved its folder takes files.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((out, true)),
-        Err(e) => usage_bail!("cannot read {}: {e}", path.display()),
+        Err(e) => usage_bail!("cannot read {}: {e}", typed_path(path)),
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if len == 0 {
@@ -150,7 +176,7 @@ fn csv_target(path: &Path) -> Result<(Output, bool)> {
     (&mut f)
         .take(MAX_HEADER_BYTES)
         .read_to_end(&mut first)
-        .map_err(|e| usage!("cannot read {}: {e}", path.display()))?;
+        .map_err(|e| usage!("cannot read {}: {e}", typed_path(path)))?;
     let line = first.split(|&c| c == b'\n').next().unwrap_or(&[]);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let line = String::from_utf8_lossy(line);
@@ -159,27 +185,27 @@ fn csv_target(path: &Path) -> Result<(Output, bool)> {
         Some(SCHEMA_VERSION) => {}
         Some(v) => usage_bail!(
             "{}: holds schema {v} rows (its header); this hashflops writes schema {SCHEMA_VERSION}: write to a new file; nothing was written",
-            path.display()
+            typed_path(path)
         ),
         // A later version's header begins with this one's columns.
         None if cols.len() > CSV_COLUMNS.len() && cols.starts_with(&CSV_COLUMNS) => usage_bail!(
             "{}: holds rows of a newer schema than {SCHEMA_VERSION} (its header has {} columns); this hashflops writes schema {SCHEMA_VERSION}: write to a new file; nothing was written",
-            path.display(),
+            typed_path(path),
             cols.len()
         ),
         None => usage_bail!(
             "{}: not a hashflops results file (its first line is not the expected header); nothing was written",
-            path.display()
+            typed_path(path)
         ),
     }
     let mut last = [0u8; 1];
     f.seek(SeekFrom::End(-1))
         .and_then(|_| f.read_exact(&mut last))
-        .map_err(|e| usage!("cannot read {}: {e}", path.display()))?;
+        .map_err(|e| usage!("cannot read {}: {e}", typed_path(path)))?;
     if last[0] != b'\n' {
         usage_bail!(
             "{}: the last line is incomplete; nothing was written (fix or move the file)",
-            path.display()
+            typed_path(path)
         );
     }
     Ok((out, false))
@@ -190,6 +216,141 @@ fn csv_target(path: &Path) -> Result<(Output, bool)> {
 /// writable folder, or a new file in a writable folder.
 pub fn check_replace_target(path: &Path) -> Result<()> {
     resolve(path, Mode::Replace).map(drop)
+}
+
+/// How an output of a command is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Result rows appended to a results CSV ([`append_csv`]).
+    AppendCsv,
+    /// Replaced whole through a temporary file ([`replace_file`]).
+    Replace,
+}
+
+/// One file a command was asked to write.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// The option that names it, e.g. `--json`.
+    pub flag: &'static str,
+    pub path: &'a Path,
+    pub kind: Kind,
+    /// Why `-` (stdout) is refused for it; `None` where stdout is accepted.
+    pub no_stdout: Option<&'static str>,
+}
+
+impl<'a> Target<'a> {
+    /// A target that may be `-`.
+    pub fn new(flag: &'static str, path: &'a Path, kind: Kind) -> Self {
+        Target {
+            flag,
+            path,
+            kind,
+            no_stdout: None,
+        }
+    }
+}
+
+/// Which file a path is: the file itself (through any links) when it
+/// exists, else the canonical folder and the name it would be created as.
+#[derive(Debug, PartialEq, Eq)]
+enum Identity {
+    Inode(u64, u64),
+    New(PathBuf, std::ffi::OsString),
+}
+
+impl Identity {
+    /// `None` where the path names nothing that could be told apart (a
+    /// missing folder): the target's own check refuses it.
+    fn of(p: &Path) -> Option<Identity> {
+        match fs::metadata(p) {
+            Ok(m) => Some(Identity::Inode(m.dev(), m.ino())),
+            Err(_) => {
+                let name = p.file_name()?.to_os_string();
+                let dir = fs::canonicalize(folder_of(p)).ok()?;
+                Some(Identity::New(dir, name))
+            }
+        }
+    }
+}
+
+/// Checks every output of one command against the file system, each other
+/// and the command's inputs, before anything is measured, read or printed:
+/// the one check `run`, `health` and `compare` make. Refused (exit 2, one
+/// line), with every file left as it was: `-` where a target cannot take
+/// it, two targets on stdout, a target that cannot take what it would get
+/// (see [`check_csv_target`], [`check_replace_target`]; read-only files
+/// included, for root too), two targets that are one file (through links,
+/// hard or symbolic, or as one new name), and a target that is one of
+/// `inputs`.
+pub fn check_outputs(targets: &[Target], inputs: &[&Path]) -> Result<()> {
+    for t in targets {
+        if let (true, Some(why)) = (is_stdout(t.path), t.no_stdout) {
+            usage_bail!("{why}");
+        }
+    }
+    let on_stdout: Vec<&str> = targets
+        .iter()
+        .filter(|t| is_stdout(t.path))
+        .map(|t| t.flag)
+        .collect();
+    if let [first, second, ..] = on_stdout.as_slice() {
+        usage_bail!(
+            "{first} - and {second} - cannot both write to stdout; send one of them to a file"
+        );
+    }
+    for t in targets {
+        match t.kind {
+            Kind::AppendCsv => check_csv_target(t.path).map(drop),
+            Kind::Replace => check_replace_target(t.path),
+        }
+        .map_err(|e| usage!("{}: {e:#}", t.flag))?;
+    }
+    let files: Vec<(&Target, Identity)> = targets
+        .iter()
+        .filter(|t| !is_stdout(t.path))
+        .filter_map(|t| Identity::of(t.path).map(|id| (t, id)))
+        .collect();
+    for (i, (a, id)) in files.iter().enumerate() {
+        if let Some((b, _)) = files[..i].iter().find(|(_, other)| other == id) {
+            usage_bail!(
+                "{} {} and {} {} are the same file: each output needs a file of its own",
+                b.flag,
+                typed_path(b.path),
+                a.flag,
+                typed_path(a.path)
+            );
+        }
+    }
+    for input in inputs {
+        let Ok(m) = fs::metadata(input) else {
+            // Not there: reading it says so.
+            continue;
+        };
+        let id = Identity::Inode(m.dev(), m.ino());
+        if let Some((t, _)) = files.iter().find(|(_, other)| *other == id) {
+            usage_bail!(
+                "{} {} is the input {}: an output never replaces an input; name another file",
+                t.flag,
+                typed_path(t.path),
+                typed_path(input)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The regular files directly in `dir` (a `--shader-dir`), at most a few
+/// thousand: inputs that no output may replace. Nothing for no folder or
+/// one that cannot be read (its own check says so).
+pub fn files_in(dir: Option<&Path>) -> Vec<PathBuf> {
+    let Some(Ok(entries)) = dir.map(fs::read_dir) else {
+        return Vec::new();
+    };
+    entries
+        .take(4096)
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 /// Appends `rows` to `path` (`-`: stdout), writing the header only if the
@@ -214,9 +375,9 @@ pub fn append_csv(path: &Path, rows: &[ResultRow]) -> Result<()> {
                 .create(true)
                 .append(true)
                 .open(&real)
-                .map_err(|e| usage!("cannot open {} for appending: {e}", path.display()))?;
+                .map_err(|e| usage!("cannot open {} for appending: {e}", typed_path(path)))?;
             f.write_all(&bytes)
-                .with_context(|| format!("appending to {}", path.display()))?;
+                .with_context(|| format!("appending to {}", typed_path(path)))?;
             Ok(())
         }
     }
@@ -239,7 +400,7 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
         Output::Stdout => return write_stdout(bytes),
         Output::File(real) => real,
     };
-    let failed = |e: &dyn std::fmt::Display| usage!("cannot write {}: {e}", path.display());
+    let failed = |e: &dyn std::fmt::Display| usage!("cannot write {}: {e}", typed_path(path));
     let mut tmp = tempfile::Builder::new()
         .prefix(".hashflops-json")
         .tempfile_in(folder_of(&real))
@@ -249,7 +410,7 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
     // any report (the temporary file starts private).
     let perms = match fs::metadata(&real) {
         Ok(m) => m.permissions(),
-        Err(_) => std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        Err(_) => PermissionsExt::from_mode(0o644),
     };
     tmp.as_file()
         .set_permissions(perms)
@@ -271,7 +432,7 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
 /// line; a value, min, max or cv_pct that is not a finite, non-negative
 /// number makes the file malformed.
 pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
-    let shown = path.display();
+    let shown = typed_path(path);
     // Checked before opening: opening a FIFO would wait for a writer.
     let meta = fs::metadata(path).map_err(|e| usage!("cannot read {shown}: {e}"))?;
     if !meta.is_file() {
@@ -296,11 +457,16 @@ pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(bytes.as_slice());
-    let headers = rdr.headers().map_err(|e| usage!("{shown}:1: {e}"))?.clone();
+    let line_at = |pos: Option<&csv::Position>| line_of(&bytes, pos);
+    let headers = rdr
+        .headers()
+        .map_err(|e| usage!("{shown}:{}: {e}", line_at(e.position())))?
+        .clone();
     let got: Vec<&str> = headers.iter().collect();
     if schema_of_header(&got).is_none() {
         usage_bail!(
-            "{shown}:1: not a hashflops results file of schema 1 to {SCHEMA_VERSION} (expected the header `{}`)",
+            "{shown}:{}: not a hashflops results file of schema 1 to {SCHEMA_VERSION} (expected the header `{}`)",
+            line_at(headers.position()),
             csv_header_line()
         );
     }
@@ -311,20 +477,69 @@ pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                usage_bail!("{shown}:{line}: malformed row: {e}");
+                let line = line_at(e.position());
+                usage_bail!("{shown}:{line}: malformed row: {}", csv_error(&e));
             }
         }
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = line_at(rec.position());
         let row: ResultRow = rec
             .deserialize(Some(&headers))
-            .map_err(|e| usage!("{shown}:{line}: malformed row: {e}"))?;
+            .map_err(|e| usage!("{shown}:{line}: malformed row: {}", csv_error(&e)))?;
         if let Some(bad) = bad_number(&row) {
             usage_bail!("{shown}:{line}: malformed row: {bad}");
         }
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// The line of the file (from 1, as editors count) on which the record at
+/// `pos` begins. The csv crate's own line count drifts on CRLF line ends
+/// and blank lines, and its byte offset may point at the line end before
+/// the record; so lines are counted here, from the first byte of the record.
+fn line_of(bytes: &[u8], pos: Option<&csv::Position>) -> u64 {
+    let Some(pos) = pos else {
+        return 1;
+    };
+    let mut at = (pos.byte() as usize).min(bytes.len());
+    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    1 + bytes[..at].iter().filter(|&&c| c == b'\n').count() as u64
+}
+
+/// A csv error without the crate's own record and line numbers, which
+/// count differently from the file's lines named before it.
+fn csv_error(e: &csv::Error) -> String {
+    use csv::{DeserializeErrorKind, ErrorKind};
+    match e.kind() {
+        ErrorKind::Deserialize { err, .. } => {
+            let what = match err.kind() {
+                DeserializeErrorKind::Message(m) | DeserializeErrorKind::Unsupported(m) => {
+                    m.clone()
+                }
+                DeserializeErrorKind::UnexpectedEndOfRow => "too few fields".into(),
+                DeserializeErrorKind::InvalidUtf8(e) => e.to_string(),
+                DeserializeErrorKind::ParseBool(e) => e.to_string(),
+                DeserializeErrorKind::ParseInt(e) => e.to_string(),
+                DeserializeErrorKind::ParseFloat(e) => e.to_string(),
+            };
+            match err.field() {
+                Some(i) => format!("field {} ({}): {what}", i + 1, column_name(i)),
+                None => what,
+            }
+        }
+        ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header has {expected_len}"),
+        ErrorKind::Utf8 { err, .. } => format!("not UTF-8 text ({err})"),
+        _ => e.to_string(),
+    }
+}
+
+/// The name of column `i` of a results CSV of this schema, or `?`.
+fn column_name(i: u64) -> &'static str {
+    CSV_COLUMNS.get(i as usize).copied().unwrap_or("?")
 }
 
 /// Medians, extremes and spreads are finite and non-negative in every row
