@@ -1,4 +1,4 @@
-// Tiled matrix multiply, the body shared by both precisions: C = A * B,
+// Tiled matrix multiply, the body shared by both precisions: C += A * B,
 // all row-major, any M, N, K >= 1. A header composed in front of it
 // (matmul_f32.wgsl, matmul_f16.wgsl) names the element type of A and B as
 // `elem`; products and sums are f32 either way (an f16 value converts to
@@ -10,7 +10,7 @@
 //   0 a    array<elem>       M x K    (entries `main`, `rows_vec4`)
 //   1 b    array<elem>       K x N    (entry `main`)
 //   2 c    array<f32>        M x N    (every entry)
-//   3 dims vec4<u32>         (M, N, K, first workgroup row: a long
+//   3 dims Dims              (M, N, K, first workgroup row: a long
 //                            multiply is split into bands of rows);
 //                            read-only storage, not a uniform, so that
 //                            drivers which specialise on uniform values
@@ -50,7 +50,20 @@ override THREADS: u32 = WG_X * WG_Y;
 @group(0) @binding(0) var<storage, read> a: array<elem>;
 @group(0) @binding(1) var<storage, read> b: array<elem>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-@group(0) @binding(3) var<storage, read> dims: vec4<u32>;
+// (M, N, K, first workgroup row of the band), then the input window of A
+// this dispatch reads: repetition r of a timed run reads window r mod 2.
+struct Dims {
+    x: u32,
+    y: u32,
+    z: u32,
+    w: u32,
+    window: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+}
+
+@group(0) @binding(3) var<storage, read> dims: Dims;
 @group(0) @binding(4) var<storage, read> a4: array<vec4<elem>>;
 @group(0) @binding(5) var<storage, read> b4: array<vec4<elem>>;
 // A and B again as four-channel float textures, for `rows_tex`.

@@ -317,9 +317,10 @@ fn get_acc(i: u32, j: u32) -> vec4<f32> {
     }
 }
 
-// Writes the accumulators of the invocation whose first row and first
-// vec4 column of C are `row` and `col4`, rows `row_step` and vec4 columns
-// `col4_step` apart.
+// Adds the accumulators of the invocation whose first row and first vec4
+// column of C are `row` and `col4`, rows `row_step` and vec4 columns
+// `col4_step` apart, to C: every timed repetition adds its product (of
+// its own input window of A) to what the repetitions before it left.
 fn store_c(row: u32, row_step: u32, col4: u32, col4_step: u32, m: u32, n: u32) {
     for (var i = 0u; i < TM; i += 1u) {
         let r = row + i * row_step;
@@ -331,7 +332,7 @@ fn store_c(row: u32, row_step: u32, col4: u32, col4_step: u32, m: u32, n: u32) {
             let v = get_acc(i, j);
             for (var q = 0u; q < 4u; q += 1u) {
                 if (col + q < n) {
-                    c[r * n + col + q] = v[q];
+                    c[r * n + col + q] = c[r * n + col + q] + v[q];
                 }
             }
         }

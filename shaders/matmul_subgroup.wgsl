@@ -1,4 +1,4 @@
-// Matrix multiply for CPU adapters with subgroups (lavapipe): C = A * B,
+// Matrix multiply for CPU adapters with subgroups (lavapipe): C += A * B,
 // row-major, K % 4 == 0 and N % 4 == 0, A and B read through four-channel
 // float textures (rgba32float for f32 inputs, rgba16float for f16; both
 // read as f32), C f32, accumulated in f32 with fma(). In its own file so
@@ -8,7 +8,7 @@
 //
 // Bindings (group 0):
 //   2 c    array<f32>        M x N
-//   3 dims vec4<u32>         (M, N, K, first workgroup row); read-only
+//   3 dims Dims              (M, N, K, first workgroup row, window); read-only
 //                            storage rather than a uniform, so drivers that
 //                            specialise on uniform values do not recompile
 //   6 ta   texture_2d<f32>   A as a (K/4) x M texture: texel (k/4, row)
@@ -29,7 +29,20 @@ override TM: u32 = 8u;
 override TNV: u32 = 1u;
 
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-@group(0) @binding(3) var<storage, read> dims: vec4<u32>;
+// (M, N, K, first workgroup row of the band), then the input window of A
+// this dispatch reads: repetition r of a timed run reads window r mod 2.
+struct Dims {
+    x: u32,
+    y: u32,
+    z: u32,
+    w: u32,
+    window: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+}
+
+@group(0) @binding(3) var<storage, read> dims: Dims;
 @group(0) @binding(6) var ta: texture_2d<f32>;
 @group(0) @binding(7) var tb: texture_2d<f32>;
 

@@ -347,8 +347,8 @@ fn a_kernel_right_on_the_probe_but_wrong_when_timed_is_caught() {
 fn a_kernel_that_writes_nothing_when_timed_is_caught() {
     let acc = common::mutate(
         ACC,
-        "c[r * n + col + q] = v[q];",
-        "if (n != 64u) { c[r * n + col + q] = v[q]; }",
+        "c[r * n + col + q] = c[r * n + col + q] + v[q];",
+        "if (n != 64u) { c[r * n + col + q] = c[r * n + col + q] + v[q]; }",
     );
     let run = common::run_with_shaders("matmul", &[("matmul_acc", acc)], &SMALL);
     assert_both_caught(&run, "C never written at the measured size");
@@ -428,4 +428,78 @@ fn sizes_off_the_tiles_verify_on_the_scalar_path() {
 #[test]
 fn sizes_off_the_tiles_verify_on_the_vector_paths() {
     awkward_size_verifies("67", "44", "36");
+}
+
+/// Every variant autotuning can choose here, forced in turn: an unmodified
+/// copy through `--shader-dir` passes; a store that keeps C once C is
+/// written (memoised), and one that drops the product of every second
+/// repetition (the odd input window), fail by name in both precisions.
+#[test]
+fn memoised_and_every_second_repetition_kernels_fail_in_every_variant() {
+    let gpu = common::gpu();
+    let variants: Vec<String> = TileConfig::candidates(&gpu)
+        .into_iter()
+        .filter(|c| c.entry(64, 64).is_some())
+        .map(|c| c.describe())
+        .collect();
+    assert!(!variants.is_empty());
+    let add = "c[r * n + col + q] = c[r * n + col + q] + v[q];";
+    let memo = common::mutate(
+        ACC,
+        add,
+        &format!("if (c[r * n + col + q] == 0.0) {{ {add} }}"),
+    );
+    let half = common::mutate(
+        ACC,
+        STORE,
+        &format!("if (dims.window == 1u) {{ return; }}\n            {STORE}"),
+    );
+    for v in &variants {
+        let env = [(hashflops::workloads::matmul::FORCE_VARIANT, v.as_str())];
+        let control = common::run_with_shaders_env(
+            "matmul",
+            &[("matmul_acc", ACC.to_string())],
+            &SMALL,
+            &env,
+        );
+        let err = common::stderr(&control.output);
+        assert_eq!(control.output.status.code(), Some(0), "{v}: control: {err}");
+        for row in control.rows() {
+            assert_eq!(row["verified"], true, "{v}: control row {row}");
+            assert!(
+                row["params"].as_str().unwrap().contains(v.as_str()),
+                "{v}: {row}"
+            );
+        }
+        for (mutant, what) in [
+            (&memo, "memoised store"),
+            (&half, "every second repetition"),
+        ] {
+            let run = common::run_with_shaders_env(
+                "matmul",
+                &[("matmul_acc", mutant.clone())],
+                &SMALL,
+                &env,
+            );
+            let what = format!("{v}: {what}");
+            assert_both_caught(&run, &what);
+            let err = common::stderr(&run.output);
+            assert!(
+                err.contains("warning: sgemm: ") && err.contains("checked elements are wrong"),
+                "{what}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_unknown_forced_variant_is_a_usage_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hashflops"))
+        .args(["run", "--suite", "matmul", "--quick", "--quiet"])
+        .env(hashflops::workloads::matmul::FORCE_VARIANT, "tile=1x1x1")
+        .output()
+        .unwrap();
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no such matmul variant"), "{err}");
 }

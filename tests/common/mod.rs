@@ -78,6 +78,16 @@ impl ShaderRun {
 /// Runs `hashflops run --suite SUITE --quick --quiet` plus `extra`, with
 /// each `(name, source)` written as `name.wgsl` into a fresh `--shader-dir`.
 pub fn run_with_shaders(suite: &str, shaders: &[(&str, String)], extra: &[&str]) -> ShaderRun {
+    run_with_shaders_env(suite, shaders, extra, &[])
+}
+
+/// As [`run_with_shaders`], with `env` set for the binary.
+pub fn run_with_shaders_env(
+    suite: &str,
+    shaders: &[(&str, String)],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> ShaderRun {
     let dir = tempfile::tempdir().unwrap();
     for (name, src) in shaders {
         std::fs::write(dir.path().join(format!("{name}.wgsl")), src).unwrap();
@@ -95,7 +105,11 @@ pub fn run_with_shaders(suite: &str, shaders: &[(&str, String)], extra: &[&str])
         json.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let output = hashflops(&args);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hashflops"))
+        .args(&args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("running hashflops");
     let json = std::fs::read_to_string(&json)
         .ok()
         .map(|t| serde_json::from_str(&t).expect("the JSON document parses"));

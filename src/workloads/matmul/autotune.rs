@@ -23,6 +23,10 @@ pub struct Tuned {
     pub wrong: Vec<String>,
 }
 
+/// Names the one matmul variant (as `describe()` prints it, e.g. in the
+/// row's params) that autotuning may choose.
+pub const FORCE_VARIANT: &str = "HASHFLOPS_MATMUL_VARIANT";
+
 /// Tries every candidate shape that can take the problem `ops` on this
 /// adapter. The probe has the real problem's divisibility (so the same
 /// entry point) and sizes that are multiples of no tile.
@@ -32,7 +36,7 @@ pub fn autotune(ctx: &Ctx, kernels: &Kernels, ops: &Operands) -> Result<Tuned> {
     let sm = 67;
     let sn = if ops.n.is_multiple_of(4) { 132 } else { 131 };
     let sk = if ops.k.is_multiple_of(4) { 44 } else { 45 };
-    let (small, sa, sb) = Operands::random(gpu, ops.precision, (sm, sn, sk), (11, 12))?;
+    let (small, sa, sb) = Operands::random(gpu, ops.precision, (sm, sn, sk), (11, 12), 1)?;
     // Slow shapes are timed on a band of rows, so no trial dispatch runs
     // long (a tiled kernel on a CPU adapter can be ten times slower than
     // the best one); a multiple of every shape's rows per workgroup.
@@ -43,13 +47,27 @@ pub fn autotune(ctx: &Ctx, kernels: &Kernels, ops: &Operands) -> Result<Tuned> {
     };
     let tune_rows = (budget / (2.0 * ops.n as f64 * ops.k as f64) / 128.0).ceil() as u32 * 128;
     let tune_rows = tune_rows.clamp(1, ops.m);
-    let candidates: Vec<TileConfig> = TileConfig::candidates(gpu)
+    let mut candidates: Vec<TileConfig> = TileConfig::candidates(gpu)
         .into_iter()
         .filter(|c| c.entry(ops.k, ops.n).is_some())
         .filter(|c| {
             !matches!(c.layout, Layout::RowsTex | Layout::RowsSubgroup) || ops.textures.is_some()
         })
         .collect();
+    // For kernel development and the mutation tests: one variant only, so
+    // that any layout can be timed and verified on any adapter.
+    if let Some(forced) = std::env::var_os(FORCE_VARIANT) {
+        let forced = forced.to_string_lossy().into_owned();
+        let names: Vec<String> = candidates.iter().map(|c| c.describe()).collect();
+        candidates.retain(|c| c.describe() == forced);
+        if candidates.is_empty() {
+            crate::usage_bail!(
+                "{FORCE_VARIANT}={}: no such matmul variant for this problem here; variants: {}",
+                crate::cli::typed(&forced),
+                names.join(", ")
+            );
+        }
+    }
     let mut best: Option<(f64, TileConfig)> = None;
     let mut fallback = None;
     let mut notes = Vec::new();
@@ -63,7 +81,7 @@ pub fn autotune(ctx: &Ctx, kernels: &Kernels, ops: &Operands) -> Result<Tuned> {
         ));
         let attempt = (|| -> Result<Option<f64>> {
             let c = Matmul::new(gpu, kernels, *cfg, &small)?.compute()?;
-            let v = verify(sm, sn, sk, &sa, &sb, &c, Coverage::Full, 1);
+            let v = verify(sm, sn, sk, &sa[0], &sb, &c, Coverage::Full, 1);
             if !v.ok() {
                 wrong.push(format!(
                     "{kernel} autotune variant {}: {} of {} elements wrong on a {sm}x{sn}x{sk} probe; first: {}",

@@ -15,13 +15,19 @@ use crate::gpu::Gpu;
 /// A NaN that no arithmetic produces, so an unwritten element is obvious.
 const POISON: u32 = 0x7fbf_dead;
 
-/// A and B on the device, in the precision the kernel reads.
+/// Input windows of the timed multiplication: repetition r multiplies A
+/// window r mod 2 by B and adds the product to C, so no repetition sees
+/// the input of the one before it and C holds the sum of all of them.
+pub const WINDOWS: usize = 2;
+
+/// A (one matrix per input window) and B on the device, in the precision
+/// the kernel reads.
 pub struct Operands {
-    pub a: wgpu::Buffer,
+    pub a: Vec<wgpu::Buffer>,
     pub b: wgpu::Buffer,
     /// A and B again as four-channel textures (A: K/4 x M, B: N/4 x K),
     /// for the CPU adapters' `rows_tex` layout; made only there.
-    pub textures: Option<(wgpu::TextureView, wgpu::TextureView)>,
+    pub textures: Option<(Vec<wgpu::TextureView>, wgpu::TextureView)>,
     pub precision: Precision,
     pub m: u32,
     pub n: u32,
@@ -29,57 +35,102 @@ pub struct Operands {
 }
 
 impl Operands {
-    /// Random A (M x K) and B (K x N) from two seeds, on the device in
-    /// `precision`; returned again as the values the kernel reads (f16
-    /// ones after rounding), in f32, for the reference.
+    /// `windows` random A (M x K) and one B (K x N) from two seeds, on the
+    /// device in `precision`; returned again as the values the kernel
+    /// reads (f16 ones after rounding), in f32, for the reference.
     pub fn random(
         gpu: &Gpu,
         precision: Precision,
         (m, n, k): (u32, u32, u32),
         (seed_a, seed_b): (u64, u64),
-    ) -> Result<(Operands, Vec<f32>, Vec<f32>)> {
-        let a = random_matrix(m as usize * k as usize, seed_a);
+        windows: usize,
+    ) -> Result<(Operands, Vec<Vec<f32>>, Vec<f32>)> {
+        let a: Vec<Vec<f32>> = (0..windows.max(1) as u64)
+            .map(|w| random_matrix(m as usize * k as usize, seed_a + 1000 * w))
+            .collect();
         let b = random_matrix(k as usize * n as usize, seed_b);
         match precision {
-            Precision::F32 => Ok((Operands::f32(gpu, m, n, k, &a, &b)?, a, b)),
+            Precision::F32 => {
+                let views: Vec<&[f32]> = a.iter().map(Vec::as_slice).collect();
+                Ok((Operands::f32_windows(gpu, (m, n, k), &views, &b)?, a, b))
+            }
             Precision::F16 => {
                 let half = |v: &[f32]| v.iter().map(|&x| f16::from_f32(x)).collect::<Vec<_>>();
-                let (ha, hb) = (half(&a), half(&b));
-                let ops = Operands::f16(gpu, m, n, k, &ha, &hb)?;
+                let ha: Vec<Vec<f16>> = a.iter().map(|w| half(w)).collect();
+                let hb = half(&b);
+                let views: Vec<&[f16]> = ha.iter().map(Vec::as_slice).collect();
+                let ops = Operands::f16_windows(gpu, (m, n, k), &views, &hb)?;
                 let wide = |v: &[f16]| v.iter().map(|x| x.to_f32()).collect::<Vec<_>>();
-                Ok((ops, wide(&ha), wide(&hb)))
+                Ok((ops, ha.iter().map(|w| wide(w)).collect(), wide(&hb)))
             }
         }
     }
 
     pub fn f32(gpu: &Gpu, m: u32, n: u32, k: u32, a: &[f32], b: &[f32]) -> Result<Operands> {
-        check_lengths(m, n, k, a.len(), b.len())?;
-        let (ab, bb) = (bytemuck::cast_slice(a), bytemuck::cast_slice(b));
-        Ok(Operands {
-            a: gpu.storage_init("matmul A", ab)?,
-            b: gpu.storage_init("matmul B", bb)?,
-            textures: textures(gpu, m, n, k, ab, bb, wgpu::TextureFormat::Rgba32Float)?,
-            precision: Precision::F32,
-            m,
-            n,
-            k,
-        })
+        Self::f32_windows(gpu, (m, n, k), &[a], b)
+    }
+
+    pub fn f32_windows(
+        gpu: &Gpu,
+        (m, n, k): (u32, u32, u32),
+        a: &[&[f32]],
+        b: &[f32],
+    ) -> Result<Operands> {
+        let a: Vec<&[u8]> = a.iter().map(|w| bytemuck::cast_slice(w)).collect();
+        let shape = (m, n, k, Precision::F32);
+        Self::upload(gpu, shape, &a, bytemuck::cast_slice(b), 4)
     }
 
     pub fn f16(gpu: &Gpu, m: u32, n: u32, k: u32, a: &[f16], b: &[f16]) -> Result<Operands> {
-        check_lengths(m, n, k, a.len(), b.len())?;
+        Self::f16_windows(gpu, (m, n, k), &[a], b)
+    }
+
+    pub fn f16_windows(
+        gpu: &Gpu,
+        (m, n, k): (u32, u32, u32),
+        a: &[&[f16]],
+        b: &[f16],
+    ) -> Result<Operands> {
+        let a: Vec<&[u8]> = a.iter().map(|w| bytemuck::cast_slice(w)).collect();
+        let shape = (m, n, k, Precision::F16);
+        Self::upload(gpu, shape, &a, bytemuck::cast_slice(b), 2)
+    }
+
+    fn upload(
+        gpu: &Gpu,
+        (m, n, k, precision): (u32, u32, u32, Precision),
+        a: &[&[u8]],
+        b: &[u8],
+        elem: usize,
+    ) -> Result<Operands> {
+        for w in a {
+            check_lengths(m, n, k, w.len() / elem, b.len() / elem)?;
+        }
         // Storage bindings are sized in multiples of 4 bytes.
-        let pad = |v: &[f16]| {
-            let mut bytes = bytemuck::cast_slice::<f16, u8>(v).to_vec();
+        let pad = |v: &[u8]| {
+            let mut bytes = v.to_vec();
             bytes.resize(bytes.len().next_multiple_of(4), 0);
             bytes
         };
-        let (ab, bb) = (bytemuck::cast_slice(a), bytemuck::cast_slice(b));
+        let format = match precision {
+            Precision::F32 => wgpu::TextureFormat::Rgba32Float,
+            Precision::F16 => wgpu::TextureFormat::Rgba16Float,
+        };
+        let textures = match a
+            .iter()
+            .map(|w| textures(gpu, (m, k), w, format))
+            .collect::<Result<Option<Vec<_>>>>()?
+        {
+            Some(ta) => textures(gpu, (k, n), b, format)?.map(|tb| (ta, tb)),
+            None => None,
+        };
         Ok(Operands {
-            a: gpu.storage_init("matmul A f16", &pad(a))?,
-            b: gpu.storage_init("matmul B f16", &pad(b))?,
-            textures: textures(gpu, m, n, k, ab, bb, wgpu::TextureFormat::Rgba16Float)?,
-            precision: Precision::F16,
+            a: a.iter()
+                .map(|w| gpu.storage_init("matmul A", &pad(w)))
+                .collect::<Result<_>>()?,
+            b: gpu.storage_init("matmul B", &pad(b))?,
+            textures,
+            precision,
             m,
             n,
             k,
@@ -87,23 +138,17 @@ impl Operands {
     }
 }
 
-/// Texture copies of A and B where the `rows_tex` layout can use them: on
-/// CPU adapters, K and N multiples of 4, within the texture size limit.
+/// A texture copy of a `rows` x `cols` operand where the `rows_tex`
+/// layout can use it: on CPU adapters, `cols` a multiple of 4, within the
+/// texture size limit.
 fn textures(
     gpu: &Gpu,
-    m: u32,
-    n: u32,
-    k: u32,
-    a: &[u8],
-    b: &[u8],
+    (rows, cols): (u32, u32),
+    data: &[u8],
     format: wgpu::TextureFormat,
-) -> Result<Option<(wgpu::TextureView, wgpu::TextureView)>> {
+) -> Result<Option<wgpu::TextureView>> {
     let max = gpu.limits.max_texture_dimension_2d;
-    if !gpu.desc.is_cpu()
-        || !k.is_multiple_of(4)
-        || !n.is_multiple_of(4)
-        || m.max(k).max(k / 4).max(n / 4) > max
-    {
+    if !gpu.desc.is_cpu() || !cols.is_multiple_of(4) || rows.max(cols / 4) > max {
         return Ok(None);
     }
     let texel = format.block_copy_size(None).unwrap_or(16);
@@ -140,12 +185,9 @@ fn textures(
         );
         texture.create_view(&Default::default())
     };
-    let views = (
-        make("matmul A texture", k / 4, m, a),
-        make("matmul B texture", n / 4, k, b),
-    );
+    let view = make("matmul operand texture", cols / 4, rows, data);
     gpu.check_errors("making matmul textures")?;
-    Ok(Some(views))
+    Ok(Some(view))
 }
 
 fn check_lengths(m: u32, n: u32, k: u32, a: usize, b: usize) -> Result<()> {
@@ -166,8 +208,9 @@ fn check_lengths(m: u32, n: u32, k: u32, a: usize, b: usize) -> Result<()> {
 pub struct Matmul<'g> {
     gpu: &'g Gpu,
     pipeline: wgpu::ComputePipeline,
-    /// One bind group per band of workgroup rows, each with its own offset.
-    pub(super) bands: Vec<(wgpu::BindGroup, u32)>,
+    /// Per input window, one bind group per band of workgroup rows, each
+    /// with its own offset.
+    pub(super) bands: Vec<Vec<(wgpu::BindGroup, u32)>>,
     groups_x: u32,
     pub(super) groups_y: u32,
     pub c: wgpu::Buffer,
@@ -248,31 +291,48 @@ impl<'g> Matmul<'g> {
     pub(super) fn split_rows(&mut self, rows: u32, ops: &Operands) -> Result<()> {
         let rows = rows.clamp(1, self.gpu.limits.max_compute_workgroups_per_dimension);
         let layout = self.pipeline.get_bind_group_layout(0);
+        let mut windows = Vec::new();
+        for w in 0..ops.a.len() {
+            windows.push(self.bands_of(w, rows, ops, &layout)?);
+        }
+        self.gpu.check_errors("binding the matmul buffers")?;
+        self.bands = windows;
+        Ok(())
+    }
+
+    /// The bands of one input window.
+    fn bands_of(
+        &self,
+        window: usize,
+        rows: u32,
+        ops: &Operands,
+        layout: &wgpu::BindGroupLayout,
+    ) -> Result<Vec<(wgpu::BindGroup, u32)>> {
         let mut bands = Vec::new();
         let mut first = 0;
         while first < self.groups_y {
             let count = rows.min(self.groups_y - first);
-            let dims = self.gpu.storage_init(
-                "matmul dims",
-                bytemuck::cast_slice(&[self.m, self.n, self.k, first]),
-            )?;
+            let dims = [self.m, self.n, self.k, first, window as u32, 0, 0, 0];
+            let dims = self
+                .gpu
+                .storage_init("matmul dims", bytemuck::cast_slice(&dims))?;
             let (ia, ib) = (self.bindings.0, self.bindings.1);
             let (ra, rb) = match (&ops.textures, self.config.layout) {
                 (Some((ta, tb)), Layout::RowsTex | Layout::RowsSubgroup) => (
-                    wgpu::BindingResource::TextureView(ta),
+                    wgpu::BindingResource::TextureView(&ta[window]),
                     wgpu::BindingResource::TextureView(tb),
                 ),
                 (None, Layout::RowsTex | Layout::RowsSubgroup) => {
                     anyhow::bail!("the rows_tex layout needs the operands as textures")
                 }
-                _ => (ops.a.as_entire_binding(), ops.b.as_entire_binding()),
+                _ => (ops.a[window].as_entire_binding(), ops.b.as_entire_binding()),
             };
             let bg = self
                 .gpu
                 .device
                 .create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("matmul"),
-                    layout: &layout,
+                    layout,
                     entries: &[
                         wgpu::BindGroupEntry {
                             binding: ia,
@@ -295,32 +355,46 @@ impl<'g> Matmul<'g> {
             bands.push((bg, count));
             first += count;
         }
-        self.gpu.check_errors("binding the matmul buffers")?;
-        self.bands = bands;
-        Ok(())
+        Ok(bands)
     }
 
-    /// Records one whole C = A·B.
-    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
+    /// Input windows bound.
+    pub fn windows(&self) -> usize {
+        self.bands.len()
+    }
+
+    /// Records one whole C += A·B with A from input window `window`.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, window: usize) {
         pass.set_pipeline(&self.pipeline);
-        for (bg, rows) in &self.bands {
+        for (bg, rows) in &self.bands[window] {
             pass.set_bind_group(0, bg, &[]);
             pass.dispatch_workgroups(self.groups_x, *rows, 1);
         }
     }
 
-    /// Runs `reps` multiplications in one submission and waits; wall seconds.
+    /// Runs `reps` multiplications (window 0) in one submission and waits;
+    /// wall seconds.
     pub fn run(&self, reps: u32) -> Result<f64> {
         self.gpu.run_pass("running matmul", |pass| {
             for _ in 0..reps {
-                self.encode(pass);
+                self.encode(pass, 0);
             }
         })
     }
 
-    /// Fills C with a NaN pattern so elements the kernel misses are caught.
+    /// Fills C with a NaN pattern: a kernel adds to C, so every element it
+    /// misses stays NaN.
     pub fn poison(&self) {
-        let words = vec![POISON; self.m as usize * self.n as usize];
+        self.fill_c(POISON);
+    }
+
+    /// Zeroes C before products are added to it.
+    pub fn clear(&self) {
+        self.fill_c(0);
+    }
+
+    fn fill_c(&self, word: u32) {
+        let words = vec![word; self.m as usize * self.n as usize];
         self.gpu
             .queue
             .write_buffer(&self.c, 0, bytemuck::cast_slice(&words));
@@ -333,9 +407,9 @@ impl<'g> Matmul<'g> {
         Ok(bytemuck::cast_slice::<u8, f32>(&raw).to_vec())
     }
 
-    /// Poisons C, multiplies once, reads C back.
+    /// Zeroes C, multiplies once (window 0), reads C back.
     pub fn compute(&self) -> Result<Vec<f32>> {
-        self.poison();
+        self.clear();
         self.run(1)?;
         self.read_c()
     }

@@ -4,9 +4,9 @@
 use anyhow::Result;
 
 use super::autotune::autotune;
-use super::kernel::{Matmul, Operands};
+use super::kernel::{Matmul, Operands, WINDOWS};
 use super::shaders::Kernels;
-use super::verify::{verify, Coverage};
+use super::verify::{verify_sum, Coverage};
 use super::Precision;
 use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
@@ -18,18 +18,20 @@ const MAX_DISPATCH_S: f64 = 0.1;
 /// that a command buffer stays modest.
 const MAX_REPS: u32 = 256;
 
-/// The measured multiplication. Every repetition writes all of C from the
-/// same A and B, so the C the last timed sample left is the product that
-/// was timed; C is poisoned before the first one, so an element no
+/// The measured multiplication. Repetition r adds A_(r mod 2)·B to C, so
+/// consecutive repetitions read different inputs and C after the timed
+/// samples is the sum of every product that was timed: a repetition
+/// skipped, or one that keeps C because C is already written, leaves C a
+/// product short. C is zeroed before the first one, so an element no
 /// repetition wrote cannot pass.
 struct Gemm<'g> {
     mm: Matmul<'g>,
-    /// The inputs as the kernel reads them, for the reference.
-    a: Vec<f32>,
+    /// The inputs as the kernel reads them, for the reference: A per
+    /// input window, and B.
+    a: Vec<Vec<f32>>,
     b: Vec<f32>,
     kernel: &'static str,
     params: String,
-    encoded: u64,
 }
 
 impl Workload for Gemm<'_> {
@@ -52,21 +54,38 @@ impl Workload for Gemm<'_> {
     }
 
     fn encode(&mut self, pass: &mut wgpu::ComputePass<'_>, reps: Reps) {
-        let reps = reps.count;
-        for _ in 0..reps {
-            self.mm.encode(pass);
+        let windows = self.mm.windows() as u64;
+        for rep in reps.indices() {
+            self.mm.encode(pass, (rep % windows) as usize);
         }
-        self.encoded += reps as u64;
     }
 
-    fn verify(self, _timed: &Timed) -> Result<Check> {
+    fn verify(self, timed: &Timed) -> Result<Check> {
         let mut check = Check::default();
-        if self.encoded == 0 {
-            check.fail("no multiplication was recorded, so C holds no product to check");
-        }
         let (m, n, k) = (self.mm.m, self.mm.n, self.mm.k);
         let c = self.mm.read_c()?;
-        let v = verify(m, n, k, &self.a, &self.b, &c, Coverage::Auto, 3);
+        // Repetitions 0..N took window r mod W: the first N mod W windows
+        // once more than the rest.
+        let w = self.a.len() as u64;
+        let total = timed.total_reps;
+        let windows: Vec<(u64, &[f32])> = (0..w)
+            .map(|i| {
+                (
+                    total / w + u64::from(i < total % w),
+                    self.a[i as usize].as_slice(),
+                )
+            })
+            .collect();
+        let v = verify_sum(
+            (m, n, k),
+            &windows,
+            &self.b,
+            &c,
+            Coverage::Auto,
+            rand::random(),
+        );
+        check.account(total);
+        check.fact("input_windows", w);
         check.fact("checked", v.checked);
         check.fact("checked_share", format!("{:.4}", v.share()));
         for p in &v.problems {
@@ -94,7 +113,7 @@ pub fn measure(
     let gpu = ctx.gpu;
     let kernel = precision.kernel();
     ctx.status(&format!("matmul {kernel}: preparing {m}x{n}x{k}"));
-    let (ops, a, b) = Operands::random(gpu, precision, (m, n, k), (1, 2))?;
+    let (ops, a, b) = Operands::random(gpu, precision, (m, n, k), (1, 2), WINDOWS)?;
     let tuned = autotune(ctx, kernels, &ops)?;
     out.wrong.extend(tuned.wrong);
     let config = tuned.config;
@@ -104,8 +123,8 @@ pub fn measure(
         let bands = (per_run / MAX_DISPATCH_S).ceil() as u32;
         mm.split_rows(mm.groups_y.div_ceil(bands), &ops)?;
     }
-    // After the untimed runs above, so only the timed samples can fill it.
-    mm.poison();
+    // After the untimed runs above, so only the timed samples add to it.
+    mm.clear();
     let accumulate = match precision {
         Precision::F32 => "f32",
         Precision::F16 => "f16in-f32acc",
@@ -122,7 +141,6 @@ pub fn measure(
         b,
         kernel,
         params,
-        encoded: 0,
     };
     out.measured.extend(harness::measure(ctx, gemm)?);
     Ok(())

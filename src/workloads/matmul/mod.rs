@@ -22,7 +22,7 @@ use anyhow::Result;
 use super::{Ctx, Scale, Skipped, SuiteOutput};
 use crate::gpu::Gpu;
 
-pub use autotune::{autotune, Tuned};
+pub use autotune::{autotune, Tuned, FORCE_VARIANT};
 pub use kernel::{multiply, multiply_f16, Matmul, Operands};
 pub use shaders::{shader_sources, Kernels};
 pub use tiles::{Layout, TileConfig};
