@@ -141,6 +141,39 @@ mod mutants {
         assert_caught(&run, "sha256d", what);
     }
 
+    /// `caught`, and the row's warning names the coverage check.
+    fn caught_by_coverage(what: &str, from: &str, to: &str) {
+        let src = mutate(hash::WGSL, from, to);
+        let run = run_with_shaders("hash", &[("sha256d", src)], &["--samples", "5"]);
+        assert_caught(&run, "sha256d", what);
+        let err = stderr(&run.output);
+        assert!(
+            err.contains("warning: sha256d: coverage"),
+            "{what}: no coverage failure named; stderr: {err}"
+        );
+    }
+
+    const INVOCATION: &str = "let invocation = gid.y * nwg.x * 64u + gid.x;";
+
+    #[test]
+    fn returning_once_the_coverage_word_is_written_is_caught() {
+        caught_by_coverage(
+            "memoised",
+            INVOCATION,
+            &format!("{INVOCATION}\n    if (invocation < arrayLength(&cover) && cover[invocation] != 0u) {{ return; }}"),
+        );
+    }
+
+    #[test]
+    fn working_on_every_second_repetition_only_is_caught() {
+        // Repetition r searches nonces from r * count on: its parity.
+        caught_by_coverage(
+            "every second repetition",
+            "let target_top = job.wc.x;",
+            "let target_top = job.wc.x;\n    if ((first / count) % 2u == 1u) { return; }",
+        );
+    }
+
     #[test]
     fn skipping_one_nonce_in_1000_is_caught() {
         caught(
