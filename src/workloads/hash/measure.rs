@@ -86,12 +86,43 @@ impl Workload for HashLoop<'_, '_> {
         for p in self.self_test {
             check.fail(p);
         }
+        let timed = TimedDispatches {
+            kernel: self.kernel,
+            headers: &self.headers,
+            preps: &self.preps,
+            dispatched: &self.dispatched,
+            target: self.target,
+            coverage_budget: COVERAGE_BUDGET,
+        };
+        timed.check(&mut check, |_| {})?;
+        Ok(check)
+    }
+}
+
+/// What a run of hash-loop dispatches left behind, for its check (the hash
+/// suite and the soak's hash load share it).
+pub struct TimedDispatches<'a, 'g> {
+    pub kernel: &'a HashKernel<'g>,
+    pub headers: &'a [Header],
+    pub preps: &'a [Prepared],
+    pub dispatched: &'a [Dispatched],
+    pub target: Target,
+    /// Hashes the CPU re-computes for the coverage check, at most.
+    pub coverage_budget: u64,
+}
+
+impl TimedDispatches<'_, '_> {
+    /// Every reported candidate re-hashed, a sample of non-hits, the hit
+    /// count against its binomial expectation, and the coverage sums of a
+    /// sample of invocations (after `tamper`, a test hook, has seen them);
+    /// accounts for every dispatch, each of which searched its own range.
+    pub fn check(&self, check: &mut Check, tamper: impl FnOnce(&mut [u32])) -> Result<()> {
         let target_top = self.target.top_word();
         let ranges: Vec<NonceRange> = self.dispatched.iter().map(|d| d.range).collect();
         let hits = self.kernel.read_hits()?;
         let mut found = super::Check::default();
-        check_candidates(&self.headers, &ranges, &hits, target_top, &mut found);
-        check_non_hits(&self.headers, &ranges, &hits, target_top, 256, &mut found);
+        check_candidates(self.headers, &ranges, &hits, target_top, &mut found);
+        check_non_hits(self.headers, &ranges, &hits, target_top, 256, &mut found);
         for p in found.problems {
             check.fail(p);
         }
@@ -105,19 +136,18 @@ impl Workload for HashLoop<'_, '_> {
                 hits.counted
             ));
         }
-        let cover = self.kernel.read_cover()?;
+        let mut cover = self.kernel.read_cover()?;
+        tamper(&mut cover);
         let cov = check_coverage(
-            &self.preps,
-            &self.dispatched,
+            self.preps,
+            self.dispatched,
             &cover,
-            COVERAGE_BUDGET,
+            self.coverage_budget,
             rand::random(),
         );
         for p in cov.problems {
             check.fail(p);
         }
-        // Every dispatch searched its own nonce range, and the coverage
-        // sums and hit counts above span all of them.
         check.account(self.dispatched.len() as u64);
         check.fact("hits_checked", hits.items.len());
         check.fact("nonces_tested", tested as u64);
@@ -126,9 +156,10 @@ impl Workload for HashLoop<'_, '_> {
             format!("{}/{}", cov.invocations_checked, cov.invocations),
         );
         check.fact("coverage_nonces_rehashed", cov.nonces_rehashed);
-        Ok(check)
+        Ok(())
     }
 }
+
 
 /// `run --suite hash`: the self-test, then the measured hash rate with every
 /// hit re-hashed on the CPU and the coverage of a sample of invocations

@@ -23,7 +23,7 @@ mod measure;
 pub use check::{check_candidates, check_non_hits, self_test, Check};
 pub use coverage::{check_coverage, Dispatched};
 pub use kernel::{shader_lanes, HashKernel};
-pub use measure::run;
+pub use measure::{run, TimedDispatches};
 
 use crate::sha::{self, Header};
 

@@ -10,8 +10,7 @@ use crate::harness::{Check, Reps, Spec, Workload};
 use crate::sha::{self, Header, Prepared, Target};
 use crate::timing::Timed;
 use crate::workloads::hash::{
-    check_candidates, check_coverage, check_non_hits, variant_header, Dispatched, HashKernel,
-    NonceRange,
+    variant_header, Dispatched, HashKernel, NonceRange, TimedDispatches,
 };
 use crate::workloads::vram::pattern::mix32;
 
@@ -549,53 +548,22 @@ impl Workload for HashInterval<'_, '_> {
         }
     }
     fn verify(self, _timed: &Timed) -> Result<Check> {
-        let l = self.l;
         let mut check = Check::default();
-        let target_top = l.target.top_word();
-        let ranges: Vec<NonceRange> = self.dispatched.iter().map(|d| d.range).collect();
-        let hits = l.hash.read_hits()?;
-        let mut found = crate::workloads::hash::Check::default();
-        check_candidates(&self.headers, &ranges, &hits, target_top, &mut found);
-        check_non_hits(&self.headers, &ranges, &hits, target_top, 256, &mut found);
-        for p in found.problems {
-            check.fail(p);
-        }
-        // Lost hits pass the checks above; their count must match the
-        // binomial expectation (6 sigma), as in the hash suite.
-        let tested: f64 = ranges.iter().map(|r| r.count as f64).sum();
-        let expected = tested * l.target.top_word_probability();
-        if (hits.counted as f64 - expected).abs() > 6.0 * expected.sqrt() + 5.0 {
-            check.fail(format!(
-                "the GPU found {} candidates in {tested:.0} nonces; about {expected:.0} were expected",
-                hits.counted
-            ));
-        }
-        let mut cover = l.hash.read_cover()?;
-        if self.corrupt {
+        let timed = TimedDispatches {
+            kernel: &self.l.hash,
+            headers: &self.headers,
+            preps: &self.preps,
+            dispatched: &self.dispatched,
+            target: self.l.target,
+            coverage_budget: COVERAGE_BUDGET,
+        };
+        let corrupt = self.corrupt;
+        timed.check(&mut check, |cover| {
             // A wrong hash in invocation 0, which the check always visits.
-            if let Some(w) = cover.first_mut() {
+            if let (true, Some(w)) = (corrupt, cover.first_mut()) {
                 *w ^= 1 << 9;
             }
-        }
-        let cov = check_coverage(
-            &self.preps,
-            &self.dispatched,
-            &cover,
-            COVERAGE_BUDGET,
-            rand::random(),
-        );
-        for p in cov.problems {
-            check.fail(p);
-        }
-        // Every dispatch searched its own range; the coverage sums and the
-        // hit count span all of them.
-        check.account(self.dispatched.len() as u64);
-        check.fact("hits_checked", hits.items.len());
-        check.fact("nonces_tested", tested as u64);
-        check.fact(
-            "coverage_invocations_checked",
-            format!("{}/{}", cov.invocations_checked, cov.invocations),
-        );
+        })?;
         Ok(check)
     }
 }
