@@ -137,19 +137,35 @@ impl Gpu {
         label: &str,
         buffers: &[(bool, bool)],
     ) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
-        let entries: Vec<wgpu::BindGroupLayoutEntry> = buffers
+        let at: Vec<(u32, bool, bool)> = buffers
             .iter()
             .enumerate()
-            .map(|(i, &(read_only, dynamic))| wgpu::BindGroupLayoutEntry {
-                binding: i as u32,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only },
-                    has_dynamic_offset: dynamic,
-                    min_binding_size: None,
+            .map(|(i, &(read_only, dynamic))| (i as u32, read_only, dynamic))
+            .collect();
+        self.storage_layout_at(label, &at)
+    }
+
+    /// As [`Gpu::storage_layout`], with the binding numbers given:
+    /// `(binding, read_only, dynamic_offset)`.
+    pub fn storage_layout_at(
+        &self,
+        label: &str,
+        buffers: &[(u32, bool, bool)],
+    ) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = buffers
+            .iter()
+            .map(
+                |&(binding, read_only, dynamic)| wgpu::BindGroupLayoutEntry {
+                    binding,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage { read_only },
+                        has_dynamic_offset: dynamic,
+                        min_binding_size: None,
+                    },
+                    count: None,
                 },
-                count: None,
-            })
+            )
             .collect();
         let bgl = self
             .device

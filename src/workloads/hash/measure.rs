@@ -160,7 +160,6 @@ impl TimedDispatches<'_, '_> {
     }
 }
 
-
 /// `run --suite hash`: the self-test, then the measured hash rate with every
 /// hit re-hashed on the CPU and the coverage of a sample of invocations
 /// recomputed.

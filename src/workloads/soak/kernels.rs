@@ -9,9 +9,7 @@ use crate::gpu::Gpu;
 use crate::harness::{Check, Reps, Spec, Workload};
 use crate::sha::{self, Header, Prepared, Target};
 use crate::timing::Timed;
-use crate::workloads::hash::{
-    variant_header, Dispatched, HashKernel, NonceRange, TimedDispatches,
-};
+use crate::workloads::hash::{variant_header, Dispatched, HashKernel, NonceRange, TimedDispatches};
 use crate::workloads::vram::pattern::mix32;
 
 /// Which result a test corrupts once (library-level fault injection).
@@ -108,8 +106,8 @@ impl<'g> Loads<'g> {
             REP_STRIDE * REP_SLOTS as u64,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
         )?;
-        let (fma_bgl, fma_layout) = layout(
-            gpu,
+        let (fma_bgl, fma_layout) = gpu.storage_layout_at(
+            "soak",
             &[
                 (0, true, true),
                 (1, true, false),
@@ -134,8 +132,10 @@ impl<'g> Loads<'g> {
             gpu.storage_init("soak copy a", bytemuck::cast_slice(&copy_src))?,
             gpu.storage_init("soak copy b", &vec![0u8; words as usize * 4])?,
         ];
-        let (copy_bgl, copy_layout) =
-            layout(gpu, &[(0, true, true), (4, true, false), (5, false, false)]);
+        let (copy_bgl, copy_layout) = gpu.storage_layout_at(
+            "soak",
+            &[(0, true, true), (4, true, false), (5, false, false)],
+        );
         let copy = gpu.pipeline_with_layout("soak", soak_wgsl, "copy", &[], Some(&copy_layout))?;
         let copy_bind = [
             bind(
@@ -239,43 +239,6 @@ fn fma_start(input: [f32; 2], i: u32, seed: u32) -> [f32; 2] {
         (h >> 16) as f32 / 65536.0 - 0.5,
     ];
     [input[0] + off[0], input[1] + off[1]]
-}
-
-/// A bind group layout with storage buffers at the given bindings
-/// (binding, read_only, dynamic offset), and a pipeline layout holding it.
-fn layout(
-    gpu: &Gpu,
-    buffers: &[(u32, bool, bool)],
-) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
-    let entries: Vec<wgpu::BindGroupLayoutEntry> = buffers
-        .iter()
-        .map(
-            |&(binding, read_only, dynamic)| wgpu::BindGroupLayoutEntry {
-                binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage { read_only },
-                    has_dynamic_offset: dynamic,
-                    min_binding_size: None,
-                },
-                count: None,
-            },
-        )
-        .collect();
-    let bgl = gpu
-        .device
-        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("soak"),
-            entries: &entries,
-        });
-    let pl = gpu
-        .device
-        .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("soak"),
-            bind_group_layouts: &[Some(&bgl)],
-            immediate_size: 0,
-        });
-    (bgl, pl)
 }
 
 /// Binding 0 is one repetition slot of `reps` (by dynamic offset).
