@@ -134,7 +134,6 @@ fn health_writes_its_figures() {
     let (text, s) = scrape(&prom);
     let n = names(&s);
     for want in [
-        "hashflops_adapter_info",
         "hashflops_health_healthy",
         "hashflops_health_memory_status",
         "hashflops_health_memory_errors",
@@ -142,18 +141,18 @@ fn health_writes_its_figures() {
         "hashflops_health_stability_status",
         "hashflops_health_soak_seconds",
         "hashflops_health_soak_rate_hashes_per_second",
-        "hashflops_bandwidth_bytes_per_second",
     ] {
         assert!(n.contains(want), "{want} in {text}");
     }
-    let info = s
-        .samples
-        .iter()
-        .find(|s| s.metric == "hashflops_adapter_info")
-        .unwrap();
-    let uuid = info.labels.get("uuid");
+    // Only health's own families: node_exporter fails on a series that
+    // two files in its folder both hold, and `run --prom` writes the rest.
+    assert!(
+        n.iter().all(|m| m.starts_with("hashflops_health_")),
+        "{text}"
+    );
+    let uuid = s.samples[0].labels.get("uuid");
+    assert!(uuid.is_some());
     for sample in &s.samples {
-        assert!(sample.metric.starts_with("hashflops_"), "{text}");
         assert_eq!(sample.labels.get("uuid"), uuid, "{text}");
         assert!(sample.labels.get("host").is_some(), "{text}");
     }

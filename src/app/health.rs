@@ -203,7 +203,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
         files::append_csv(path, &rows)?;
     }
     if let Some(path) = &args.prom {
-        let text = prom::render_health(&meta, &used, &rows, &prom_cards);
+        let text = prom::render_health(&meta, &prom_cards);
         files::replace_file(path, text.as_bytes())?;
     }
     if let Some(path) = &args.json {

@@ -21,8 +21,8 @@
 //! at sizes that are no dimension) keep the best verified value: the
 //! highest rate, the lowest latency. `hashflops_adapter_info` (value 1,
 //! one per adapter) carries what describes a card but is no identity:
-//! backend, driver, VRAM, the tool's version. `health --prom` adds the
-//! `hashflops_health_*` gauges of [`render_health`].
+//! backend, driver, VRAM, the tool's version. `health --prom` writes the
+//! `hashflops_health_*` gauges of [`render_health`], and only those.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicU64;
@@ -317,19 +317,16 @@ const STABILITY_STATES: [&str; 5] = [
     "not run",
 ];
 
-/// The exposition of `health --prom`: [`render`]'s, and per card its
-/// verdict, the VRAM test, the soak, the link and the power drawn where
-/// they were read, as `hashflops_health_*` gauges with the same identity
-/// labels.
-pub fn render_health(
-    meta: &RunMeta,
-    adapters: &[AdapterDesc],
-    rows: &[ResultRow],
-    cards: &[CardHealth],
-) -> String {
-    let mut x = Exposition::new(meta, adapters, rows);
-    x.rows(rows);
-    x.info(meta, adapters);
+/// The exposition of `health --prom`: per card its verdict, the VRAM test,
+/// the soak, the link and the power drawn where they were read, as
+/// `hashflops_health_*` gauges with the identity labels of [`render`]. Only
+/// those: node_exporter's textfile collector merges every file in its
+/// folder and fails on a series two files both hold, so the rows and
+/// `hashflops_adapter_info` stay in `run`'s file and a `health` file can
+/// sit beside it.
+pub fn render_health(meta: &RunMeta, cards: &[CardHealth]) -> String {
+    let adapters: Vec<AdapterDesc> = cards.iter().map(|c| c.adapter.clone()).collect();
+    let mut x = Exposition::new(meta, &adapters, &[]);
     for c in cards {
         x.card(meta, c);
     }
@@ -672,7 +669,7 @@ mod tests {
             if s.metric == "hashflops_adapter_info" {
                 continue;
             }
-            let mut names: Vec<&str> = s.labels.iter().map(|(k, _)| k.as_str()).collect();
+            let mut names: Vec<&str> = s.labels.keys().map(|k| k.as_str()).collect();
             names.sort();
             let mut want = vec!["adapter", "bus_id", "host", "kernel", "suite", "uuid"];
             match s.labels.get("suite") {
@@ -849,7 +846,6 @@ mod tests {
                 max_width: Some(16),
                 source: "sysfs",
             }),
-            ..Default::default()
         };
         let card = CardHealth {
             adapter: d.clone(),
@@ -858,11 +854,10 @@ mod tests {
             stability: Some(stability),
             telemetry,
         };
-        let text = render_health(&meta(), &[d], &[], &[card]);
+        let text = render_health(&meta(), &[card]);
         let scrape = parse(&text);
         let names: BTreeSet<&str> = scrape.samples.iter().map(|s| s.metric.as_str()).collect();
         for want in [
-            "hashflops_adapter_info",
             "hashflops_health_healthy",
             "hashflops_health_memory_status",
             "hashflops_health_stability_status",
@@ -873,8 +868,9 @@ mod tests {
         ] {
             assert!(names.contains(want), "{want} in {text}");
         }
-        // Not read, not run: absent.
+        // Not read, not run: absent; and nothing a run's file holds too.
         assert!(!names.contains("hashflops_health_power_mean_watts"));
+        assert!(names.iter().all(|n| n.starts_with("hashflops_health_")));
         assert!(!names.contains("hashflops_health_memory_errors"));
         for s in &scrape.samples {
             assert_eq!(s.labels.get("uuid"), Some(UUID));
