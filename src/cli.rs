@@ -136,6 +136,11 @@ pub struct HealthArgs {
     /// JSON file, replacing it atomically.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the verified rows and each card's health figures (memory,
+    /// stability, soak rates, link, power where read) as a Prometheus text
+    /// exposition to FILE, replacing it atomically (as `run --prom`).
+    #[arg(long, value_name = "FILE")]
+    pub prom: Option<PathBuf>,
     /// Load shaders from this directory instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub shader_dir: Option<PathBuf>,

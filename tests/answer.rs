@@ -137,7 +137,9 @@ fn prom_export_parses_and_names_the_hash_rate() {
         .find(|s| s.metric == "hashflops_hash_rate_hashes_per_second")
         .expect("the hash rate is exported");
     assert_eq!(hash.labels.get("suite"), Some("hash"));
-    assert_eq!(hash.labels.get("verified"), Some("true"));
+    assert_eq!(hash.labels.get("kernel"), Some("sha256d"));
+    // Only verified figures are exported, so no label says so.
+    assert_eq!(hash.labels.get("verified"), None);
     match hash.value {
         prometheus_parse::Value::Gauge(v) => assert!(v > 0.0),
         ref other => panic!("{other:?}"),

@@ -354,7 +354,7 @@ fn a_read_only_output_is_refused_even_for_root() {
                 a.extend([flag, t]);
                 cases.push(a);
             }
-            for flag in ["--csv", "--json"] {
+            for flag in ["--csv", "--json", "--prom"] {
                 cases.push(vec!["health", "--duration", "1s", flag, t]);
             }
             for flag in ["--svg", "--png"] {
@@ -538,7 +538,7 @@ fn an_ordinary_user_cannot_replace_a_file_it_may_not_write() {
             args.extend([flag, t]);
             refused_as_user(bin.path(), d, &args, mentions);
         }
-        for flag in ["--csv", "--json"] {
+        for flag in ["--csv", "--json", "--prom"] {
             refused_as_user(
                 bin.path(),
                 d,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::HealthArgs;
 use crate::error::{exit, UsageError};
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
-use crate::report::{files, table, ResultRow, RunMeta};
+use crate::report::{files, prom, table, ResultRow, RunMeta};
 use crate::telemetry::{LinkState, Sampler, Telemetry};
 use crate::timing::TimingPlan;
 use crate::workloads::{soak, vram, Ctx, Scale, Shaders, SizeOptions};
@@ -70,6 +70,12 @@ pub fn health(args: HealthArgs) -> Result<i32> {
             ..files::Target::new("--json", p, files::Kind::Replace)
         });
     }
+    if let Some(p) = &args.prom {
+        targets.push(files::Target {
+            no_stdout: Some("--prom writes a file for node_exporter: give a path, not -"),
+            ..files::Target::new("--prom", p, files::Kind::Replace)
+        });
+    }
     let shader_files = files::files_in(args.shader_dir.as_deref());
     let inputs: Vec<&std::path::Path> = shader_files.iter().map(|p| p.as_path()).collect();
     files::check_outputs(&targets, &inputs)?;
@@ -91,6 +97,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
     let mut failures = Vec::new();
     let mut wrong = Vec::new();
     let mut used = Vec::new();
+    let mut prom_cards = Vec::new();
     for idx in selected {
         if STOP.load(Ordering::SeqCst) {
             break;
@@ -173,6 +180,15 @@ pub fn health(args: HealthArgs) -> Result<i32> {
             stability.as_ref(),
             &telemetry,
         )?;
+        if args.prom.is_some() {
+            prom_cards.push(prom::CardHealth {
+                adapter: desc.clone(),
+                healthy: card.verdict == "healthy",
+                memory: memory.clone(),
+                stability: stability.clone(),
+                telemetry: telemetry.clone(),
+            });
+        }
         cards.push(card);
         tele.push(AdapterTelemetry {
             adapter_index: desc.index,
@@ -185,6 +201,10 @@ pub fn health(args: HealthArgs) -> Result<i32> {
     }
     if let Some(path) = &args.csv {
         files::append_csv(path, &rows)?;
+    }
+    if let Some(path) = &args.prom {
+        let text = prom::render_health(&meta, &prom_cards);
+        files::replace_file(path, text.as_bytes())?;
     }
     if let Some(path) = &args.json {
         let doc = HealthDoc {

@@ -258,7 +258,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         files::append_csv(path, &rows)?;
     }
     if let Some(path) = &args.prom {
-        files::replace_file(path, crate::report::prom::render(&rows).as_bytes())?;
+        files::replace_file(
+            path,
+            crate::report::prom::render(&meta, &used, &rows).as_bytes(),
+        )?;
     }
     if let Some(path) = &args.json {
         let doc = RunDoc {
