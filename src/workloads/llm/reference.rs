@@ -178,3 +178,48 @@ impl Tally {
         Some(msg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(want: f64) -> Expect {
+        Expect { want, tol: 1e-3 }
+    }
+
+    #[test]
+    fn an_accumulated_output_is_every_window_times_its_count() {
+        let sum = Expect::accumulated(&[e(2.0), e(-3.0)], &[5, 4]);
+        assert_eq!(sum.want, 5.0 * 2.0 - 4.0 * 3.0);
+        assert!(sum.accepts(-2.0));
+        // The tolerance grows with the repetitions but stays far below one
+        // repetition's product here.
+        assert!(sum.tol > 9e-3 && sum.tol < 0.1, "{}", sum.tol);
+        assert!(
+            !sum.accepts(-2.0 + 2.0),
+            "one window-0 repetition short passed"
+        );
+    }
+
+    #[test]
+    fn outputs_of_one_repetition_or_one_window_are_named() {
+        let windows = [e(2.0), e(-3.0)];
+        let counts = [5, 4];
+        let mut memo = Tally::default();
+        let mut half = Tally::default();
+        let mut right = Tally::default();
+        for _ in 0..3 {
+            memo.record_sum(2.0, &windows, &counts, || "memo".into());
+            half.record_sum(10.0, &windows, &counts, || "half".into());
+            right.record_sum(-2.0, &windows, &counts, || "right".into());
+        }
+        let memo = memo.failure().expect("memoised outputs fail");
+        assert!(memo.contains("holds one repetition's product"), "{memo}");
+        let half = half.failure().expect("half the repetitions fail");
+        assert!(
+            half.contains("only the 5 repetitions that read activation window 0 of 9"),
+            "{half}"
+        );
+        assert!(right.failure().is_none());
+    }
+}
