@@ -1,4 +1,4 @@
-// Decode: y = W x for one token, W in the block format of the header this
+// Decode: y += W x for one token, W in the block format of the header this
 // body is composed after (llm_q4_0, llm_q8_0, llm_f16), x in f32 (the
 // activations are not quantized), accumulation in f32.
 //
@@ -27,7 +27,7 @@ fn decode(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) l: 
         for (var blk = l.x; blk < blocks; blk += LANES) {
             var xs: array<vec4<f32>, 8>;
             for (var i = 0u; i < 8u; i++) {
-                xs[i] = x[blk * 8u + i];
+                xs[i] = x[job.x_offset + blk * 8u + i];
             }
             acc += block_dot(base + blk * BLOCK_BYTES, &xs);
         }
@@ -42,6 +42,6 @@ fn decode(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) l: 
         workgroupBarrier();
     }
     if (live && l.x == 0u) {
-        y[job.out_offset + row] = sums[slot];
+        y[job.out_offset + row] += sums[slot];
     }
 }

@@ -2,8 +2,14 @@
 // decode layouts (llm_decode.wgsl, llm_decode_sg.wgsl); composed after the
 // format header and before the body.
 //
-// Bindings: 0 w (from the header: this part's rows), 1 x (K f32 as vec4),
-// 2 y (every output of the token), 3 job.
+// Bindings: 0 w (from the header: this part's rows), 1 x (the activation
+// windows, K f32 each, as vec4), 2 y (every output of the token), 3 job.
+//
+// Repetitions differ: repetition r reads window r mod 2 of x (its own job
+// and bind group say where it starts) and ADDS W x_r to y, which is zeroed
+// once before the first repetition. So y is a sum only all repetitions
+// together produce; a kernel that skips work because y is already written,
+// or skips some repetitions, leaves a sum the CPU reference rejects.
 
 struct Job {
     // rows of this part
@@ -14,6 +20,8 @@ struct Job {
     row_bytes: u32,
     // index in y of this part's first row
     out_offset: u32,
+    // index in x (in vec4s) of this repetition's activation window
+    x_offset: u32,
 }
 
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;

@@ -1,4 +1,4 @@
-// Decode for CPU adapters with subgroups of 8 (lavapipe): y = W x for one
+// Decode for CPU adapters with subgroups of 8 (lavapipe): y += W x for one
 // token, W in the block format of the header this body is composed after,
 // x in f32, accumulation in f32. Job, bindings and block_dot come from
 // llm_decode_io.wgsl.
@@ -22,7 +22,7 @@ fn decode_sg(@builtin(workgroup_id) g: vec3<u32>, @builtin(subgroup_invocation_i
     let blocks = job.k / 32u;
     var acc = 0.0;
     for (var blk = 0u; blk < blocks; blk++) {
-        let mine = x[blk * 8u + lane];
+        let mine = x[job.x_offset + blk * 8u + lane];
         var xs = array<vec4<f32>, 8>(
             subgroupBroadcast(mine, 0u),
             subgroupBroadcast(mine, 1u),
@@ -36,6 +36,6 @@ fn decode_sg(@builtin(workgroup_id) g: vec3<u32>, @builtin(subgroup_invocation_i
         acc += block_dot(base + blk * BLOCK_BYTES, &xs);
     }
     if (row < job.rows) {
-        y[job.out_offset + row] = acc;
+        y[job.out_offset + row] += acc;
     }
 }

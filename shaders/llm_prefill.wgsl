@@ -1,6 +1,6 @@
-// Prefill: Y = X W^T for a batch of tokens, W in the block format of the
-// header this body is composed after, X in f32 (token-major: X[n*K + k]),
-// Y[n*ld + row0 + m] in f32, accumulated in f32.
+// Prefill: Y += X W^T for a batch of tokens, W in the block format of the
+// header this body is composed after, X in f32 (token-major: X[n*K + k] from
+// the job's x_offset), Y[n*ld + row0 + m] in f32, accumulated in f32.
 //
 // A workgroup of 256 computes a tile of 64 rows x 64 tokens. For each
 // 32-wide block column it dequantizes the 64 rows' blocks into workgroup
@@ -42,7 +42,7 @@ fn prefill(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_index)
         var c = vec4<f32>(0.0);
         let tok = tok_base + sr;
         if (tok < job.tokens) {
-            let xi = (tok * job.k + blk * 32u + sq * 8u) / 4u;
+            let xi = job.x_offset + (tok * job.k + blk * 32u + sq * 8u) / 4u;
             a = x[xi];
             c = x[xi + 1u];
         }
@@ -68,7 +68,7 @@ fn prefill(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_index)
         for (var i = 0u; i < 4u; i++) {
             let row = row_base + tr * 4u + i;
             if (tok < job.tokens && row < job.rows) {
-                y[tok * job.ld + job.row0 + row] = acc[j][i];
+                y[tok * job.ld + job.row0 + row] += acc[j][i];
             }
         }
     }

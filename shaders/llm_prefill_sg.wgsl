@@ -1,7 +1,8 @@
-// Prefill for CPU adapters with subgroups of 8 (lavapipe): Y = X W^T for a
+// Prefill for CPU adapters with subgroups of 8 (lavapipe): Y += X W^T for a
 // batch of tokens, W in the block format of the header this body is
-// composed after, X in f32 (token-major: X[n*K + k]), Y[n*ld + row0 + m] in
-// f32, accumulated in f32. Job and bindings come from llm_prefill_io.wgsl.
+// composed after, X in f32 (token-major: X[n*K + k] from the job's
+// x_offset), Y[n*ld + row0 + m] in f32, accumulated in f32. Job and
+// bindings come from llm_prefill_io.wgsl.
 //
 // As in llm_decode_sg.wgsl, a workgroup is one subgroup and each lane owns
 // a row, because a buffer load whose address differs between lanes is done
@@ -27,7 +28,7 @@ fn prefill_sg(@builtin(workgroup_id) g: vec3<u32>, @builtin(subgroup_invocation_
         let bq = block_quants(base + blk * BLOCK_BYTES);
         for (var t = 0u; t < TOKENS; t++) {
             let tok = min(tok0 + t, job.tokens - 1u);
-            let mine = x[tok * k4 + blk * 8u + lane];
+            let mine = x[job.x_offset + tok * k4 + blk * 8u + lane];
             var s = dot(bq.q[0], subgroupBroadcast(mine, 0u));
             s += dot(bq.q[1], subgroupBroadcast(mine, 1u));
             s += dot(bq.q[2], subgroupBroadcast(mine, 2u));
@@ -43,7 +44,7 @@ fn prefill_sg(@builtin(workgroup_id) g: vec3<u32>, @builtin(subgroup_invocation_
         for (var t = 0u; t < TOKENS; t++) {
             let tok = tok0 + t;
             if (tok < job.tokens) {
-                y[tok * job.ld + job.row0 + row] = acc[t];
+                y[tok * job.ld + job.row0 + row] += acc[t];
             }
         }
     }

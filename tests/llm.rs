@@ -1,15 +1,16 @@
 //! The llm suite's kernels against the CPU reference at sizes that are not
 //! multiples of their tiles, and sabotaged copies of the real shaders —
-//! each must be caught.
+//! each must be caught, including kernels that do the work of only some of
+//! the timed repetitions.
 
 mod common;
 
-use common::{assert_caught, ctx, gpu, mutate, run_with_shaders};
+use common::{assert_caught, ctx, gpu, mutate, run_with_shaders, stderr, ShaderRun};
 use hashflops::gpu::Gpu;
 use hashflops::harness::measure;
 use hashflops::workloads::llm::decode::Decode;
 use hashflops::workloads::llm::formats::{Format, FORMATS, Q4_0_WGSL, Q8_0_WGSL};
-use hashflops::workloads::llm::layout::Layout;
+use hashflops::workloads::llm::layout::{Layout, LAYOUT_ENV};
 use hashflops::workloads::llm::prefill::Prefill;
 use hashflops::workloads::llm::shapes::{Model, Residency};
 use hashflops::workloads::{Shaders, SizeOptions};
@@ -223,4 +224,182 @@ fn the_binary_exits_1_on_a_wrong_nibble_order() {
     let run = run_with_shaders("llm", &[("llm_q4_0", swapped_nibbles())], &[]);
     assert_caught(&run, "decode_q4_0", "swapped nibbles");
     assert_caught(&run, "prefill_q4_0", "swapped nibbles");
+}
+
+/// `hashflops run --suite llm --quick --quiet` with `layout` forced through
+/// `HASHFLOPS_LLM_LAYOUT` and each `(name, source)` written as `name.wgsl`
+/// into a fresh `--shader-dir` (as `common::run_with_shaders` does).
+fn run_llm(layout: Layout, shaders: &[(&str, String)]) -> ShaderRun {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, src) in shaders {
+        std::fs::write(dir.path().join(format!("{name}.wgsl")), src).unwrap();
+    }
+    let json = dir.path().join("out.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hashflops"))
+        .args([
+            "run",
+            "--suite",
+            "llm",
+            "--quick",
+            "--quiet",
+            "--shader-dir",
+        ])
+        .arg(dir.path())
+        .arg("--json")
+        .arg(&json)
+        .env(LAYOUT_ENV, layout.name())
+        .output()
+        .expect("running hashflops");
+    let json = std::fs::read_to_string(&json)
+        .ok()
+        .map(|t| serde_json::from_str(&t).expect("the JSON document parses"));
+    ShaderRun { output, json }
+}
+
+/// The kernels a quick llm run measures on a software adapter.
+const QUICK_KERNELS: [&str; 4] = ["decode_q4_0", "decode_q8_0", "decode_f16", "prefill_q4_0"];
+
+/// `src` with `line` inserted as the first statement of entry point `entry`.
+fn at_entry(src: &str, entry: &str, line: &str) -> String {
+    let at = src.find(&format!("fn {entry}(")).expect("entry point");
+    let at = at + src[at..].find("{\n").expect("entry body") + 2;
+    format!("{}    {line}\n{}", &src[..at], &src[at..])
+}
+
+/// A kernel that skips its work where its output is already written: the
+/// realistic one-line memoisation, in the body `kind` runs in `layout`.
+fn memoised(kind: Kind, layout: Layout) -> String {
+    let (_, src) = body(&kind, layout);
+    let (from, check) = match (kind, layout) {
+        (Kind::Decode, Layout::LanesPerRow) => {
+            return mutate(
+                src,
+                "let live = row < job.rows;",
+                "let live = row < job.rows && y[job.out_offset + row] == 0.0;",
+            )
+        }
+        (Kind::Decode, Layout::RowPerLane) => (
+            "let blocks = job.k / 32u;",
+            "if (y[job.out_offset + min(row, job.rows - 1u)] != 0.0) { return; }",
+        ),
+        (Kind::Prefill, Layout::LanesPerRow) => (
+            "let blocks = job.k / 32u;",
+            "if (y[tok_base * job.ld + job.row0 + row_base] != 0.0) { return; }",
+        ),
+        (Kind::Prefill, Layout::RowPerLane) => (
+            "let k4 = job.k / 4u;",
+            "if (y[tok0 * job.ld + job.row0 + min(row, job.rows - 1u)] != 0.0) { return; }",
+        ),
+    };
+    mutate(src, from, &format!("{from}\n    {check}"))
+}
+
+/// A kernel that works on every second repetition only: those that read
+/// activation window 0 (what tells the repetitions apart).
+fn every_second(kind: Kind, layout: Layout) -> String {
+    let ((_, src), entry) = match kind {
+        Kind::Decode => (layout.decode().0, layout.decode().1),
+        Kind::Prefill => (layout.prefill().0, layout.prefill().1),
+    };
+    at_entry(src, entry, "if (job.x_offset != 0u) { return; }")
+}
+
+/// Asserts that every quick llm row of `run` is unverified, exit 1, and
+/// that each kernel's warning names `failure`.
+fn assert_fails_with(run: &ShaderRun, what: &str, failure: &str) {
+    assert_caught(run, "decode_", what);
+    assert_caught(run, "prefill_", what);
+    let err = stderr(&run.output);
+    for kernel in QUICK_KERNELS {
+        let named = err.lines().any(|l| {
+            l.starts_with(&format!("hashflops: warning: {kernel}: ")) && l.contains(failure)
+        });
+        assert!(named, "{what}: no {failure:?} for {kernel}; stderr: {err}");
+    }
+}
+
+/// Through the binary, per layout (forced, so the software adapter runs
+/// both): an unmodified copy of the decode and prefill bodies through
+/// `--shader-dir` passes; a memoising copy (its output already written, it
+/// skips the work) and one that works on every second repetition only
+/// each end in exit 1 with their named failure, for decode and prefill.
+fn memoised_and_every_second_repetition_kernels_fail(layout: Layout) {
+    let gpu = gpu();
+    if !layout.runs_on(&gpu) {
+        eprintln!("{layout:?}: this adapter cannot run it; not tested");
+        return;
+    }
+    let pieces = [
+        body(&Kind::Decode, layout).0,
+        body(&Kind::Prefill, layout).0,
+    ];
+    let copies: Vec<(&str, String)> = [Kind::Decode, Kind::Prefill]
+        .iter()
+        .map(|k| (body(k, layout).0, body(k, layout).1.to_string()))
+        .collect();
+    let control = run_llm(layout, &copies);
+    let err = stderr(&control.output);
+    assert_eq!(control.output.status.code(), Some(0), "control: {err}");
+    for piece in pieces {
+        assert!(
+            err.contains(&format!("shader {piece}: using")),
+            "{piece}: {err}"
+        );
+    }
+    let rows = control.rows();
+    assert_eq!(
+        rows.len(),
+        2 * QUICK_KERNELS.len(),
+        "control rows: {rows:?}"
+    );
+    for r in &rows {
+        assert_eq!(r["verified"], true, "control: {r}");
+        let params = r["params"].as_str().unwrap_or_default();
+        assert!(
+            params.contains(&format!("layout={};", layout.name())),
+            "{r}"
+        );
+    }
+
+    let mutants = |f: fn(Kind, Layout) -> String| -> Vec<(&str, String)> {
+        [Kind::Decode, Kind::Prefill]
+            .into_iter()
+            .map(|k| (body(&k, layout).0, f(k, layout)))
+            .collect()
+    };
+    let run = run_llm(layout, &mutants(memoised));
+    assert_fails_with(
+        &run,
+        &format!("memoised ({layout:?})"),
+        "every wrong output holds one repetition's product",
+    );
+    let run = run_llm(layout, &mutants(every_second));
+    assert_fails_with(
+        &run,
+        &format!("every second repetition ({layout:?})"),
+        "repetitions that read activation window 0 of",
+    );
+}
+
+#[test]
+fn lanes_per_row_memoised_and_every_second_repetition_kernels_fail() {
+    memoised_and_every_second_repetition_kernels_fail(Layout::LanesPerRow);
+}
+
+#[test]
+fn row_per_lane_memoised_and_every_second_repetition_kernels_fail() {
+    memoised_and_every_second_repetition_kernels_fail(Layout::RowPerLane);
+}
+
+/// A layout name the suite does not know is refused, not ignored.
+#[test]
+fn an_unknown_forced_layout_is_refused() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hashflops"))
+        .args(["run", "--suite", "llm", "--quick", "--quiet"])
+        .env(LAYOUT_ENV, "rows_sideways")
+        .output()
+        .expect("running hashflops");
+    let err = stderr(&output);
+    assert_ne!(output.status.code(), Some(0), "{err}");
+    assert!(err.contains("HASHFLOPS_LLM_LAYOUT=rows_sideways"), "{err}");
 }

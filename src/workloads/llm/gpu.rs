@@ -21,8 +21,15 @@ pub const PREFILL_SG_WGSL: &str = include_str!("../../../shaders/llm_prefill_sg.
 /// Rows per decode workgroup and the prefill tile, as in the shaders.
 pub const DECODE_ROWS: u64 = 4;
 pub const PREFILL_TILE: u64 = 64;
-/// Written over every output before timing: a NaN no kernel computes.
-pub const POISON: u32 = 0x7fc0_dead;
+/// Activation windows: repetition `r` reads window `r mod WINDOWS` and adds
+/// its product to the outputs, so the outputs are a sum only all
+/// repetitions together produce (`shaders/llm_decode_io.wgsl`).
+pub const WINDOWS: usize = 2;
+
+/// The activation window repetition `index` reads.
+pub fn window(index: u64) -> usize {
+    (index % WINDOWS as u64) as usize
+}
 
 /// A shader piece: its name (for `--shader-dir`) and its built-in source.
 pub type Piece = (&'static str, &'static str);
@@ -189,9 +196,11 @@ pub fn read_f32(gpu: &Gpu, buf: &wgpu::Buffer, len: u64) -> Result<Vec<f32>> {
     Ok(bytemuck::cast_slice::<u8, f32>(&raw).to_vec())
 }
 
-/// A buffer of `len` f32 outputs, every one poisoned.
-pub fn poisoned(gpu: &Gpu, label: &str, len: u64) -> Result<wgpu::Buffer> {
-    storage(gpu, label, &words(&vec![POISON; len as usize]))
+/// A buffer of `len` f32 outputs, every one zero: the kernels add to them,
+/// and an output no repetition reached stays zero while its expected sum is
+/// not.
+pub fn zeroed(gpu: &Gpu, label: &str, len: u64) -> Result<wgpu::Buffer> {
+    storage(gpu, label, &words(&vec![0; len as usize]))
 }
 
 /// An activation buffer: `len` values of the vector with hash `key`.

@@ -3,8 +3,15 @@
 //! broadcast (CPU adapters, where a load whose address differs between
 //! lanes is done lane by lane).
 
+use anyhow::{bail, Result};
+
 use super::gpu::{self as g, Piece, DECODE_ROWS, PREFILL_TILE};
 use crate::gpu::Gpu;
+
+/// Names the layout every llm kernel uses instead of the adapter's own
+/// choice (`lanes_per_row` or `row_per_lane`), so that tests run and
+/// sabotage layouts through the binary that the adapter would not choose.
+pub const LAYOUT_ENV: &str = "HASHFLOPS_LLM_LAYOUT";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -20,13 +27,31 @@ const SG_TOKENS: u64 = 16;
 
 impl Layout {
     /// The row-per-lane kernels for a CPU adapter whose subgroups are 8
-    /// lanes; the lanes-per-row kernels for every other adapter.
-    pub fn for_adapter(gpu: &Gpu) -> Layout {
-        if Layout::RowPerLane.runs_on(gpu) && gpu.desc.is_cpu() {
+    /// lanes; the lanes-per-row kernels for every other adapter; or the
+    /// layout [`LAYOUT_ENV`] names, if the adapter runs it.
+    pub fn for_adapter(gpu: &Gpu) -> Result<Layout> {
+        if let Some(v) = std::env::var_os(LAYOUT_ENV) {
+            let v = v.to_string_lossy();
+            let Some(layout) = Layout::named(&v) else {
+                bail!("{LAYOUT_ENV}={v}: the llm layouts are lanes_per_row and row_per_lane");
+            };
+            if !layout.runs_on(gpu) {
+                bail!("{LAYOUT_ENV}={v}: this adapter cannot run that layout");
+            }
+            return Ok(layout);
+        }
+        Ok(if Layout::RowPerLane.runs_on(gpu) && gpu.desc.is_cpu() {
             Layout::RowPerLane
         } else {
             Layout::LanesPerRow
-        }
+        })
+    }
+
+    /// The layout called `name` (as in `params`), if any.
+    pub fn named(name: &str) -> Option<Layout> {
+        [Layout::LanesPerRow, Layout::RowPerLane]
+            .into_iter()
+            .find(|l| l.name() == name)
     }
 
     /// Whether this adapter can run the layout at all.

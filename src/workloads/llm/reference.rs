@@ -1,6 +1,6 @@
 //! The CPU reference: the same generated blocks dequantized exactly and
 //! accumulated in f64, compared output by output with a tolerance that
-//! grows with K.
+//! grows with K and with the number of repetitions added into the output.
 
 use super::formats::{weight_row, Format};
 
@@ -18,6 +18,27 @@ pub struct Expect {
 impl Expect {
     pub fn accepts(&self, got: f32) -> bool {
         (got as f64 - self.want).abs() <= self.tol
+    }
+
+    /// What an output holds after the repetitions added their products into
+    /// it in f32, starting from zero: window `w`'s product `per_window[w]`
+    /// `counts[w]` times. The tolerance is each repetition's own, times its
+    /// count, plus the rounding of the running sum: at most N additions,
+    /// each off by at most ε times a partial sum, and no partial sum is
+    /// larger than Σ_w counts[w]·(|want_w| + tol_w).
+    pub fn accumulated(per_window: &[Expect], counts: &[u64]) -> Expect {
+        let n: u64 = counts.iter().sum();
+        let (mut want, mut tol, mut bound) = (0.0, 0.0, 0.0);
+        for (e, &c) in per_window.iter().zip(counts) {
+            let c = c as f64;
+            want += c * e.want;
+            tol += c * e.tol;
+            bound += c * (e.want.abs() + e.tol);
+        }
+        Expect {
+            want,
+            tol: tol + f32::EPSILON as f64 * n as f64 * bound + f32::MIN_POSITIVE as f64,
+        }
     }
 }
 
@@ -70,12 +91,19 @@ pub fn expected(
     })
 }
 
-/// Disagreements, counted, with the first few described.
+/// Disagreements, counted, with the first few described, and what the
+/// wrong outputs hold instead where that has a name.
 #[derive(Debug, Default)]
 pub struct Tally {
     pub compared: u64,
     pub wrong: u64,
     pub first: Vec<String>,
+    /// Wrong outputs that hold one repetition's product.
+    one_rep: u64,
+    /// Wrong outputs that hold only window w's repetitions, per window.
+    one_window: Vec<u64>,
+    /// The repetitions each window had.
+    counts: Vec<u64>,
 }
 
 impl Tally {
@@ -92,5 +120,106 @@ impl Tally {
                 ));
             }
         }
+    }
+
+    /// Compares an output that every repetition added to (see
+    /// [`Expect::accumulated`]); a wrong one is also matched against one
+    /// repetition's product (a kernel that stops once its output is
+    /// written) and against one window's repetitions alone (a kernel that
+    /// works on some repetitions only).
+    pub fn record_sum(
+        &mut self,
+        got: f32,
+        per_window: &[Expect],
+        counts: &[u64],
+        what: impl FnOnce() -> String,
+    ) {
+        let before = self.wrong;
+        self.record(got, Expect::accumulated(per_window, counts), what);
+        if self.wrong == before {
+            return;
+        }
+        self.counts = counts.to_vec();
+        self.one_window.resize(per_window.len(), 0);
+        if per_window.iter().any(|e| e.accepts(got)) {
+            self.one_rep += 1;
+        }
+        for (w, (e, &c)) in per_window.iter().zip(counts).enumerate() {
+            if Expect::accumulated(&[*e], &[c]).accepts(got) {
+                self.one_window[w] += 1;
+            }
+        }
+    }
+
+    /// The failure, or None when every output agreed.
+    pub fn failure(&self) -> Option<String> {
+        if self.wrong == 0 {
+            return None;
+        }
+        let mut msg = format!(
+            "{} of {} outputs disagree with the CPU reference; first: {}",
+            self.wrong,
+            self.compared,
+            self.first.join("; ")
+        );
+        let n: u64 = self.counts.iter().sum();
+        if self.one_rep == self.wrong {
+            msg.push_str(&format!(
+                "; every wrong output holds one repetition's product, not the sum of all {n} \
+                 (the repetitions after the first added nothing)"
+            ));
+        } else if let Some(w) = self.one_window.iter().position(|&c| c == self.wrong) {
+            msg.push_str(&format!(
+                "; every wrong output holds only the {} repetitions that read activation \
+                 window {w} of {n} (the others added nothing)",
+                self.counts[w]
+            ));
+        }
+        Some(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(want: f64) -> Expect {
+        Expect { want, tol: 1e-3 }
+    }
+
+    #[test]
+    fn an_accumulated_output_is_every_window_times_its_count() {
+        let sum = Expect::accumulated(&[e(2.0), e(-3.0)], &[5, 4]);
+        assert_eq!(sum.want, 5.0 * 2.0 - 4.0 * 3.0);
+        assert!(sum.accepts(-2.0));
+        // The tolerance grows with the repetitions but stays far below one
+        // repetition's product here.
+        assert!(sum.tol > 9e-3 && sum.tol < 0.1, "{}", sum.tol);
+        assert!(
+            !sum.accepts(-2.0 + 2.0),
+            "one window-0 repetition short passed"
+        );
+    }
+
+    #[test]
+    fn outputs_of_one_repetition_or_one_window_are_named() {
+        let windows = [e(2.0), e(-3.0)];
+        let counts = [5, 4];
+        let mut memo = Tally::default();
+        let mut half = Tally::default();
+        let mut right = Tally::default();
+        for _ in 0..3 {
+            memo.record_sum(2.0, &windows, &counts, || "memo".into());
+            half.record_sum(10.0, &windows, &counts, || "half".into());
+            right.record_sum(-2.0, &windows, &counts, || "right".into());
+        }
+        let memo = memo.failure().expect("memoised outputs fail");
+        assert!(memo.contains("holds one repetition's product"), "{memo}");
+        let half = half.failure().expect("half the repetitions fail");
+        assert!(
+            half.contains("only the 5 repetitions that read activation window 0 of 9"),
+            "{half}"
+        );
+        assert!(right.failure().is_none());
     }
 }
