@@ -227,33 +227,9 @@ fn the_binary_exits_1_on_a_wrong_nibble_order() {
 }
 
 /// `hashflops run --suite llm --quick --quiet` with `layout` forced through
-/// `HASHFLOPS_LLM_LAYOUT` and each `(name, source)` written as `name.wgsl`
-/// into a fresh `--shader-dir` (as `common::run_with_shaders` does).
+/// `HASHFLOPS_LLM_LAYOUT` and `shaders` in a fresh `--shader-dir`.
 fn run_llm(layout: Layout, shaders: &[(&str, String)]) -> ShaderRun {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, src) in shaders {
-        std::fs::write(dir.path().join(format!("{name}.wgsl")), src).unwrap();
-    }
-    let json = dir.path().join("out.json");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_hashflops"))
-        .args([
-            "run",
-            "--suite",
-            "llm",
-            "--quick",
-            "--quiet",
-            "--shader-dir",
-        ])
-        .arg(dir.path())
-        .arg("--json")
-        .arg(&json)
-        .env(LAYOUT_ENV, layout.name())
-        .output()
-        .expect("running hashflops");
-    let json = std::fs::read_to_string(&json)
-        .ok()
-        .map(|t| serde_json::from_str(&t).expect("the JSON document parses"));
-    ShaderRun { output, json }
+    common::run_with_shaders_env("llm", shaders, &[], &[(LAYOUT_ENV, layout.name())])
 }
 
 /// The kernels a quick llm run measures on a software adapter.
@@ -400,6 +376,6 @@ fn an_unknown_forced_layout_is_refused() {
         .output()
         .expect("running hashflops");
     let err = stderr(&output);
-    assert_ne!(output.status.code(), Some(0), "{err}");
+    assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("HASHFLOPS_LLM_LAYOUT=rows_sideways"), "{err}");
 }

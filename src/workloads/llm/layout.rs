@@ -3,7 +3,7 @@
 //! broadcast (CPU adapters, where a load whose address differs between
 //! lanes is done lane by lane).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use super::gpu::{self as g, Piece, DECODE_ROWS, PREFILL_TILE};
 use crate::gpu::Gpu;
@@ -33,10 +33,13 @@ impl Layout {
         if let Some(v) = std::env::var_os(LAYOUT_ENV) {
             let v = v.to_string_lossy();
             let Some(layout) = Layout::named(&v) else {
-                bail!("{LAYOUT_ENV}={v}: the llm layouts are lanes_per_row and row_per_lane");
+                crate::usage_bail!(
+                    "{LAYOUT_ENV}={}: the llm layouts are lanes_per_row and row_per_lane",
+                    crate::cli::typed(&v)
+                );
             };
             if !layout.runs_on(gpu) {
-                bail!("{LAYOUT_ENV}={v}: this adapter cannot run that layout");
+                crate::usage_bail!("{LAYOUT_ENV}={v}: this adapter cannot run that layout");
             }
             return Ok(layout);
         }
