@@ -83,6 +83,23 @@ fn a_closed_stdout_ends_a_run_with_csv_on_stdout_quietly() {
     closed_from_the_start(&args);
 }
 
+#[test]
+fn a_closed_stdout_still_gets_the_results_files_written() {
+    let _gpu = common::gpu();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let csv = dir.path().join("r.csv");
+    let (json_s, csv_s) = (json.to_str().unwrap(), csv.to_str().unwrap());
+    let args = [
+        "run", "--suite", "hash", "--quick", "--quiet", "--json", json_s, "--csv", csv_s,
+    ];
+    closed_from_the_start(&args);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["rows"][0]["suite"], "hash");
+    assert_eq!(hashflops::report::files::read_csv(&csv).unwrap().len(), 1);
+}
+
 /// Sends SIGINT to `child` (through kill(1): no libc here).
 fn interrupt(child: &Child) {
     let ok = Command::new("kill")

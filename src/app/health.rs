@@ -323,7 +323,8 @@ fn print_card(
         .filter(|r| r.adapter_index == desc.index)
         .cloned()
         .collect();
-    let mut out = std::io::stdout().lock();
+    // A reader that leaves early does not stop the results files.
+    let mut out = super::ReaderMayLeave::new(std::io::stdout().lock());
     writeln!(
         out,
         "\n{} ({}, {})",

@@ -109,6 +109,49 @@ impl Failures {
     }
 }
 
+/// The tables people read, for a reader that may leave early (`run | head`):
+/// once a write finds the pipe closed, the rest is dropped without an error,
+/// so that the command still writes its results files and ends as it would
+/// have.
+pub(crate) struct ReaderMayLeave<W> {
+    inner: W,
+    gone: bool,
+}
+
+impl<W: Write> ReaderMayLeave<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        ReaderMayLeave { inner, gone: false }
+    }
+
+    fn lenient(&mut self, r: std::io::Result<usize>, len: usize) -> std::io::Result<usize> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(len)
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for ReaderMayLeave<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.lenient(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        let r = self.inner.flush().map(|_| 0);
+        self.lenient(r, 0).map(|_| ())
+    }
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -68,11 +68,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let json_stdout = args.json.as_deref().is_some_and(files::is_stdout);
     // With rows on stdout, the tables people read go to stderr, so that the
     // CSV or JSON stays parseable.
+    // A reader that leaves early (`| head`) does not stop the results
+    // files from being written.
     let human = || -> Box<dyn Write> {
         if csv_stdout || json_stdout {
-            Box::new(std::io::stderr().lock())
+            Box::new(super::ReaderMayLeave::new(std::io::stderr().lock()))
         } else {
-            Box::new(std::io::stdout().lock())
+            Box::new(super::ReaderMayLeave::new(std::io::stdout().lock()))
         }
     };
     let adapters = Adapters::enumerate(args.adapter.backend);
@@ -164,6 +166,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 t1_s: sampler.elapsed_s(),
             });
             pb.finish_and_clear();
+            let ended = if result.is_ok() { "done" } else { "failed" };
             match result {
                 Ok(out) => {
                     for m in &out.measured {
@@ -193,7 +196,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                     String::new()
                 };
                 eprintln!(
-                    "hashflops: {suite}{on} done ({}/{}, {:.0} s)",
+                    "hashflops: {suite}{on} {ended} ({}/{}, {:.0} s)",
                     done + 1,
                     suites.0.len(),
                     started.elapsed().as_secs_f64()
