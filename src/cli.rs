@@ -120,8 +120,8 @@ fn parse_ethash(s: &str) -> Result<f64, String> {
 
 #[derive(Args, Debug)]
 pub struct HealthArgs {
-    /// How long to test each card, e.g. 30s, 5m, 1h: the VRAM test, then a
-    /// soak for the rest of the time.
+    /// How long to test each card: seconds (60) or units (90s, 1m30s, 5m,
+    /// 2h): the VRAM test, then a soak for the rest of the time.
     #[arg(long, value_name = "D", default_value = "5m", value_parser = parse_duration)]
     pub duration: std::time::Duration,
     #[command(flatten)]
@@ -173,30 +173,40 @@ fn parse_baseline_sel(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-/// `30s`, `5m`, `1h` (a whole number and a unit).
+/// A duration as people type it: a bare number of seconds (`60`), or
+/// units as `humantime` reads them (`90s`, `1m30s`, `5m`, `2h`, `1h 30m`).
+/// More than 0 and at most a week.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let t = s.trim();
     let bad = || {
         format!(
-            "{:?} is not a duration: give a whole number with s, m or h, e.g. 30s, 5m, 1h",
+            "{:?} is not a duration: give seconds or units, e.g. 60, 30s, 1m30s, 5m, 2h",
             typed(s)
         )
     };
-    let unit = t.chars().last().ok_or_else(bad)?;
-    let mul = match unit.to_ascii_lowercase() {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        _ => return Err(bad()),
+    if t.is_empty() {
+        return Err(bad());
+    }
+    let d = if t.bytes().all(|b| b.is_ascii_digit()) {
+        t.parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| format!("{:?} is too long: at most a week (168h)", typed(s)))?
+    } else {
+        match humantime::parse_duration(t) {
+            Ok(d) => d,
+            Err(humantime::DurationError::NumberOverflow) => {
+                return Err(format!("{:?} is too long: at most a week (168h)", typed(s)))
+            }
+            Err(_) => return Err(bad()),
+        }
     };
-    let n: u64 = t[..t.len() - 1].trim().parse().map_err(|_| bad())?;
-    if n == 0 {
+    if d.is_zero() {
         return Err("the duration must be more than 0".into());
     }
-    n.checked_mul(mul)
-        .filter(|&secs| secs <= 7 * 24 * 3600)
-        .map(std::time::Duration::from_secs)
-        .ok_or_else(|| format!("{:?} is too long: at most a week (168h)", typed(s)))
+    if d > std::time::Duration::from_secs(7 * 24 * 3600) {
+        return Err(format!("{:?} is too long: at most a week (168h)", typed(s)));
+    }
+    Ok(d)
 }
 
 #[derive(Args, Debug)]

@@ -1,10 +1,11 @@
 use clap::Parser;
 
 use hashflops::cli::{Cli, Command};
-use hashflops::error::{exit, UsageError};
+use hashflops::error::{exit, exit_code, is_broken_pipe};
 
 fn main() {
     hashflops::gpu::quiet_driver_environment();
+    quiet_on_closed_stdout();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -51,21 +52,46 @@ fn main() {
     };
     match result {
         Ok(code) => std::process::exit(code),
+        // The reader of stdout went away (`| head`): it has what it wanted.
+        Err(e) if is_broken_pipe(&e) => std::process::exit(exit::OK),
         Err(e) => {
+            // One line, whatever the cause; the code says which kind: 2 for
+            // what the user can fix, 1 for a device, driver or internal
+            // failure.
             let msg = format!("{e:#}");
-            // Usage and environment errors are the expected kind; anything
-            // else is still reported on one line, with the same exit code,
-            // since it also means no trustworthy result was produced.
-            let prefix = if e.downcast_ref::<UsageError>().is_some() {
-                "error"
-            } else {
-                "error (internal)"
-            };
             let one_line: Vec<&str> = msg.split_whitespace().collect();
-            eprintln!("hashflops: {prefix}: {}", clip_typed(one_line.join(" ")));
-            std::process::exit(exit::USAGE);
+            eprintln!("hashflops: error: {}", clip_typed(one_line.join(" ")));
+            std::process::exit(exit_code(&e));
         }
     }
+}
+
+/// Output goes through `writeln!` on a locked stdout, and a write that
+/// finds the reader gone (`hashflops cards | head -1`) comes back as an
+/// error that `main` turns into a quiet exit 0. This hook is the net under
+/// that: a `print!` anywhere that meets a closed stdout panics with
+/// "failed printing to stdout: Broken pipe", and here that ends the process
+/// quietly with 0 too, instead of a panic message and 101.
+///
+/// Restoring SIGPIPE's default action instead would end the process by the
+/// signal (status 141 in a shell, no exit code), possibly halfway through
+/// writing a `--json` file after `--csv -`, and only on Unix.
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout")
+            && (msg.contains("Broken pipe") || msg.contains("os error 32"))
+        {
+            std::process::exit(exit::OK);
+        }
+        default(info);
+    }));
 }
 
 /// An error line with every long piece of the command line in it (an

@@ -387,3 +387,50 @@ fn a_long_argument_is_cut_to_its_start_in_the_error_line() {
         "\"abc\" is not a sample count",
     );
 }
+
+#[test]
+fn the_exit_code_follows_the_cause() {
+    use hashflops::error::{exit, exit_code};
+    use std::io::{Error, ErrorKind};
+    let usage = hashflops::usage!("--m must be at least 1");
+    assert_eq!(exit_code(&usage), exit::USAGE);
+    assert_eq!(
+        exit_code(&usage.context("matmul on adapter 0")),
+        exit::USAGE
+    );
+    let device = anyhow::anyhow!("device lost while running sha256d");
+    assert_eq!(exit_code(&device), 1);
+    let io = anyhow::Error::new(Error::new(ErrorKind::PermissionDenied, "no"));
+    assert_eq!(exit_code(&io), 1);
+    let closed = anyhow::Error::new(Error::from(ErrorKind::BrokenPipe)).context("writing rows");
+    assert_eq!(exit_code(&closed), exit::OK);
+}
+
+#[test]
+fn a_kernel_that_fails_to_build_is_exit_1_not_a_usage_error() {
+    let _gpu = common::gpu();
+    let dir = tempfile::tempdir().unwrap();
+    // Passes the suite's own check of the source, then fails in the
+    // shader compiler: a failure of the kernel, not of the command line.
+    fs::write(
+        dir.path().join("sha256d.wgsl"),
+        "const LANES: u32 = 1u;\nthis is not a shader\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("r.csv");
+    let o = quick_hash_run(&[
+        "--shader-dir",
+        dir.path().to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("hashflops: error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("hash on adapter"), "{err}");
+}

@@ -259,3 +259,49 @@ fn a_bad_duration_is_refused_naming_the_argument() {
     let e = stderr(&o);
     assert!(e.contains("--duration") && e.contains("30s"), "{e}");
 }
+
+#[test]
+fn durations_read_as_people_type_them() {
+    use hashflops::cli::parse_duration;
+    use std::time::Duration;
+    for (text, secs) in [
+        ("60", 60),
+        ("90s", 90),
+        ("1m30s", 90),
+        ("1m 30s", 90),
+        ("5m", 300),
+        ("2h", 7200),
+        (" 45 ", 45),
+        ("168h", 168 * 3600),
+    ] {
+        assert_eq!(
+            parse_duration(text),
+            Ok(Duration::from_secs(secs)),
+            "{text:?}"
+        );
+    }
+    for bad in [
+        "",
+        "ten",
+        "1m30x",
+        "-5",
+        "5 parsecs",
+        "0",
+        "0s",
+        "169h",
+        "99999999999999999999999",
+    ] {
+        assert!(parse_duration(bad).is_err(), "{bad:?} was taken");
+    }
+}
+
+#[test]
+fn a_nonsense_duration_is_one_line_and_exit_2() {
+    for bad in ["1m30x", "soon", "0"] {
+        let o = hashflops(&["health", "--duration", bad]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {e}");
+        assert_eq!(e.trim().lines().count(), 1, "{bad}: {e}");
+        assert!(e.contains("--duration"), "{bad}: {e}");
+    }
+}

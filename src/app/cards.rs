@@ -1,6 +1,8 @@
 //! `hashflops cards`: the built-in reference cards, each figure with its
 //! basis and source; and what a remembered Ethash rate says about a card.
 
+use std::io::Write;
+
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
@@ -10,28 +12,31 @@ use crate::reference_cards::{self, Basis, Card, ETHASH_BANDWIDTH_SHARE, ETHASH_B
 use crate::units::si;
 
 pub fn cards(args: CardsArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
     if let Some(mhs) = args.ethash {
-        print_ethash_estimate(mhs);
+        print_ethash_estimate(&mut out, mhs)?;
         return Ok(exit::OK);
     }
     let cards = reference_cards::cards();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&cards)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&cards)?)?;
         return Ok(exit::OK);
     }
-    println!("{}", table(&cards));
-    println!(
+    writeln!(out, "{}", table(&cards))?;
+    writeln!(
+        out,
         "* community measurement; ~ estimate; otherwise vendor spec. Ethash estimates: {:.0} % of spec bandwidth / {} bytes per hash.",
         ETHASH_BANDWIDTH_SHARE * 100.0,
         ETHASH_BYTES_PER_HASH
-    );
-    println!("\nsources");
+    )?;
+    writeln!(out, "\nsources")?;
     for c in &cards {
-        println!("  {}:", c.card);
+        writeln!(out, "  {}:", c.card)?;
         for line in sources(c) {
-            println!("    {line}");
+            writeln!(out, "    {line}")?;
         }
     }
+    out.flush()?;
     Ok(exit::OK)
 }
 
@@ -116,22 +121,25 @@ fn sources(c: &Card) -> Vec<String> {
     out
 }
 
-fn print_ethash_estimate(mhs: f64) {
+fn print_ethash_estimate(out: &mut impl Write, mhs: f64) -> std::io::Result<()> {
     let e = reference_cards::estimate_from_ethash(mhs * 1e6);
-    println!(
+    writeln!(
+        out,
         "Ethash at {} moves {} through memory ({} bytes per hash).",
         si(e.ethash_hs, "H/s"),
         si(e.ethash_traffic_bs, "B/s"),
         ETHASH_BYTES_PER_HASH
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "estimate: memory bandwidth about {} (tuned miners reached 80-90 % of it; {:.0} % assumed)",
         si(e.bandwidth_bs, "B/s"),
         ETHASH_BANDWIDTH_SHARE * 100.0
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "estimate: Llama-2-7B Q4_0 decode at most {:.0} tok/s (bandwidth / 3.83 GB of weights); real runtimes reach 60-85 % of that: about {:.0}-{:.0} tok/s",
         e.llama7b_q4_0_ceiling_tps, e.llama7b_q4_0_low_tps, e.llama7b_q4_0_high_tps
-    );
-    println!("These are estimates from a remembered rate, not measurements: `hashflops run` measures the card.");
+    )?;
+    writeln!(out, "These are estimates from a remembered rate, not measurements: `hashflops run` measures the card.")
 }

@@ -1,7 +1,6 @@
 //! `hashflops health`: the VRAM test, a soak and the link and power
 //! readings on each card, ending with a verdict per card.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -9,15 +8,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::HealthArgs;
-use crate::error::{exit, UsageError};
+use crate::error::exit;
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
 use crate::report::{files, prom, table, ResultRow, RunMeta};
 use crate::telemetry::{LinkState, Sampler, Telemetry};
 use crate::timing::TimingPlan;
 use crate::workloads::{soak, vram, Ctx, Scale, Shaders, SizeOptions};
-
-/// Set by Ctrl-C: the run stops after the interval in progress.
-static STOP: AtomicBool = AtomicBool::new(false);
 
 /// The verdict on one card, as the JSON's `health` holds it.
 #[derive(Serialize)]
@@ -28,7 +24,8 @@ struct CardHealth {
     stability: serde_json::Value,
     link: String,
     power: String,
-    /// `healthy` or `faulty`.
+    /// `healthy`, `faulty`, or `interrupted` (Ctrl-C came before a fault
+    /// was found or the card was fully tested: not judged healthy).
     verdict: String,
 }
 
@@ -82,24 +79,18 @@ pub fn health(args: HealthArgs) -> Result<i32> {
     let adapters = Adapters::enumerate(args.adapter.backend);
     let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
     let shaders = Shaders::from_dir(args.shader_dir.clone())?;
-    // A second handler (tests calling twice in one process) is harmless.
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nhashflops: stopping after the current interval (Ctrl-C again to quit now)");
-    });
+    super::catch_interrupts("the current interval");
     let sizes = SizeOptions::default();
     let meta = RunMeta::now();
     let mut rows = Vec::new();
     let mut cards = Vec::new();
     let mut tele = Vec::new();
-    let mut failures = Vec::new();
+    let mut failures = super::Failures::default();
     let mut wrong = Vec::new();
     let mut used = Vec::new();
     let mut prom_cards = Vec::new();
     for idx in selected {
-        if STOP.load(Ordering::SeqCst) {
+        if super::interrupted() {
             break;
         }
         let (adapter, desc) = &adapters.list[idx];
@@ -107,7 +98,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
         let gpu = match Gpu::open(adapter, desc) {
             Ok(g) => g,
             Err(e) => {
-                failures.push(format!("adapter {}: {e:#}", desc.index));
+                failures.push(format_args!("adapter {}", desc.index), &e);
                 continue;
             }
         };
@@ -142,16 +133,16 @@ pub fn health(args: HealthArgs) -> Result<i32> {
                 Some(out.memory)
             }
             Err(e) => {
-                failures.push(format!("vram on adapter {}: {e:#}", desc.index));
+                failures.push(format_args!("vram on adapter {}", desc.index), &e);
                 None
             }
         };
-        let stability = if STOP.load(Ordering::SeqCst) {
+        let stability = if super::interrupted() {
             None
         } else {
             // The soak takes what the VRAM test left of the duration.
             let left = args.duration.saturating_sub(started.elapsed());
-            match soak::soak(&ctx, &soak::Plan::for_duration(left), &STOP) {
+            match soak::soak(&ctx, &soak::Plan::for_duration(left), &super::STOP) {
                 Ok(out) => {
                     rows.extend(
                         out.measured
@@ -161,14 +152,20 @@ pub fn health(args: HealthArgs) -> Result<i32> {
                     Some(out.stability)
                 }
                 Err(e) => {
-                    failures.push(format!("soak on adapter {}: {e:#}", desc.index));
+                    failures.push(format_args!("soak on adapter {}", desc.index), &e);
                     None
                 }
             }
         };
         pb.finish_and_clear();
         let telemetry = sampler.stop();
-        let card = verdict(desc, memory.as_ref(), stability.as_ref(), &telemetry);
+        let card = verdict(
+            desc,
+            memory.as_ref(),
+            stability.as_ref(),
+            &telemetry,
+            super::interrupted(),
+        );
         if let Some(s) = stability.as_ref().filter(|s| s.status == "unstable") {
             wrong.push(format!("soak on adapter {}: {}", desc.index, s.finding));
         }
@@ -195,7 +192,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
             telemetry,
         });
     }
-    let interrupted = STOP.load(Ordering::SeqCst);
+    let interrupted = super::interrupted();
     if interrupted {
         eprintln!("hashflops: interrupted: the verdict covers what ran");
     }
@@ -216,17 +213,16 @@ pub fn health(args: HealthArgs) -> Result<i32> {
             health: &cards,
             telemetry: &tele,
             interrupted,
-            failures: &failures,
+            failures: failures.lines(),
             wrong_answers: &wrong,
         };
         files::write_json(path, &doc)?;
     }
-    if let Some((last, earlier)) = failures.split_last() {
-        for f in earlier {
-            eprintln!("hashflops: error: {f}");
-        }
-        return Err(anyhow::Error::new(UsageError(last.clone())));
+    if interrupted {
+        failures.print_all();
+        return Ok(exit::INTERRUPTED);
     }
+    failures.finish()?;
     let faulty = cards.iter().any(|c| c.verdict != "healthy") || rows.iter().any(|r| !r.verified);
     Ok(if faulty { exit::UNVERIFIED } else { exit::OK })
 }
@@ -302,6 +298,7 @@ fn verdict(
     memory: Option<&vram::Memory>,
     stability: Option<&soak::Stability>,
     t: &Telemetry,
+    interrupted: bool,
 ) -> CardHealth {
     let mem_ok = memory.is_none_or(|m| m.status == "OK");
     let stab_ok = stability.is_none_or(|s| s.status == "stable" || s.status == "not judged");
@@ -319,10 +316,14 @@ fn verdict(
         ),
         link: link_text(t.link.as_ref(), t),
         power: power_text(t),
-        verdict: if mem_ok && stab_ok {
-            "healthy"
-        } else {
+        // A fault found before Ctrl-C stands; no fault found is no
+        // clean bill of health when the tests were cut short.
+        verdict: if !(mem_ok && stab_ok) {
             "faulty"
+        } else if interrupted {
+            "interrupted"
+        } else {
+            "healthy"
         }
         .into(),
     }
@@ -342,7 +343,8 @@ fn print_card(
         .filter(|r| r.adapter_index == desc.index)
         .cloned()
         .collect();
-    let mut out = std::io::stdout().lock();
+    // A reader that leaves early does not stop the results files.
+    let mut out = super::ReaderMayLeave::new(std::io::stdout().lock());
     writeln!(
         out,
         "\n{} ({}, {})",

@@ -14,10 +14,12 @@ pub use run::run;
 
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::cli::ListArgs;
-use crate::error::exit;
+use crate::error::{exit, is_usage, UsageError};
 use crate::gpu::Adapters;
 use crate::report::table;
 use crate::usage;
@@ -37,19 +39,138 @@ pub(crate) fn progress(quiet: bool) -> ProgressBar {
     pb
 }
 
+/// Set by the first Ctrl-C: `run` stops after the suite in progress,
+/// `health` after the interval in progress; both write what finished and
+/// exit 130.
+pub(crate) static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Catches Ctrl-C (SIGINT): the first sets [`STOP`] and says so, naming
+/// where the command stops (`what`); a second ends the process at once
+/// with exit 130. A second handler (tests calling twice in one process) is
+/// not installed, which is harmless.
+pub(crate) fn catch_interrupts(what: &'static str) {
+    let _ = ctrlc::set_handler(move || {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(exit::INTERRUPTED);
+        }
+        eprintln!("\nhashflops: stopping after {what} (Ctrl-C again to quit now)");
+    });
+}
+
+/// Whether Ctrl-C was pressed.
+pub(crate) fn interrupted() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// What failed while a command went on with the rest: one line each, and
+/// whether every one was the user's to fix (exit 2) or any was a device,
+/// driver or internal failure (exit 1).
+#[derive(Default)]
+pub(crate) struct Failures {
+    lines: Vec<String>,
+    all_usage: bool,
+}
+
+impl Failures {
+    /// `what` failed with `e` ("hash on adapter 0", "adapter 1").
+    pub(crate) fn push(&mut self, what: impl std::fmt::Display, e: &anyhow::Error) {
+        let usage = is_usage(e);
+        self.all_usage = usage && (self.lines.is_empty() || self.all_usage);
+        self.lines.push(format!("{what}: {e:#}"));
+    }
+
+    pub(crate) fn lines(&self) -> &[String] {
+        &self.lines
+    }
+
+    /// Prints every failure but the last on stderr, one line each, and
+    /// returns the last as the error that ends the command (main prints it
+    /// and exits 2 if all were usage errors, else 1).
+    pub(crate) fn finish(&self) -> Result<()> {
+        let Some((last, earlier)) = self.lines.split_last() else {
+            return Ok(());
+        };
+        for f in earlier {
+            eprintln!("hashflops: error: {}", one_line(f));
+        }
+        Err(if self.all_usage {
+            anyhow::Error::new(UsageError(last.clone()))
+        } else {
+            anyhow::anyhow!("{last}")
+        })
+    }
+
+    /// Prints every failure on stderr, one line each (an interrupted
+    /// command, whose exit code says it was interrupted).
+    pub(crate) fn print_all(&self) {
+        for f in &self.lines {
+            eprintln!("hashflops: error: {}", one_line(f));
+        }
+    }
+}
+
+/// The tables people read, for a reader that may leave early (`run | head`):
+/// once a write finds the pipe closed, the rest is dropped without an error,
+/// so that the command still writes its results files and ends as it would
+/// have.
+pub(crate) struct ReaderMayLeave<W> {
+    inner: W,
+    gone: bool,
+}
+
+impl<W: Write> ReaderMayLeave<W> {
+    pub(crate) fn new(inner: W) -> Self {
+        ReaderMayLeave { inner, gone: false }
+    }
+
+    fn lenient(&mut self, r: std::io::Result<usize>, len: usize) -> std::io::Result<usize> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(len)
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for ReaderMayLeave<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.lenient(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        let r = self.inner.flush().map(|_| 0);
+        self.lenient(r, 0).map(|_| ())
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 pub fn list(args: ListArgs) -> Result<i32> {
     let adapters = Adapters::enumerate(args.backend);
     let descs = adapters.descs();
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&descs)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&descs)?)?;
     } else if descs.is_empty() {
         return Err(usage!("{}", crate::gpu::NO_ADAPTER_HELP));
     } else {
-        println!("{}", table::adapters_table(&descs));
+        writeln!(out, "{}", table::adapters_table(&descs))?;
         if let Ok(best) = adapters.select(None, false) {
             let d = &descs[best[0]];
-            println!("default adapter: {} ({})", d.index, d.name);
+            writeln!(out, "default adapter: {} ({})", d.index, d.name)?;
         }
     }
+    out.flush()?;
     Ok(exit::OK)
 }

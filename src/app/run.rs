@@ -13,7 +13,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::RunArgs;
-use crate::error::{exit, UsageError};
+use crate::error::exit;
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
 use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
 use crate::report::{files, table, ResultRow, RunMeta};
@@ -32,6 +32,8 @@ struct RunDoc<'a> {
     rows: &'a [ResultRow],
     skipped: &'a [Skipped],
     notes: &'a [String],
+    /// Ctrl-C stopped the run: the rows are the suites that finished.
+    interrupted: bool,
     failures: &'a [String],
     wrong_answers: &'a [String],
     /// Energy per unit of work, one per adapter in `adapters` order.
@@ -66,11 +68,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let json_stdout = args.json.as_deref().is_some_and(files::is_stdout);
     // With rows on stdout, the tables people read go to stderr, so that the
     // CSV or JSON stays parseable.
+    // A reader that leaves early (`| head`) does not stop the results
+    // files from being written.
     let human = || -> Box<dyn Write> {
         if csv_stdout || json_stdout {
-            Box::new(std::io::stderr().lock())
+            Box::new(super::ReaderMayLeave::new(std::io::stderr().lock()))
         } else {
-            Box::new(std::io::stdout().lock())
+            Box::new(super::ReaderMayLeave::new(std::io::stdout().lock()))
         }
     };
     let adapters = Adapters::enumerate(args.adapter.backend);
@@ -102,14 +106,18 @@ pub fn run(args: RunArgs) -> Result<i32> {
     let mut rows: Vec<ResultRow> = Vec::new();
     let mut skipped: Vec<Skipped> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
-    let mut failures: Vec<String> = Vec::new();
+    let mut failures = super::Failures::default();
     let mut wrong: Vec<String> = Vec::new();
     let mut energies: Vec<Energy> = Vec::new();
     let mut used: Vec<AdapterDesc> = Vec::new();
 
     // Status lines are for people watching a terminal, like the progress.
     let chatty = !args.quiet && std::io::stderr().is_terminal();
+    super::catch_interrupts("the suite in progress");
     for &idx in &selected {
+        if super::interrupted() {
+            break;
+        }
         let (adapter, desc) = &adapters.list[idx];
         used.push(desc.clone());
         if chatty {
@@ -121,7 +129,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let gpu = match Gpu::open(adapter, desc) {
             Ok(g) => g,
             Err(e) => {
-                failures.push(format!("adapter {}: {e:#}", desc.index));
+                failures.push(format_args!("adapter {}", desc.index), &e);
                 continue;
             }
         };
@@ -133,12 +141,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
         let mut windows: Vec<Window> = Vec::new();
         let adapter_start = Instant::now();
         for (done, suite) in suites.0.iter().enumerate() {
+            if super::interrupted() {
+                break;
+            }
             let pb = super::progress(args.quiet);
-            pb.set_prefix(suite_progress(
-                done,
-                suites.0.len(),
-                adapter_start.elapsed(),
-            ));
+            pb.set_prefix(suite_progress(&suites.0, done, adapter_start.elapsed()));
             pb.set_message(format!("{suite}: setting up"));
             let mut plan = TimingPlan::new(samples, target_s);
             plan.progress = pb.clone();
@@ -159,6 +166,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 t1_s: sampler.elapsed_s(),
             });
             pb.finish_and_clear();
+            let ended = if result.is_ok() { "done" } else { "failed" };
             match result {
                 Ok(out) => {
                     for m in &out.measured {
@@ -173,17 +181,26 @@ pub fn run(args: RunArgs) -> Result<i32> {
                         );
                         wrong.push(format!("{suite} on adapter {}: {w}", desc.index));
                     }
-                    if chatty {
-                        eprintln!(
-                            "hashflops: {suite} done in {:.1} s",
-                            started.elapsed().as_secs_f64()
-                        );
-                    }
                 }
                 Err(e) => {
                     // Reported once, after every suite has had its turn.
-                    failures.push(format!("{suite} on adapter {}: {e:#}", desc.index));
+                    failures.push(format_args!("{suite} on adapter {}", desc.index), &e);
                 }
+            }
+            // One line per suite as it ends, terminal or not (a log, CI):
+            // the progress bar shows only on a terminal.
+            if !args.quiet {
+                let on = if selected.len() > 1 {
+                    format!(" on adapter {}", desc.index)
+                } else {
+                    String::new()
+                };
+                eprintln!(
+                    "hashflops: {suite}{on} {ended} ({}/{}, {:.0} s)",
+                    done + 1,
+                    suites.0.len(),
+                    started.elapsed().as_secs_f64()
+                );
             }
         }
         let tele = sampler.stop();
@@ -217,7 +234,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
 
     let summaries: Vec<AdapterSummary> =
         used.iter().map(|d| AdapterSummary::new(d, &rows)).collect();
-    let rig = if summaries.len() > 1 {
+    let rig = if summaries.len() > 1 && !super::interrupted() {
         let totals = summary::rig_totals(&summaries);
         let progress = super::progress(args.quiet);
         progress.set_message("rig: host links alone and all at once, card to card");
@@ -226,7 +243,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         match r {
             Ok(r) => Some(r),
             Err(e) => {
-                failures.push(format!("rig links: {e:#}"));
+                failures.push("rig links", &e);
                 None
             }
         }
@@ -272,7 +289,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
             rows: &rows,
             skipped: &skipped,
             notes: &notes,
-            failures: &failures,
+            interrupted: super::interrupted(),
+            failures: failures.lines(),
             wrong_answers: &wrong,
             energy: &energies,
             summaries: &summaries,
@@ -283,17 +301,17 @@ pub fn run(args: RunArgs) -> Result<i32> {
     }
     let unverified = rows.iter().filter(|r| !r.verified).count()
         + rig.as_ref().map_or(0, |r| usize::from(!r.verified));
-    // One line per failure; the last goes back to main, which prints it and
-    // exits 2 (after the results that did work were printed and written).
-    if let Some((last, earlier)) = failures.split_last() {
-        for f in earlier {
-            eprintln!(
-                "hashflops: error: {}",
-                f.split_whitespace().collect::<Vec<_>>().join(" ")
-            );
-        }
-        return Err(anyhow::Error::new(UsageError(last.clone())));
+    // Interrupted: what finished was printed and written; the code says
+    // the run is incomplete, whatever else happened.
+    if super::interrupted() {
+        failures.print_all();
+        eprintln!("hashflops: interrupted: the results cover the suites that finished");
+        return Ok(exit::INTERRUPTED);
     }
+    // One line per failure; the last goes back to main, which prints it and
+    // exits 2 or 1 by its cause (after the results that did work were
+    // printed and written).
+    failures.finish()?;
     if !wrong.is_empty() {
         eprintln!(
             "hashflops: {} wrong answer(s) from GPU kernels (listed above)",
@@ -370,12 +388,29 @@ fn skipped_lines(skipped: &[Skipped]) -> Vec<String> {
     out
 }
 
-/// "suite 3/6, about 40 s left": the time left guessed from the suites done.
-fn suite_progress(done: usize, total: usize, elapsed: Duration) -> String {
-    let mut s = format!("suite {}/{total}", done + 1);
-    if done > 0 {
-        let left = elapsed.as_secs_f64() / done as f64 * (total - done) as f64;
-        s += &format!(", about {left:.0} s left");
+/// How long each suite takes next to `hash`, roughly (the same ratio at
+/// each scale): matmul autotunes, llm runs three weight formats, peak has
+/// many kernels. Unknown suites count 1.
+fn suite_weight(suite: &str) -> f64 {
+    match suite {
+        "hash" | "transfer" => 1.0,
+        "stream" => 1.5,
+        "peak" => 2.0,
+        "matmul" | "llm" => 3.0,
+        "vram" | "soak" => 4.0,
+        _ => 1.0,
+    }
+}
+
+/// "suite 3/6, about 40 s left": the time the finished suites took,
+/// scaled by the weight of those left over the weight of those done.
+fn suite_progress(suites: &[String], done: usize, elapsed: Duration) -> String {
+    let mut s = format!("suite {}/{}", done + 1, suites.len());
+    let weight = |list: &[String]| list.iter().map(|n| suite_weight(n)).sum::<f64>();
+    let (finished, left) = suites.split_at(done.min(suites.len()));
+    if done > 0 && weight(finished) > 0.0 {
+        let secs = elapsed.as_secs_f64() * weight(left) / weight(finished);
+        s += &format!(", about {secs:.0} s left");
     }
     s
 }

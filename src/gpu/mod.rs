@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use wgpu::util::DeviceExt;
 
-use crate::{usage, usage_bail};
+use crate::usage_bail;
 
 mod adapters;
 pub mod identity;
@@ -44,8 +44,10 @@ impl Gpu {
             memory_hints: wgpu::MemoryHints::Performance,
             trace: wgpu::Trace::Off,
         }))
+        // A driver failure, not the user's to fix by a different command:
+        // exit 1.
         .map_err(|e| {
-            usage!(
+            anyhow::anyhow!(
                 "cannot open a device on adapter {} ({}): {e}",
                 desc.index,
                 desc.name

@@ -421,9 +421,15 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|_| out.flush())
-        .map_err(|e| usage!("cannot write to stdout: {e}"))
+    out.write_all(bytes).and_then(|_| out.flush()).map_err(|e| {
+        // A reader that went away (`| head`) is no failure: the kind is
+        // kept for main, which ends quietly.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            anyhow::Error::new(e)
+        } else {
+            usage!("cannot write to stdout: {e}")
+        }
+    })
 }
 
 /// Reads a results CSV of any schema version this one knows (columns a

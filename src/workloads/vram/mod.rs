@@ -226,7 +226,7 @@ pub fn test(ctx: &Ctx, plan: &Plan) -> Result<Outcome> {
         }
     }
     if bufs.len() < 2 {
-        crate::usage_bail!(
+        anyhow::bail!(
             "vram: could not allocate two test buffers of {} each on {}{stop_note}",
             crate::units::bytes(plan.chunks[0] as f64),
             gpu.desc.name
