@@ -42,6 +42,8 @@ const CHUNK: u64 = 4 << 20;
 const REPLAY_BUDGET: u64 = 100_000_000;
 /// Elements checked at least, when the array has that many.
 const MIN_SAMPLE: u64 = 1 << 16;
+/// Elements at each end of the arrays checked in every sample.
+const EDGE: u64 = 1024;
 /// Dot partial sums whose accumulation is replayed term by term, at most.
 const DOT_GROUPS_REPLAYED: usize = 256;
 
@@ -190,16 +192,21 @@ fn rel_error(got: f32, want: f32) -> f64 {
     (got as f64 - want as f64).abs() / (want as f64).abs().max(f32::MIN_POSITIVE as f64)
 }
 
-/// The elements to replay: all of them when the budget allows, else a
-/// random sample drawn now, after the timed work, sorted.
+/// The elements to replay: all of them when the budget allows, else the
+/// first and last [`EDGE`] and a random sample drawn now, after the timed
+/// work, sorted.
 fn elements_to_check(elements: u64, cost: u64) -> Vec<u64> {
     let affordable = (REPLAY_BUDGET / cost.max(1)).max(MIN_SAMPLE);
     if affordable >= elements {
         return (0..elements).collect();
     }
+    // The ends always: a loop one trip short, or one that stops before the
+    // tail, leaves them stale.
+    let ends = (0..EDGE).chain(elements - EDGE..elements);
     let mut rng = rand::rng();
     let mut picked: Vec<u64> = (0..affordable)
         .map(|_| rng.random_range(0..elements))
+        .chain(ends)
         .collect();
     picked.sort_unstable();
     picked.dedup();
