@@ -252,6 +252,87 @@ fn health_gives_a_verdict_with_every_key() {
     assert!(text.lines().count() >= 6, "{text}");
 }
 
+/// One short `health --json` on the adapter present, shared by the tests
+/// that only read it: (exit code, stdout, the JSON document).
+fn short_health() -> &'static (Option<i32>, String, serde_json::Value) {
+    static RUN: std::sync::OnceLock<(Option<i32>, String, serde_json::Value)> =
+        std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("h.json");
+        let o = hashflops(&[
+            "health",
+            "--duration",
+            "8s",
+            "--quiet",
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        let doc = serde_json::from_str(&std::fs::read_to_string(&json).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("no JSON ({e}): {}", stderr(&o)));
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            doc,
+        )
+    })
+}
+
+#[test]
+fn health_says_incomplete_not_healthy_when_not_everything_was_covered() {
+    let (code, out, doc) = short_health();
+    // 8 s is too short to judge a GPU's stability, and a CPU adapter's is
+    // never judged: no card is fully covered, none is healthy.
+    assert_eq!(*code, Some(0), "incomplete is no fault: {out}");
+    assert!(!out.contains("health verdict: healthy"), "{out}");
+    assert!(out.contains("health verdict: incomplete"), "{out}");
+    let h = &doc["health"][0];
+    assert_eq!(h["verdict"], "incomplete", "{h}");
+    let detail = h["verdict_detail"].as_str().unwrap();
+    assert!(detail.starts_with("covered: "), "{detail}");
+    assert!(detail.contains("not covered: "), "{detail}");
+    assert!(detail.contains("stability not judged"), "{detail}");
+    assert!(detail.lines().count() <= 2, "{detail}");
+    assert!(
+        out.contains(&format!("  {}", detail.lines().next().unwrap())),
+        "{out}"
+    );
+    if doc["adapters"][0]["device_type"] == "cpu" {
+        assert!(detail.contains("CPU adapter"), "{detail}");
+        // Link and power a CPU adapter does not have are said, and are
+        // not what keeps it from healthy.
+        assert!(
+            detail.contains("link and power not available on this system"),
+            "{detail}"
+        );
+    }
+}
+
+#[test]
+fn health_rows_suggest_no_flag_health_refuses() {
+    use hashflops::report::table::{row_note_for, Command};
+    use hashflops::report::ResultRow;
+    let (_, out, doc) = short_health();
+    assert!(!out.contains("--full"), "{out}");
+    let help = hashflops(&["health", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    let rows: Vec<ResultRow> = serde_json::from_value(doc["rows"].clone()).unwrap();
+    assert!(!rows.is_empty());
+    for mut r in rows {
+        // Every row as noisy as a row gets.
+        r.cv_pct = 50.0;
+        let note = row_note_for(&r, Command::Health);
+        assert!(note.contains("noisy"), "{note}");
+        for flag in note.split_whitespace().filter(|w| w.starts_with("--")) {
+            assert!(
+                help.contains(flag),
+                "{} row suggests {flag}, which health does not take: {note}",
+                r.suite
+            );
+        }
+    }
+}
+
 #[test]
 fn a_bad_duration_is_refused_naming_the_argument() {
     let o = hashflops(&["health", "--duration", "ten"]);

@@ -51,9 +51,34 @@ pub fn adapters_table(list: &[AdapterDesc]) -> String {
 /// is marked noisy.
 pub const NOISY_CV_PCT: f64 = 10.0;
 
-/// What the reader should know about a row: its transfer size, a rate that
-/// may be a cache's, samples that vary too much.
+/// The command whose rows a table shows: a row's note suggests only what
+/// that command accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Run,
+    Health,
+}
+
+/// What to say of a row whose samples vary too much, for this command.
+fn noisy_note(cmd: Command, suite: &str) -> &'static str {
+    match (cmd, suite) {
+        (Command::Run, _) => "noisy: rerun with --full",
+        // The soak's intervals grow with the soak, up to 10 s.
+        (Command::Health, "soak") => "noisy: a longer --duration times longer intervals",
+        // health times the VRAM test the same way whatever its flags; the
+        // memory verdict rests on the errors, not the speed.
+        (Command::Health, _) => "noisy (speed only: not part of the verdict)",
+    }
+}
+
+/// What the reader should know about a row of `run`: its transfer size, a
+/// rate that may be a cache's, samples that vary too much.
 pub fn row_note(r: &ResultRow) -> String {
+    row_note_for(r, Command::Run)
+}
+
+/// [`row_note`] for the rows of `cmd`.
+pub fn row_note_for(r: &ResultRow, cmd: Command) -> String {
     let mut notes = Vec::new();
     let param = |key: &str| {
         r.params
@@ -69,12 +94,18 @@ pub fn row_note(r: &ResultRow) -> String {
         notes.push("cache-sized: not comparable".to_string());
     }
     if r.cv_pct > NOISY_CV_PCT {
-        notes.push("noisy: rerun with --full".to_string());
+        notes.push(noisy_note(cmd, &r.suite).to_string());
     }
     notes.join("; ")
 }
 
+/// The rows of `run`.
 pub fn results_table(rows: &[ResultRow]) -> String {
+    results_table_for(rows, Command::Run)
+}
+
+/// The rows of `cmd`, with notes that suggest only what `cmd` accepts.
+pub fn results_table_for(rows: &[ResultRow], cmd: Command) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header([
@@ -101,7 +132,7 @@ pub fn results_table(rows: &[ResultRow]) -> String {
             Cell::new(r.samples),
             Cell::new(&r.timing),
             Cell::new(if r.verified { "yes" } else { "NO (unverified)" }),
-            Cell::new(row_note(r)),
+            Cell::new(row_note_for(r, cmd)),
         ]);
     }
     t.to_string()
@@ -124,6 +155,19 @@ mod tests {
         assert_eq!(row_note(&r), "16.0 MiB");
         r.cv_pct = 25.0;
         assert!(row_note(&r).ends_with("noisy: rerun with --full"));
+        // health refuses --full: its rows suggest only what it accepts.
+        let noisy = |suite: &str| {
+            let mut r = crate::report::summary::fixtures::row_with(suite, "k", "flops", 1e9, "");
+            r.cv_pct = 25.0;
+            r
+        };
+        let (soak, vram) = (noisy("soak"), noisy("vram"));
+        assert_eq!(
+            row_note_for(&soak, Command::Health),
+            "noisy: a longer --duration times longer intervals"
+        );
+        assert!(!row_note_for(&vram, Command::Health).contains("--"));
+        assert!(row_note_for(&vram, Command::Health).starts_with("noisy"));
         r.suite = "stream".into();
         r.params = format!(
             "array_bytes=8388608{}",

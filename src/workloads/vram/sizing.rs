@@ -7,12 +7,61 @@ use crate::workloads::Scale;
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 
+/// What a VRAM tester leaves to the driver, the display and other
+/// programs, as memtest_vulkan does: the test allocates the device-local
+/// heap (or what Vulkan's budget says is free of it) less this.
+pub const SYSTEM_RESERVE: u64 = 400 * MIB;
+/// Slack below the reserve that still counts as full coverage: this
+/// program's own buffers and the rounding of the test's buffers to whole
+/// blocks.
+pub const FULL_ALLOWANCE: u64 = 64 * MIB;
+
 /// The buffers to allocate, and why that much.
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub target: u64,
     pub chunks: Vec<u64>,
     pub note: String,
+    /// Bytes the test must reach for the memory to count as fully tested
+    /// ([`full_coverage`]); `None` where the size of the memory is unknown.
+    pub full: Option<u64>,
+    /// How `full` was reached, in words.
+    pub full_rule: String,
+}
+
+/// The coverage rule, in one place: the bytes a VRAM test must reach for
+/// the adapter's memory to count as fully tested, and the rule in words.
+///
+/// - A GPU that reports its VRAM: reported − [`SYSTEM_RESERVE`] −
+///   [`FULL_ALLOWANCE`]. Memory the Vulkan budget gives to other programs
+///   is not tested, so it leaves the coverage short of full.
+/// - A CPU adapter: its "VRAM" is host RAM shared with the system, and
+///   testing all of it is a RAM test, not a card's; full is the test's own
+///   cap for it (`cpu_cap`), in whole blocks.
+/// - A backend that does not report the size: no full coverage is known.
+pub fn full_coverage(cpu: bool, vram: Option<u64>, cpu_cap: u64) -> (Option<u64>, String) {
+    if cpu {
+        let full = cpu_cap / BLOCK_BYTES * BLOCK_BYTES;
+        return (
+            Some(full),
+            format!(
+                "a CPU adapter's memory is host RAM: full is the test's cap of {} MiB",
+                full / MIB
+            ),
+        );
+    }
+    match vram {
+        Some(v) => (
+            Some(v.saturating_sub(SYSTEM_RESERVE + FULL_ALLOWANCE)),
+            format!(
+                "full is the reported {:.2} GiB less {} MiB left to the system and {} MiB allowance",
+                v as f64 / GIB as f64,
+                SYSTEM_RESERVE / MIB,
+                FULL_ALLOWANCE / MIB
+            ),
+        ),
+        None => (None, "the size of the VRAM is not reported".into()),
+    }
 }
 
 /// Coverage for this adapter: the device-local heap (or what Vulkan's
@@ -38,7 +87,7 @@ pub fn plan(gpu: &Gpu, scale: Scale) -> Plan {
     } else {
         match (desc.vram_bytes, budget(gpu)) {
             (Some(heap), b) => {
-                let margin = (256 * MIB).max(heap / 16);
+                let margin = SYSTEM_RESERVE;
                 let (free, whence) = match b {
                     Some((budget, used)) if budget.saturating_sub(used) < heap => (
                         budget.saturating_sub(used),
@@ -75,10 +124,13 @@ pub fn plan(gpu: &Gpu, scale: Scale) -> Plan {
             }
         }
     };
+    let (full, full_rule) = full_coverage(desc.is_cpu(), desc.vram_bytes, target);
     Plan {
         target,
         chunks: chunks(gpu, target),
         note,
+        full,
+        full_rule,
     }
 }
 
@@ -136,4 +188,29 @@ fn budget(gpu: &Gpu) -> Option<(u64, u64)> {
 #[cfg(not(any(target_os = "linux", target_os = "windows", target_os = "android")))]
 fn budget(_gpu: &Gpu) -> Option<(u64, u64)> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_coverage_is_the_reported_vram_less_the_reserve_and_allowance() {
+        let (full, rule) = full_coverage(false, Some(24 * GIB), 0);
+        assert_eq!(full, Some(24 * GIB - 464 * MIB));
+        assert!(rule.contains("400 MiB left to the system"), "{rule}");
+        // A heap smaller than the reserve: anything tested is full.
+        assert_eq!(full_coverage(false, Some(256 * MIB), 0).0, Some(0));
+        assert_eq!(full_coverage(false, None, 0).0, None);
+    }
+
+    #[test]
+    fn a_cpu_adapter_is_full_at_the_tests_cap() {
+        let (full, rule) = full_coverage(true, Some(64 * GIB), 16 * MIB + 5);
+        assert_eq!(full, Some(16 * MIB));
+        assert!(
+            rule.contains("host RAM") && rule.contains("16 MiB"),
+            "{rule}"
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! `hashflops health`: the VRAM test, a soak and the link and power
-//! readings on each card, ending with a verdict per card.
+//! readings on each card, ending with a verdict per card ([`verdict`]).
+
+mod verdict;
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,14 @@ use crate::report::{files, prom, table, ResultRow, RunMeta};
 use crate::telemetry::{LinkState, Sampler, Telemetry};
 use crate::timing::TimingPlan;
 use crate::workloads::{soak, vram, Ctx, Scale, Shaders, SizeOptions};
+use verdict::{judge, Facts, Reading, Verdict};
+
+/// The shortest soak whose stability is judged: throttling from heat or
+/// power takes a while to show.
+const MIN_SOAK_S: f64 = 60.0;
+/// The fewest intervals of each load in a soak that is judged, so that its
+/// first and last windows are different intervals.
+const MIN_INTERVALS_PER_LOAD: usize = 3;
 
 /// The verdict on one card, as the JSON's `health` holds it.
 #[derive(Serialize)]
@@ -24,9 +34,11 @@ struct CardHealth {
     stability: serde_json::Value,
     link: String,
     power: String,
-    /// `healthy`, `faulty`, or `interrupted` (Ctrl-C came before a fault
-    /// was found or the card was fully tested: not judged healthy).
-    verdict: String,
+    /// `healthy`, `incomplete`, `faulty`, or `interrupted` (Ctrl-C came
+    /// before a fault was found or the card was fully tested).
+    verdict: Verdict,
+    /// What was covered and what was not, in a line or two.
+    verdict_detail: String,
 }
 
 #[derive(Serialize)]
@@ -123,7 +135,8 @@ pub fn health(args: HealthArgs) -> Result<i32> {
         } else {
             Scale::Default
         };
-        let memory = match vram::test(&ctx, &vram::plan(&gpu, vram_scale)) {
+        let vram_plan = vram::plan(&gpu, vram_scale);
+        let memory = match vram::test(&ctx, &vram_plan) {
             Ok(out) => {
                 rows.extend(
                     out.measured
@@ -137,6 +150,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
                 None
             }
         };
+        let vram_s = started.elapsed().as_secs_f64();
         let stability = if super::interrupted() {
             None
         } else {
@@ -159,10 +173,12 @@ pub fn health(args: HealthArgs) -> Result<i32> {
         };
         pb.finish_and_clear();
         let telemetry = sampler.stop();
-        let card = verdict(
+        let card = card_health(
             desc,
+            &vram_plan,
             memory.as_ref(),
             stability.as_ref(),
+            vram_s,
             &telemetry,
             super::interrupted(),
         );
@@ -180,7 +196,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
         if args.prom.is_some() {
             prom_cards.push(prom::CardHealth {
                 adapter: desc.clone(),
-                healthy: card.verdict == "healthy",
+                healthy: card.verdict == Verdict::Healthy,
                 memory: memory.clone(),
                 stability: stability.clone(),
                 telemetry: telemetry.clone(),
@@ -223,7 +239,9 @@ pub fn health(args: HealthArgs) -> Result<i32> {
         return Ok(exit::INTERRUPTED);
     }
     failures.finish()?;
-    let faulty = cards.iter().any(|c| c.verdict != "healthy") || rows.iter().any(|r| !r.verified);
+    // `incomplete` is no fault: exit 0, the verdict says what was not covered.
+    let faulty =
+        cards.iter().any(|c| c.verdict == Verdict::Faulty) || rows.iter().any(|r| !r.verified);
     Ok(if faulty { exit::UNVERIFIED } else { exit::OK })
 }
 
@@ -293,15 +311,68 @@ fn power_text(t: &Telemetry) -> String {
     )
 }
 
-fn verdict(
+/// The soak's finding as a fact for the verdict: stable only over a soak
+/// long enough to judge. `vram_s` is how long the VRAM test took before it,
+/// to suggest a `--duration` that leaves the soak enough.
+fn stability_fact(s: &soak::Stability, vram_s: f64) -> verdict::Stability {
+    use verdict::Stability as S;
+    match s.status.as_str() {
+        "stable" => {
+            let fewest = s.series.iter().map(|x| x.points.len()).min().unwrap_or(0);
+            if s.interrupted {
+                S::NotJudged("the soak was cut short".into())
+            } else if s.seconds < MIN_SOAK_S || fewest < MIN_INTERVALS_PER_LOAD {
+                let minutes = ((vram_s + MIN_SOAK_S + 10.0) / 60.0).ceil().max(2.0);
+                S::NotJudged(format!(
+                    "a soak of {:.0} s is too short to judge: it needs {MIN_SOAK_S:.0} s and \
+                     {MIN_INTERVALS_PER_LOAD} intervals of each load; give --duration {minutes:.0}m or more",
+                    s.seconds
+                ))
+            } else {
+                S::Stable { seconds: s.seconds }
+            }
+        }
+        "not judged" => S::NotJudged(
+            "throughput is not judged on a CPU adapter, which shares its cores with the system"
+                .into(),
+        ),
+        _ => S::Faulty,
+    }
+}
+
+fn reading(t: &Telemetry, quantity: &str, read: bool) -> Reading {
+    if read {
+        Reading::Read
+    } else {
+        Reading::NotAvailable(why(t, quantity))
+    }
+}
+
+fn card_health(
     desc: &AdapterDesc,
+    plan: &vram::Plan,
     memory: Option<&vram::Memory>,
     stability: Option<&soak::Stability>,
+    vram_s: f64,
     t: &Telemetry,
     interrupted: bool,
 ) -> CardHealth {
-    let mem_ok = memory.is_none_or(|m| m.status == "OK");
-    let stab_ok = stability.is_none_or(|s| s.status == "stable" || s.status == "not judged");
+    let facts = Facts {
+        memory: match memory {
+            None => verdict::Memory::NotRun,
+            Some(m) if m.status != "OK" => verdict::Memory::Faulty,
+            Some(m) => verdict::Memory::Clean {
+                tested: m.bytes_tested,
+                full: plan.full,
+                rule: plan.full_rule.clone(),
+            },
+        },
+        stability: stability.map_or(verdict::Stability::NotRun, |s| stability_fact(s, vram_s)),
+        link: reading(t, "link", t.link.is_some()),
+        power: reading(t, "power", t.readings.iter().any(|r| r.quantity == "power")),
+        interrupted,
+    };
+    let judgement = judge(&facts);
     let not_run = |what: &str| serde_json::json!({ "status": format!("not run ({what})") });
     CardHealth {
         adapter_index: desc.index,
@@ -316,16 +387,8 @@ fn verdict(
         ),
         link: link_text(t.link.as_ref(), t),
         power: power_text(t),
-        // A fault found before Ctrl-C stands; no fault found is no
-        // clean bill of health when the tests were cut short.
-        verdict: if !(mem_ok && stab_ok) {
-            "faulty"
-        } else if interrupted {
-            "interrupted"
-        } else {
-            "healthy"
-        }
-        .into(),
+        verdict: judgement.verdict,
+        verdict_detail: judgement.detail,
     }
 }
 
@@ -351,9 +414,14 @@ fn print_card(
         desc.name, desc.backend, desc.device_type
     )?;
     if !mine.is_empty() {
-        writeln!(out, "{}", table::results_table(&mine))?;
+        writeln!(
+            out,
+            "{}",
+            table::results_table_for(&mine, table::Command::Health)
+        )?;
     }
-    writeln!(out, "health verdict: {}", card.verdict)?;
+    writeln!(out, "health verdict: {}", card.verdict.as_str())?;
+    writeln!(out, "  {}", card.verdict_detail)?;
     match memory {
         Some(m) => writeln!(
             out,
@@ -397,4 +465,62 @@ fn print_card(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn soaked(status: &str, seconds: f64, points: usize) -> soak::Stability {
+        let series = soak::Series {
+            kernel: "soak_fma".into(),
+            unit: "FLOP/s".into(),
+            points: vec![(0.0, 1.0); points],
+            first_window: 1.0,
+            last_window: 1.0,
+            drop_pct: 0.0,
+            worst_over_best: 1.0,
+        };
+        soak::Stability {
+            status: status.into(),
+            seconds,
+            intervals: points * 3,
+            window_s: 60.0,
+            worst_over_best: Some(1.0),
+            worst_drop_pct: Some(0.0),
+            results_differ: status == "results differ",
+            interrupted: false,
+            series: vec![series],
+            finding: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_soak_is_judged_only_when_long_enough() {
+        use verdict::Stability as S;
+        assert_eq!(
+            stability_fact(&soaked("stable", 280.0, 10), 20.0),
+            S::Stable { seconds: 280.0 }
+        );
+        // Too short in time, or too few intervals of a load.
+        for (secs, points) in [(50.0, 10), (280.0, 2)] {
+            match stability_fact(&soaked("stable", secs, points), 20.0) {
+                S::NotJudged(why) => assert!(
+                    why.contains("too short") && why.contains("--duration 2m"),
+                    "{why}"
+                ),
+                other => panic!("{secs} s, {points} points: {other:?}"),
+            }
+        }
+        let mut cut = soaked("stable", 280.0, 10);
+        cut.interrupted = true;
+        assert!(matches!(stability_fact(&cut, 20.0), S::NotJudged(_)));
+        assert!(matches!(
+            stability_fact(&soaked("not judged", 280.0, 10), 20.0),
+            S::NotJudged(_)
+        ));
+        for bad in ["unstable", "results differ"] {
+            assert_eq!(stability_fact(&soaked(bad, 280.0, 10), 20.0), S::Faulty);
+        }
+    }
 }
