@@ -1,20 +1,24 @@
-//! `hashflops compare`: results CSVs from any number of runs, machines and
-//! adapters, grouped by adapter identity and run, key metrics side by side.
+//! `hashflops compare`: results files (CSV or `run`'s JSON) from any
+//! number of runs, machines and adapters, grouped by adapter identity and
+//! run, key metrics side by side.
+
+mod figures;
+mod load;
+mod render;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 
 use anyhow::Result;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
-use super::files::read_csv;
-use super::summary::{KeyMetrics, Val, FIELDS};
+use super::summary::KeyMetrics;
 use super::ResultRow;
-use crate::cli::{typed, typed_path};
-use crate::reference_cards::{self, Card};
-use crate::units::si;
+use crate::cli::typed;
 use crate::usage_bail;
+
+pub use figures::Figure;
+pub use load::{load, read_json, read_results, MAX_ROWS};
+pub use render::{render, render_reference};
 
 /// One adapter on one host, with every row measured on it.
 #[derive(Clone, Debug, Serialize)]
@@ -31,7 +35,10 @@ pub struct Group {
     pub bus_id: String,
     pub device_uuid: String,
     pub runs: usize,
+    /// The key metrics of [`Group::figures`], for the charts.
     pub metrics: KeyMetrics,
+    /// Every row of the table for this column, in table order.
+    pub figures: Vec<Figure>,
     /// f32 matmul size (m, n, k) when the rows say it, for the roofline.
     pub matmul_mnk: Option<(f64, f64, f64)>,
 }
@@ -48,30 +55,8 @@ pub const MAX_COLUMNS: usize = 6;
 pub enum Merge {
     /// The best verified value of each metric over the runs.
     Best,
-    /// The median over the runs of each metric.
+    /// The median over the runs of each run's own figure, verified ones only.
     Median,
-}
-
-/// The most rows all files together may hold (each file is also limited in
-/// bytes by `read_csv`), so memory stays bounded however many are passed.
-pub const MAX_ROWS: usize = 200_000;
-
-pub fn load(files: &[PathBuf]) -> Result<Vec<ResultRow>> {
-    let mut rows = Vec::new();
-    for f in files {
-        if rows.len() > MAX_ROWS {
-            usage_bail!(
-                "{}: the files together hold more than {MAX_ROWS} result rows; compare fewer",
-                typed_path(f)
-            );
-        }
-        let r = read_csv(f)?;
-        if r.is_empty() {
-            usage_bail!("{}: holds a header but no results", typed_path(f));
-        }
-        rows.extend(r);
-    }
-    Ok(rows)
 }
 
 /// Which adapter a row was measured on, as stably as the row can say: the
@@ -143,10 +128,33 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
             if !run.is_empty() {
                 label += &format!(" run {run}");
             }
-            let chosen = match merge {
-                Some(Merge::Median) => median_rows(&mine),
-                _ => mine.clone(),
+            // Each run's own figures, as its column would show them, then
+            // combined: a median never pairs one run's fast path or size
+            // with another's slow one.
+            let figures = match merge {
+                None => figures::figures(&mine),
+                Some(how) => {
+                    let mut at: HashMap<&str, usize> = HashMap::new();
+                    let mut by_run: Vec<Vec<&ResultRow>> = Vec::new();
+                    for r in &mine {
+                        let i = *at.entry(&r.run_id).or_insert_with(|| {
+                            by_run.push(Vec::new());
+                            by_run.len() - 1
+                        });
+                        by_run[i].push(r);
+                    }
+                    let per_run: Vec<Vec<Figure>> =
+                        by_run.iter().map(|rows| figures::figures(rows)).collect();
+                    figures::combine(&per_run, how)
+                }
             };
+            if merge.is_some() && runs.len() > 1 {
+                let how = match merge {
+                    Some(Merge::Median) => "median",
+                    _ => "best",
+                };
+                label += &format!(" {how} of {} runs", runs.len());
+            }
             Group {
                 label,
                 run_id: (!run.is_empty()).then(|| run.to_string()),
@@ -154,7 +162,8 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
                 bus_id: first.bus_id.clone(),
                 device_uuid: first.device_uuid.clone(),
                 runs: runs.len(),
-                metrics: KeyMetrics::from_rows(chosen.iter().copied()),
+                metrics: figures::key_metrics(&figures),
+                figures,
                 matmul_mnk: matmul_size(&mine),
                 host: host.to_string(),
                 adapter: adapter.to_string(),
@@ -164,23 +173,6 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
         })
         .collect();
     Ok(groups)
-}
-
-/// For every (suite, kernel, metric), the row whose value is the median
-/// over the runs (the lower middle one for an even count).
-fn median_rows<'a>(rows: &[&'a ResultRow]) -> Vec<&'a ResultRow> {
-    let mut by: HashMap<(&str, &str, &str), Vec<&'a ResultRow>> = HashMap::new();
-    for r in rows.iter().copied().filter(|r| r.verified) {
-        by.entry((&r.suite, &r.kernel, &r.metric))
-            .or_default()
-            .push(r);
-    }
-    by.into_values()
-        .map(|mut v| {
-            v.sort_by(|a, b| a.value.total_cmp(&b.value));
-            v[(v.len() - 1) / 2]
-        })
-        .collect()
 }
 
 fn matmul_size(rows: &[&ResultRow]) -> Option<(f64, f64, f64)> {
@@ -234,137 +226,6 @@ pub fn find_baseline(groups: &[Group], sel: &str) -> Result<usize> {
             hits.len()
         ),
     }
-}
-
-fn cell(v: Option<Val>, unit: &str, base: Option<Val>) -> String {
-    let Some(v) = v else {
-        return "-".into();
-    };
-    let mut s = si(v.value, unit);
-    if !v.verified {
-        s.push_str(" UNVERIFIED");
-    }
-    if let Some(b) = base.filter(|b| b.value > 0.0) {
-        s.push_str(&format!(" ({:.2}x)", v.value / b.value));
-    }
-    s
-}
-
-pub fn render(groups: &[Group], baseline: Option<usize>) -> String {
-    let fields: Vec<_> = FIELDS
-        .iter()
-        .filter(|(_, _, get)| groups.iter().any(|g| get(&g.metrics).is_some()))
-        .collect();
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    let mark = |i: usize| {
-        if baseline == Some(i) {
-            " [baseline]"
-        } else {
-            ""
-        }
-    };
-    if groups.len() <= MAX_COLUMNS {
-        let mut header = vec!["metric".to_string()];
-        for (i, g) in groups.iter().enumerate() {
-            header.push(format!("{i}: {}{}", g.label, mark(i)));
-        }
-        t.set_header(header);
-        for (label, unit, get) in &fields {
-            let base = baseline.and_then(|b| get(&groups[b].metrics));
-            let mut row = vec![Cell::new(label)];
-            for g in groups {
-                row.push(
-                    Cell::new(cell(get(&g.metrics), unit, base))
-                        .set_alignment(CellAlignment::Right),
-                );
-            }
-            t.add_row(row);
-        }
-    } else {
-        // Many adapters: one row each, so hundreds still read top to bottom.
-        let mut header = vec!["#".to_string(), "adapter".to_string()];
-        header.extend(fields.iter().map(|(label, _, _)| label.to_string()));
-        t.set_header(header);
-        for (i, g) in groups.iter().enumerate() {
-            let mut row = vec![Cell::new(i), Cell::new(format!("{}{}", g.label, mark(i)))];
-            for (_, unit, get) in &fields {
-                let base = baseline.and_then(|b| get(&groups[b].metrics));
-                row.push(
-                    Cell::new(cell(get(&g.metrics), unit, base))
-                        .set_alignment(CellAlignment::Right),
-                );
-            }
-            t.add_row(row);
-        }
-    }
-    let mut out = t.to_string();
-    out.push_str("\nratios are to the baseline adapter; UNVERIFIED values disagreed with the CPU reference\n");
-    out
-}
-
-/// Measured adapters beside the built-in published cards.
-pub fn render_reference(groups: &[Group]) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header([
-        "card",
-        "figures",
-        "SHA-256d",
-        "f32 peak",
-        "bandwidth",
-        "VRAM",
-        "notes / source",
-    ]);
-    let opt = |v: Option<f64>, unit: &str| v.map(|x| si(x, unit)).unwrap_or_else(|| "-".into());
-    for g in groups {
-        let m = &g.metrics;
-        t.add_row([
-            g.label.clone(),
-            "measured".into(),
-            opt(m.hash_rate.map(|v| v.value), "H/s"),
-            opt(m.fp32_fma.map(|v| v.value), "FLOP/s"),
-            opt(m.bandwidth().map(|v| v.value), "B/s"),
-            "-".into(),
-            "this tool".into(),
-        ]);
-    }
-    for c in reference_cards::cards() {
-        t.add_row(reference_row(&c));
-    }
-    t.to_string()
-}
-
-fn reference_row(c: &Card) -> [String; 7] {
-    let opt = |v: Option<f64>, unit: &str| v.map(|x| si(x, unit)).unwrap_or_else(|| "-".into());
-    let fp32 = match (c.fp32_fma_flops, c.fp32_flops) {
-        (Some(fma), Some(plain)) => format!(
-            "{} FMA / {} without",
-            si(fma, "FLOP/s"),
-            si(plain, "FLOP/s")
-        ),
-        (None, p) => opt(p, "FLOP/s"),
-        (f, None) => opt(f, "FLOP/s"),
-    };
-    let hash = match (c.sha256d_hs, c.sha256_hs) {
-        (Some(d), _) => si(d, "H/s"),
-        (None, Some(s)) => format!("- (SHA-256 {})", si(s, "H/s")),
-        _ => "-".into(),
-    };
-    let notes = if c.notes.is_empty() {
-        c.source.clone()
-    } else {
-        format!("{}; {}", c.notes, c.source)
-    };
-    [
-        c.card.clone(),
-        "published spec".into(),
-        hash,
-        fp32,
-        opt(c.bandwidth_bs, "B/s"),
-        opt(c.vram_bytes, "B"),
-        notes,
-    ]
 }
 
 #[cfg(test)]
