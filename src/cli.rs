@@ -81,7 +81,7 @@ pub enum Command {
     /// target, and a summary on stderr. The header's own nonce field is
     /// ignored (overwritten by each tested nonce).
     Mine(MineArgs),
-    /// Compare results CSVs from any number of runs, machines and adapters.
+    /// Compare results files (CSV or JSON) from any number of runs, machines and adapters.
     ///
     /// Rows are grouped by adapter (host, adapter index, name, backend); for
     /// each key metric the best verified value of each adapter is shown.

@@ -442,7 +442,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
     // Checked before opening: opening a FIFO would wait for a writer.
     let meta = fs::metadata(path).map_err(|e| usage!("cannot read {shown}: {e}"))?;
     if !meta.is_file() {
-        usage_bail!("cannot read {shown}: not a regular file; compare reads results CSVs only");
+        usage_bail!("cannot read {shown}: not a regular file; compare reads results files (CSV or JSON) only");
     }
     let too_big = || {
         usage!(
