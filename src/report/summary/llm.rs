@@ -107,7 +107,8 @@ pub fn ceiling_rows(
 /// from the `llm` suite's rows, one summary line each: the best verified
 /// row of each kernel (else the best unverified one, marked).
 pub fn measured_llm(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<String> {
-    let find = |kernel: &str, metric: &str| shown(rows, "llm", kernel, metric, Some("model=llama2-7b;"));
+    let find =
+        |kernel: &str, metric: &str| shown(rows, "llm", kernel, metric, Some("model=llama2-7b;"));
     let mut out = Vec::new();
     for f in ["q4_0", "q8_0", "f16"] {
         let (Some(t), Some(b)) = (

@@ -62,7 +62,11 @@ impl KeyMetrics {
     /// wins; an unverified value is used only when nothing verified exists,
     /// and stays marked.
     pub fn from_rows<'a>(rows: impl IntoIterator<Item = &'a ResultRow> + Clone) -> KeyMetrics {
-        let pick_in = |cache: bool, suite: &str, kernels: &[&str], metric: &str, lower_is_better: bool| {
+        let pick_in = |cache: bool,
+                       suite: &str,
+                       kernels: &[&str],
+                       metric: &str,
+                       lower_is_better: bool| {
             let mut best: Option<Val> = None;
             for r in rows.clone() {
                 if r.suite != suite || r.metric != metric || !kernels.contains(&r.kernel.as_str()) {

@@ -90,10 +90,7 @@ impl AdapterSummary {
             (None, Some(r)) => line(
                 &mut out,
                 "FMA : unfused",
-                format!(
-                    "{r:.2}{} (not judged)",
-                    mark(&[m.fp32_fma, m.fp32_mul_add])
-                ),
+                format!("{r:.2}{} (not judged)", mark(&[m.fp32_fma, m.fp32_mul_add])),
             ),
             (None, None) => {}
         }
@@ -343,9 +340,10 @@ mod tests {
         rows[6].value = 1.5e12;
         let text = answer(&rows, None);
         for needle in [
-            "% of stream copy; the whole model's ceiling",
+            "% of the bound, stream copy 1.50 TB/s; the ceiling",
             "(stream copy) 1.50 TB/s measured",
-            "(measured stream copy)",
+            "(measured, stream copy)",
+            "of the bound, stream copy)",
         ] {
             assert_eq!(count(&text, needle), 1, "{needle}:\n{text}");
         }

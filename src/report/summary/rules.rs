@@ -16,13 +16,7 @@ pub fn cache_sized(r: &ResultRow) -> bool {
     r.params.contains("comparable=no")
 }
 
-fn matches(
-    r: &ResultRow,
-    suite: &str,
-    kernel: &str,
-    metric: &str,
-    param: Option<&str>,
-) -> bool {
+fn matches(r: &ResultRow, suite: &str, kernel: &str, metric: &str, param: Option<&str>) -> bool {
     r.suite == suite
         && r.kernel == kernel
         && r.metric == metric
