@@ -1,6 +1,6 @@
 //! Energy per unit of work, wherever power was read while the work ran:
 //! joules per GH for the hash loop, GFLOP per joule for matmul, tokens per
-//! kWh for LLM decode (measured, and at the bandwidth ceiling).
+//! kWh for LLM decode (measured, and at the decode ceiling of the one bound).
 
 use serde::Serialize;
 

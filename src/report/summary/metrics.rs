@@ -125,7 +125,9 @@ impl KeyMetrics {
         }
     }
 
-    /// Memory bandwidth for the derived figures: the better of triad and copy.
+    /// Memory bandwidth for comparing cards and summing a rig: the better of
+    /// memory-sized triad and copy. Decode ceilings use
+    /// [`super::rules::decode_bound`].
     pub fn bandwidth(&self) -> Option<Val> {
         self.bandwidth_named().map(|(_, v)| v)
     }

@@ -222,10 +222,14 @@ pub fn adapter_memory(desc: &AdapterDesc, host_available: Option<u64>) -> Memory
 }
 
 /// `MemAvailable` of /proc/meminfo in bytes: the memory a CPU adapter can
-/// still take from the host. None where there is no such file.
+/// still take from the host. None where there is no such file. Read once
+/// per process, so the verdict and the summary state the same figure.
 pub fn host_available() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_mem_available(&text)
+    static READ: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *READ.get_or_init(|| {
+        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+        parse_mem_available(&text)
+    })
 }
 
 fn parse_mem_available(meminfo: &str) -> Option<u64> {
