@@ -19,12 +19,33 @@ fn run_ends_with_a_verdict_naming_its_figures() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // A software adapter says so first: it measures this CPU, and how to
+    // get the GPU's driver.
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap();
+    if doc["adapters"][0]["device_type"] == "cpu" {
+        assert!(
+            first.contains("CPU implementation") && first.contains("driver"),
+            "{first}"
+        );
+        assert!(
+            !text.contains("VRAM"),
+            "a CPU adapter has host memory:\n{text}"
+        );
+    } else {
+        assert!(!text.contains("CPU implementation"), "{text}");
+    }
+    // Stream ran: its rows are never "not measured", cache-sized or not.
+    let bandwidth = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("memory bandwidth"))
+        .expect("a memory bandwidth line");
+    assert!(!bandwidth.contains("not measured"), "{bandwidth}");
     let verdict_at = text.find("== Verdict").expect("a verdict in the terminal");
     let summary_at = text.find("== Summary").expect("a summary");
     assert!(verdict_at < summary_at, "the verdict comes first");
 
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["schema_version"], hashflops::report::SCHEMA_VERSION);
     let v = doc["verdict"].as_array().expect("verdict in the JSON");
     assert_eq!(v.len(), 1);
@@ -146,4 +167,310 @@ fn prom_export_parses_and_names_the_hash_rate() {
     }
     let refused = hashflops(&["run", "--quick", "--suite", "hash", "--prom", "-"]);
     assert_eq!(refused.status.code(), Some(2));
+}
+
+// The answer from fixed rows: a CPU adapter whose decode kernels read
+// weights faster than its (cache-sized) stream, and a discrete card shaped
+// like an H100. The verdict, the summary and the energy line are rendered as
+// `run` prints them and serialised as its JSON carries them.
+
+use hashflops::gpu::AdapterDesc;
+use hashflops::report::energy::{self, Window};
+use hashflops::report::summary::AdapterSummary;
+use hashflops::report::verdict::{self, AdapterVerdict};
+use hashflops::report::ResultRow;
+use hashflops::telemetry::{Reading, Telemetry};
+
+const CACHE: &str =
+    "array_bytes=8388608;comparable=no(working set 25165824 under 4x a 272629760 cache)";
+const ROOMY: &str = "array_bytes=268435456";
+const Q4_7B: &str =
+    "model=llama2-7b;format=q4_0;layers_resident=1;weight_bytes_per_token=3642753024";
+const F16_7B: &str =
+    "model=llama2-7b;format=f16;layers_resident=1;weight_bytes_per_token=12952010752";
+
+fn desc(device_type: &str, name: &str, vram: u64) -> AdapterDesc {
+    serde_json::from_value(serde_json::json!({
+        "index": 0, "name": name, "backend": "vulkan", "device_type": device_type,
+        "vendor_id": 0x10de, "device_id": 1, "driver": "", "driver_info": "",
+        "pci_bus_id": "", "timestamps": true, "f16": true, "subgroups": true, "int64": true,
+        "subgroup_min_size": 32, "subgroup_max_size": 32, "max_buffer_size": 1u64 << 31,
+        "max_storage_binding_size": 1u64 << 31, "max_compute_workgroups_per_dimension": 65535,
+        "max_compute_invocations_per_workgroup": 1024, "max_compute_workgroup_storage_size": 32768,
+        "vram_bytes": vram, "vram_source": "heap the driver reports"
+    }))
+    .unwrap()
+}
+
+fn row(
+    d: &AdapterDesc,
+    suite: &str,
+    kernel: &str,
+    metric: &str,
+    value: f64,
+    params: &str,
+) -> ResultRow {
+    serde_json::from_value(serde_json::json!({
+        "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
+        "adapter_index": 0, "adapter": d.name, "vendor_id": "0x10de", "device_id": "0x0001",
+        "device_type": d.device_type, "backend": "vulkan", "driver": "", "driver_info": "",
+        "suite": suite, "kernel": kernel, "params": params, "metric": metric, "unit": "x",
+        "value": value, "min": value, "max": value, "cv_pct": 1.0, "samples": 5,
+        "timing": "gpu-timestamp", "verified": true
+    }))
+    .unwrap()
+}
+
+/// llvmpipe with its driver's 2 GiB heap, on a host with 23 GB available:
+/// stream over cache-sized arrays at 667 MB/s copy, decode_f16 reading its
+/// weights at 2.01 GB/s (3x the stream figure).
+fn cpu_run() -> (AdapterDesc, Vec<ResultRow>) {
+    let d = desc("cpu", "llvmpipe (LLVM 15.0.6, 256 bits)", 2 << 30);
+    let rows = vec![
+        row(&d, "stream", "triad", "bandwidth", 1.2e9, CACHE),
+        row(&d, "stream", "copy", "bandwidth", 0.667e9, CACHE),
+        row(&d, "llm", "decode_q4_0", "token_rate", 0.5, Q4_7B),
+        row(
+            &d,
+            "llm",
+            "decode_q4_0",
+            "bandwidth",
+            0.5 * 3642753024.0,
+            Q4_7B,
+        ),
+        row(
+            &d,
+            "llm",
+            "decode_f16",
+            "token_rate",
+            2.01e9 / 12952010752.0,
+            F16_7B,
+        ),
+        row(&d, "llm", "decode_f16", "bandwidth", 2.01e9, F16_7B),
+        // An unverified, faster read is no bound.
+        ResultRow {
+            verified: false,
+            ..row(&d, "llm", "decode_f16", "bandwidth", 9e9, F16_7B)
+        },
+    ];
+    (d, rows)
+}
+
+/// An H100 (80 GB) measured by every suite: its stream kernels are the bound.
+fn h100_run() -> (AdapterDesc, Vec<ResultRow>) {
+    let d = desc("discrete", "NVIDIA H100 80GB HBM3", 80 * (1 << 30));
+    let rows = vec![
+        row(&d, "hash", "sha256d", "hash_rate", 60e9, ""),
+        row(&d, "matmul", "sgemm", "flops", 50e12, ""),
+        row(&d, "peak", "fp32_fma", "peak_rate", 60e12, ""),
+        row(&d, "peak", "fp32_mul_add", "peak_rate", 30e12, ""),
+        row(&d, "stream", "triad", "bandwidth", 2.9e12, ROOMY),
+        row(&d, "stream", "copy", "bandwidth", 3.0e12, ROOMY),
+        // A cache-sized copy beats the memory: it is no bound.
+        row(&d, "stream", "copy", "bandwidth", 9e12, CACHE),
+        row(
+            &d,
+            "llm",
+            "decode_q4_0",
+            "token_rate",
+            2.2e12 / 3642753024.0,
+            Q4_7B,
+        ),
+        row(&d, "llm", "decode_q4_0", "bandwidth", 2.2e12, Q4_7B),
+        row(&d, "transfer", "h2d_staging", "plateau", 25e9, ""),
+        row(&d, "transfer", "d2h", "plateau", 26e9, ""),
+    ];
+    (d, rows)
+}
+
+/// Power read all along: 100 W.
+fn telemetry() -> (Telemetry, Vec<Window>) {
+    let mut t = Telemetry::default();
+    for i in 0..40 {
+        t.readings.push(Reading {
+            t_s: i as f64 * 0.5,
+            quantity: "power",
+            unit: "W",
+            value: 100.0,
+            source: "test",
+        });
+    }
+    let windows = ["hash", "matmul", "peak", "stream", "llm", "transfer"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Window {
+            suite: s.to_string(),
+            t0_s: 3.0 * i as f64,
+            t1_s: 3.0 * i as f64 + 2.0,
+        })
+        .collect();
+    (t, windows)
+}
+
+/// The terminal text (verdict, summary, energy) and the JSON of one run.
+fn answer(d: &AdapterDesc, rows: &[ResultRow]) -> (String, serde_json::Value) {
+    let host = d.is_cpu().then_some(23_000_000_000);
+    let v = AdapterVerdict {
+        adapter_index: 0,
+        adapter: d.name.clone(),
+        findings: verdict::verdict_with_host(d, rows, &[], host),
+    };
+    let s = AdapterSummary::with_host(d, rows, host);
+    let (t, w) = telemetry();
+    let e = energy::energy(&t, &w, rows);
+    let text = verdict::render(&v) + &s.render() + &energy::render(&e);
+    let json = serde_json::json!({ "verdict": [v], "summaries": [s], "energy": [e] });
+    (text, json)
+}
+
+/// Figures before `unit` (e.g. "tok/s") in `s`, in order.
+fn figures(s: &str, unit: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(at) = rest.find(unit) {
+        let before = rest[..at].trim_end();
+        let n: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if let Ok(v) = n.parse() {
+            out.push(v);
+        }
+        rest = &rest[at + unit.len()..];
+    }
+    out
+}
+
+fn line<'a>(text: &'a str, start: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.trim_start().starts_with(start))
+        .unwrap_or_else(|| panic!("no line starting {start}:\n{text}"))
+}
+
+/// No figure is printed above a bound it is printed under: every share of
+/// the bound is at most 100 %, the verdict's measured decode is at most the
+/// ceiling beside it, and each measured decode at most its table ceiling.
+fn no_figure_above_its_bound(text: &str) {
+    for (at, _) in text.match_indices("% of the bound") {
+        let share = figures(&text[..at + 1], "%");
+        let share = *share.last().unwrap();
+        assert!(share <= 100.0, "{share}% of the bound:\n{text}");
+    }
+    assert!(
+        !text.contains("% of stream"),
+        "a share of a lower figure:\n{text}"
+    );
+    let decode = line(text, "- LLM inference");
+    let rates = figures(decode, "tok/s");
+    assert_eq!(rates.len(), 2, "measured and ceiling: {decode}");
+    assert!(rates[0] <= rates[1], "{decode}");
+    for (format, table) in [("q4_0", "│ 7B q4 "), ("f16", "│ 7B fp16 ")] {
+        let Some(measured) = text.lines().find(|l| {
+            l.trim_start()
+                .starts_with(&format!("LLM decode 7B {format}"))
+        }) else {
+            continue;
+        };
+        let measured = figures(measured, "tok/s")[0];
+        let row = line(text, table);
+        let ceiling: f64 = row.split('┆').nth(3).unwrap().trim().parse().unwrap();
+        assert!(measured <= ceiling, "{measured} above {ceiling}:\n{text}");
+    }
+}
+
+/// The bound is named with the same kernel and value in the verdict, the
+/// summary and the energy line, and in the JSON's summary and energy.
+fn one_bound_everywhere(text: &str, json: &serde_json::Value, kernel: &str, rate: &str) {
+    let named = format!("{kernel} {rate}");
+    assert!(line(text, "- LLM inference").contains(&named), "{text}");
+    assert!(
+        line(text, "LLM decode ceiling").contains(&format!("{rate} (measured, {kernel})")),
+        "{text}"
+    );
+    assert!(
+        line(text, "energy per work").contains(&format!("({named})")),
+        "{text}"
+    );
+    assert!(line(text, "- memory bandwidth").contains(&format!("({kernel}) {rate}")));
+    let bound = &json["summaries"][0]["decode_bound"];
+    assert_eq!(bound["kernel"], kernel);
+    assert_eq!(json["energy"][0]["ceiling_bound"], kernel);
+    assert_eq!(
+        json["energy"][0]["ceiling_bandwidth_bs"],
+        bound["bytes_per_s"]
+    );
+}
+
+#[test]
+fn a_cpu_adapter_is_bounded_by_its_fastest_verified_read_and_judged_by_host_memory() {
+    let (d, rows) = cpu_run();
+    let (text, json) = answer(&d, &rows);
+    no_figure_above_its_bound(&text);
+    one_bound_everywhere(&text, &json, "decode_f16's own weight read", "2.01 GB/s");
+    // The note says why the bound is not a stream figure.
+    assert!(text.contains("stream arrays were cache-sized"), "{text}");
+    // Measured rows are never "not measured": cache-sized, and named so.
+    let bw = line(&text, "memory bandwidth");
+    assert!(!bw.contains("not measured"), "{bw}");
+    assert!(
+        bw.contains("triad 1.20 GB/s (cache-sized, not a memory figure)")
+            && bw.contains("copy 667 MB/s (cache-sized"),
+        "{bw}"
+    );
+    let m = &json["summaries"][0]["metrics"];
+    assert_eq!(m["stream_triad"], serde_json::Value::Null);
+    assert_eq!(m["stream_triad_cache_sized"]["value"], 1.2e9);
+    // Host memory, not VRAM: 23 GB available holds a 13B at Q4_0.
+    assert!(!text.contains("VRAM"), "{text}");
+    let codes: Vec<&str> = json["verdict"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"host_memory.fit"), "{codes:?}");
+    assert!(
+        text.contains("host memory 23.0 GB available (a CPU adapter computes in the host's memory): Llama-2-13B Q4_0"),
+        "{text}"
+    );
+    assert!(text.contains("fits host memory"), "{text}");
+}
+
+#[test]
+fn an_h100_is_bounded_by_its_stream_copy_everywhere() {
+    let (d, rows) = h100_run();
+    let (text, json) = answer(&d, &rows);
+    no_figure_above_its_bound(&text);
+    one_bound_everywhere(&text, &json, "stream copy", "3.00 TB/s");
+    assert!(
+        !line(&text, "memory bandwidth").contains("not measured"),
+        "{text}"
+    );
+    assert!(!text.contains("cache-sized"), "{text}");
+    assert!(!text.contains("under-read"), "{text}");
+    assert!(
+        text.contains("[vram.fit]") && !text.contains("host memory"),
+        "{text}"
+    );
+    // FMA at twice mul+add is normal, said the same in verdict and summary.
+    assert!(!text.contains("throttled") && line(&text, "FMA : unfused").contains("normal"));
+}
+
+#[test]
+fn a_faster_llm_read_than_stream_on_a_gpu_is_said_to_under_read() {
+    let (d, mut rows) = h100_run();
+    // The llm kernels read faster than stream: the bound is theirs.
+    rows[8].value = 3.2e12;
+    rows[7].value = 3.2e12 / 3642753024.0;
+    let (text, json) = answer(&d, &rows);
+    no_figure_above_its_bound(&text);
+    one_bound_everywhere(&text, &json, "decode_q4_0's own weight read", "3.20 TB/s");
+    assert!(
+        text.contains("the stream kernels under-read this adapter: stream copy reached 3.00 TB/s"),
+        "{text}"
+    );
 }

@@ -208,6 +208,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         add_telemetry(&meta, desc, tele, &mut rows, &mut skipped);
         let mine = &rows[first_row..];
         let mut out = human();
+        // Before anything else: a software adapter measures the CPU.
+        if desc.is_cpu() {
+            writeln!(out, "{}", cpu_adapter_line(desc))?;
+        }
         writeln!(
             out,
             "\n{} ({}, {}, {} {})",
@@ -218,7 +222,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         }
         // The summary says these again, so only a run without one gets them.
         if !summarised {
-            for line in derived_lines(&KeyMetrics::from_rows(mine.iter())) {
+            for line in derived_lines(mine) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -327,8 +331,19 @@ pub fn run(args: RunArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
+/// The first line of a CPU adapter's output: what was measured, and how
+/// to measure the GPU instead.
+fn cpu_adapter_line(desc: &AdapterDesc) -> String {
+    format!(
+        "hashflops: adapter {} \"{}\" is a CPU implementation of {} (a software adapter): these figures measure this computer's CPU and host memory, not a GPU. \
+To measure the GPU, install its driver (NVIDIA: the proprietary driver; AMD and Intel: Mesa's Vulkan drivers, on Debian/Ubuntu apt-get install mesa-vulkan-drivers), then `hashflops list` shows it",
+        desc.index, desc.name, desc.backend
+    )
+}
+
 /// The two ratios a mining card's owner must see at a glance, under the table.
-fn derived_lines(m: &KeyMetrics) -> Vec<String> {
+fn derived_lines(rows: &[ResultRow]) -> Vec<String> {
+    let m = &KeyMetrics::from_rows(rows.iter());
     let mut out = Vec::new();
     if let (Some(mm), Some(p)) = (m.sgemm, m.fp32_fma) {
         out.push(format!(
@@ -336,14 +351,14 @@ fn derived_lines(m: &KeyMetrics) -> Vec<String> {
             100.0 * mm.value / p.value
         ));
     }
-    if let (Some(f), Some(u)) = (m.fp32_fma, m.fp32_mul_add) {
-        let r = f.value / u.value;
-        let verdict = if r < summary::FMA_CRIPPLE_RATIO {
+    // The verdict's rule, from verified rows.
+    if let Some(j) = summary::fma_judgment(rows) {
+        let verdict = if j.throttled {
             "CRIPPLED: fused multiply-add is throttled"
         } else {
             "normal"
         };
-        out.push(format!("FMA : unfused = {r:.2} ({verdict})"));
+        out.push(format!("FMA : unfused = {:.2} ({verdict})", j.ratio));
     }
     out
 }

@@ -1,10 +1,10 @@
 //! Energy per unit of work, wherever power was read while the work ran:
 //! joules per GH for the hash loop, GFLOP per joule for matmul, tokens per
-//! kWh for LLM decode (measured, and at the bandwidth ceiling).
+//! kWh for LLM decode (measured, and at the decode ceiling of the one bound).
 
 use serde::Serialize;
 
-use super::verdict::best;
+use super::summary::{best, decode_bound, read_bytes_per_token, Q4_BITS};
 use super::ResultRow;
 use crate::telemetry::{mean_power, Telemetry};
 
@@ -24,16 +24,18 @@ pub struct Energy {
     pub matmul_watts: Option<f64>,
     pub decode_tokens_per_kwh: Option<f64>,
     pub decode_watts: Option<f64>,
-    /// Tokens per kWh at the Llama-2-7B Q4_0 bandwidth ceiling, at the
-    /// power drawn while stream ran.
+    /// Tokens per kWh at the Llama-2-7B Q4_0 decode ceiling, at the power
+    /// drawn while the suite that measured the bound ran.
     pub ceiling_tokens_per_kwh: Option<f64>,
+    /// The bound behind that ceiling, named as the verdict and the summary
+    /// name it (e.g. "stream copy"), and its rate.
+    pub ceiling_bound: Option<String>,
+    pub ceiling_bandwidth_bs: Option<f64>,
     /// Why a figure is missing.
     pub unavailable: Option<String>,
 }
 
 const J_PER_KWH: f64 = 3.6e6;
-/// Llama-2-7B Q4_0 weights (6.74e9 parameters at 4.5 bits).
-const Q4_7B_BYTES: f64 = 6.74e9 * 4.5 / 8.0;
 
 fn watts(t: &Telemetry, windows: &[Window], suite: &str) -> Option<f64> {
     let w = windows.iter().find(|w| w.suite == suite)?;
@@ -72,10 +74,14 @@ pub fn energy(t: &Telemetry, windows: &[Window], rows: &[ResultRow]) -> Energy {
     ) {
         e.decode_tokens_per_kwh = Some(tps * J_PER_KWH / w);
     }
-    let bw = best(rows, "stream", "triad", "bandwidth", None)
-        .or_else(|| best(rows, "stream", "copy", "bandwidth", None));
-    if let (Some(w), Some(b)) = (watts(t, windows, "stream"), bw) {
-        e.ceiling_tokens_per_kwh = Some(b / Q4_7B_BYTES * J_PER_KWH / w);
+    // The one bound on decode, over the bytes Llama-2-7B Q4_0 reads per token.
+    if let Some(b) = decode_bound(rows) {
+        if let Some(w) = watts(t, windows, b.suite) {
+            let c = b.bytes_per_s / read_bytes_per_token(0, Q4_BITS);
+            e.ceiling_tokens_per_kwh = Some(c * J_PER_KWH / w);
+            e.ceiling_bound = Some(b.kernel);
+            e.ceiling_bandwidth_bs = Some(b.bytes_per_s);
+        }
     }
     e
 }
@@ -100,8 +106,12 @@ pub fn render(e: &Energy) -> String {
         ));
     }
     if let Some(k) = e.ceiling_tokens_per_kwh {
+        let by = match (&e.ceiling_bound, e.ceiling_bandwidth_bs) {
+            (Some(name), Some(b)) => format!(" ({name} {})", crate::units::si(b, "B/s")),
+            _ => String::new(),
+        };
         parts.push(format!(
-            "{:.2} M tokens per kWh at the decode ceiling",
+            "{:.2} M tokens per kWh at the decode ceiling{by}",
             k / 1e6
         ));
     }

@@ -5,8 +5,10 @@
 
 use serde::Serialize;
 
+use super::summary::rules::host_available;
 use super::summary::{
-    decode_ceiling, fits, model_bytes, KeyMetrics, FMA_CRIPPLE_RATIO, MODELS, Q4_BITS,
+    adapter_memory, decode_bound, decode_ceiling, fits, fma_judgment, model_bytes,
+    read_bytes_per_token, DecodeBound, MODELS, Q4_BITS,
 };
 use super::ResultRow;
 use crate::gpu::AdapterDesc;
@@ -37,25 +39,8 @@ fn finding(code: &'static str, stance: Stance, text: String) -> Finding {
     Finding { code, stance, text }
 }
 
-/// The best verified value of rows matching suite, kernel and metric (and
-/// containing `param` in their params when given).
-pub fn best(
-    rows: &[ResultRow],
-    suite: &str,
-    kernel: &str,
-    metric: &str,
-    param: Option<&str>,
-) -> Option<f64> {
-    rows.iter()
-        .filter(|r| r.verified && r.suite == suite && r.kernel == kernel && r.metric == metric)
-        .filter(|r| param.is_none_or(|p| r.params.contains(p)))
-        .filter(|r| !r.params.contains("comparable=no"))
-        .map(|r| r.value)
-        .filter(|v| v.is_finite())
-        .fold(None, |acc: Option<f64>, v| {
-            Some(acc.map_or(v, |a| a.max(v)))
-        })
-}
+/// The value of a kernel: one rule, the summary's and the energy's too.
+pub use super::summary::best;
 
 /// Llama-2 weights in bytes at Q4_0 (4.5 bits per weight with scales).
 pub fn q4_bytes(params: f64) -> f64 {
@@ -75,8 +60,20 @@ pub fn largest_q4_fit(vram: u64) -> Option<(&'static str, f64)> {
 }
 
 /// Findings for one adapter from its rows; `faults` are findings from the
-/// health checks (VRAM errors, instability), which come first.
+/// health checks (VRAM errors, instability), which come first. A CPU
+/// adapter's memory is the host's, read now.
 pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Vec<Finding> {
+    let host = desc.is_cpu().then(host_available).flatten();
+    verdict_with_host(desc, rows, faults, host)
+}
+
+/// [`verdict`] with the host's available memory given.
+pub fn verdict_with_host(
+    desc: &AdapterDesc,
+    rows: &[ResultRow],
+    faults: &[Finding],
+    host_available: Option<u64>,
+) -> Vec<Finding> {
     let mut out: Vec<Finding> = faults.to_vec();
     let mine: Vec<ResultRow> = rows
         .iter()
@@ -84,18 +81,23 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
         .cloned()
         .collect();
     let rows = &mine[..];
-    // The summary's rule (the better of triad and copy, named), on verified
-    // rows only: only verified figures make claims.
-    let stream = KeyMetrics::from_rows(rows.iter().filter(|r| r.verified))
-        .bandwidth_named()
-        .map(|(kernel, v)| (kernel, v.value));
-    let bandwidth = stream.map(|(_, b)| b);
-    let vram = desc.vram_bytes;
+    // The one bound on decode (the summary's and the energy's), from
+    // verified rows only: only verified figures make claims.
+    let bound = decode_bound(rows);
+    // What decode reads per token of Llama-2-7B Q4_0: the bytes the llm
+    // suite's rate counts, so its rate and this ceiling speak of the same.
+    let read_7b = read_bytes_per_token(0, Q4_BITS);
+    let ceiling = bound
+        .as_ref()
+        .map(|b| decode_ceiling(b.bytes_per_s, read_7b));
+    let note = bound
+        .as_ref()
+        .and_then(DecodeBound::note)
+        .map_or(String::new(), |n| format!("; {n}"));
 
     // LLM inference: the measured decode first, else the ceiling. Below
     // 10 tok/s a reply of a few hundred tokens takes minutes.
     let decode = best(rows, "llm", "decode_q4_0", "token_rate", Some("llama2-7b"));
-    let ceiling = bandwidth.map(|b| decode_ceiling(b, q4_bytes(P7B)));
     let stance = |tps: f64| {
         if tps >= 10.0 {
             Stance::GoodFor
@@ -103,15 +105,15 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             Stance::NotFor
         }
     };
-    match (decode, ceiling, bandwidth) {
-        (Some(tps), c, _) => {
-            // The share is of the weight bytes the kernel read, as the
-            // summary gives it; the ceiling counts the whole model's bytes.
+    match (decode, ceiling, &bound) {
+        (Some(tps), c, b) => {
             let read = best(rows, "llm", "decode_q4_0", "bandwidth", Some("llama2-7b"));
-            let share = match (read, stream, c) {
-                (Some(r), Some((kernel, b)), Some(c)) => format!(
-                    " (weights read at {} % of stream {kernel}; the whole model's ceiling is {})",
-                    num(100.0 * r / b),
+            let share = match (read, b, c) {
+                (Some(r), Some(b), Some(c)) => format!(
+                    " (weights read at {} % of the bound, {}; the ceiling for the {} of weights it reads per token is {}{note})",
+                    num(100.0 * r / b.bytes_per_s),
+                    b.named(),
+                    si(read_7b, "B"),
                     tokens_per_s(c)
                 ),
                 _ => String::new(),
@@ -126,10 +128,9 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             "llm.decode_ceiling",
             stance(c),
             format!(
-                "LLM inference: at most {} for Llama-2-7B Q4_0 from the measured stream {} {} (a ceiling, not measured decode)",
+                "LLM inference: at most {} for Llama-2-7B Q4_0 from the measured {} (a ceiling, not measured decode{note})",
                 tokens_per_s(c),
-                stream.map_or("", |s| s.0),
-                si(b, "B/s")
+                b.named()
             ),
         )),
         _ => {}
@@ -149,22 +150,36 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             ),
         ));
     }
-    if let Some(v) = vram {
+    // The memory models must fit: VRAM, or the host's for a CPU adapter.
+    let memory = adapter_memory(desc, host_available);
+    let (fit_code, small_code) = if desc.is_cpu() {
+        ("host_memory.fit", "host_memory.small")
+    } else {
+        ("vram.fit", "vram.small")
+    };
+    let what = if desc.is_cpu() {
+        " available (a CPU adapter computes in the host's memory)"
+    } else {
+        ""
+    };
+    if let Some(v) = memory.bytes {
         match largest_q4_fit(v) {
             Some((name, p)) => out.push(finding(
-                "vram.fit",
+                fit_code,
                 Stance::GoodFor,
                 format!(
-                    "VRAM {}: Llama-2-{name} Q4_0 ({}) fits",
+                    "{} {}{what}: Llama-2-{name} Q4_0 ({}) fits",
+                    memory.word,
                     si(v as f64, "B"),
                     si(q4_bytes(p), "B")
                 ),
             )),
             None => out.push(finding(
-                "vram.small",
+                small_code,
                 Stance::NotFor,
                 format!(
-                    "VRAM {}: not even Llama-2-7B Q4_0 ({}) fits with room for its cache",
+                    "{} {}{what}: not even Llama-2-7B Q4_0 ({}) fits with room for its cache",
+                    memory.word,
                     si(v as f64, "B"),
                     si(q4_bytes(P7B), "B")
                 ),
@@ -173,22 +188,17 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
     }
 
     // FMA throttling, as on NVIDIA's CMP cards.
-    if let (Some(fma), Some(unfused)) = (
-        best(rows, "peak", "fp32_fma", "peak_rate", None),
-        best(rows, "peak", "fp32_mul_add", "peak_rate", None),
-    ) {
-        let r = fma / unfused;
-        if r < FMA_CRIPPLE_RATIO {
-            out.push(finding(
-                "fma.crippled",
-                Stance::NotFor,
-                format!(
-                    "FP32 compute: fused multiply-add runs at {} but separate multiply and add at {} (ratio {r:.2}): FMA is throttled, so matmul-heavy work (training, prompt processing) is slow",
-                    si(fma, "FLOP/s"),
-                    si(unfused, "FLOP/s")
-                ),
-            ));
-        }
+    if let Some(j) = fma_judgment(rows).filter(|j| j.throttled) {
+        out.push(finding(
+            "fma.crippled",
+            Stance::NotFor,
+            format!(
+                "FP32 compute: fused multiply-add runs at {} but separate multiply and add at {} (ratio {:.2}): FMA is throttled, so matmul-heavy work (training, prompt processing) is slow",
+                si(j.fma, "FLOP/s"),
+                si(j.unfused, "FLOP/s"),
+                j.ratio
+            ),
+        ));
     }
     // fp64 work (simulation, science).
     if let (Some(f64r), Some(f32r)) = (
@@ -220,7 +230,7 @@ pub fn verdict(desc: &AdapterDesc, rows: &[ResultRow], faults: &[Finding]) -> Ve
             out.push(f);
         }
     }
-    out.extend(standing(rows, stream));
+    out.extend(standing(rows, bound.as_ref()));
     out
 }
 
@@ -250,17 +260,18 @@ fn link_finding(bytes_per_s: f64) -> Option<Finding> {
 
 /// Where the card stands among known cards: between two neighbours by a
 /// measured figure (memory bandwidth; hash rate).
-fn standing(rows: &[ResultRow], stream: Option<(&str, f64)>) -> Vec<Finding> {
+fn standing(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<Finding> {
     let cards = reference_cards::cards();
     let mut out = Vec::new();
-    if let Some((kernel, b)) = stream {
-        if let Some(t) = between(&cards, b, "B/s", |c| c.bandwidth_bs) {
+    if let Some(bw) = bound {
+        if let Some(t) = between(&cards, bw.bytes_per_s, "B/s", |c| c.bandwidth_bs) {
             out.push(finding(
                 "standing.bandwidth",
                 Stance::Standing,
                 format!(
-                    "memory bandwidth (stream {kernel}) {} measured: {t} (spec figures)",
-                    si(b, "B/s")
+                    "memory bandwidth ({}) {} measured: {t} (spec figures)",
+                    bw.kernel,
+                    si(bw.bytes_per_s, "B/s")
                 ),
             ));
         }

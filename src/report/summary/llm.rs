@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
-use super::metrics::{KeyMetrics, Val};
+use super::metrics::Val;
 use super::render::mark;
+use super::rules::{shown, DecodeBound};
 use crate::report::{network, ResultRow};
 use crate::units::{num, si, tokens_per_s};
 
@@ -45,59 +46,69 @@ pub fn load_seconds(model_bytes: f64, link_bs: f64) -> f64 {
     model_bytes / link_bs
 }
 
+/// Bytes of weights single-stream decode reads per token at `bits` per
+/// weight: every matrix of every layer, as the `llm` suite's decode kernels
+/// read them (its rows' `weight_bytes_per_token`). The embedding table is
+/// read a row per token and the output head is left out, so the ceilings
+/// bound the layers the suite measures (and, a little loosely, a whole model).
+pub fn read_bytes_per_token(model: usize, bits: f64) -> f64 {
+    use crate::workloads::llm::shapes::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
+    let m = [LLAMA2_7B, LLAMA2_13B, LLAMA2_70B][model];
+    (m.layers * m.layer_weights()) as f64 * bits / 8.0
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct LlmRow {
     pub model: String,
     pub format: String,
+    /// The whole model: what must fit and be loaded.
     pub model_bytes: f64,
+    /// What decode reads per token, which the ceiling divides.
+    pub read_bytes_per_token: f64,
     pub ceiling_tokens_s: f64,
     pub realistic_tokens_s: (f64, f64),
+    /// Fits the adapter's memory: VRAM, or the host's for a CPU adapter.
     pub fits_vram: Option<bool>,
     pub load_s: Option<f64>,
 }
 
-/// Every model and format of the table, from the measured bandwidth (none
-/// without one).
-pub fn ceiling_rows(m: &KeyMetrics, vram_bytes: Option<u64>) -> Vec<LlmRow> {
-    let Some(bw) = m.bandwidth() else {
+/// Every model and format of the table, from the bound on decode (none
+/// without one); `memory` is what the adapter can hold.
+pub fn ceiling_rows(
+    bound: Option<&DecodeBound>,
+    upload: Option<Val>,
+    memory: Option<u64>,
+) -> Vec<LlmRow> {
+    let Some(bw) = bound else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (model, params) in MODELS {
+    for (i, (model, params)) in MODELS.into_iter().enumerate() {
         for (format, bits) in FORMATS {
             let bytes = model_bytes(params, bits);
-            let c = decode_ceiling(bw.value, bytes);
+            let read = read_bytes_per_token(i, bits);
+            let c = decode_ceiling(bw.bytes_per_s, read);
             out.push(LlmRow {
                 model: model.into(),
                 format: format.into(),
                 model_bytes: bytes,
+                read_bytes_per_token: read,
                 ceiling_tokens_s: c,
                 realistic_tokens_s: (c * REALISTIC.0, c * REALISTIC.1),
-                fits_vram: vram_bytes.map(|v| fits(bytes, v)),
-                load_s: m.upload.map(|u| load_seconds(bytes, u.value)),
+                fits_vram: memory.map(|v| fits(bytes, v)),
+                load_s: upload.map(|u| load_seconds(bytes, u.value)),
             });
         }
     }
     out
 }
 
-/// Measured 7B decode (tokens/s and its share of the stream bandwidth) and
-/// prefill from the `llm` suite's rows, one summary line each.
-pub fn measured_llm(rows: &[&ResultRow], stream: Option<(&str, Val)>) -> Vec<String> {
-    let find = |kernel: &str, metric: &str| {
-        rows.iter().find(|r| {
-            r.suite == "llm"
-                && r.kernel == kernel
-                && r.metric == metric
-                && r.params.contains("model=llama2-7b;")
-        })
-    };
-    let val = |r: &ResultRow| {
-        Some(Val {
-            value: r.value,
-            verified: r.verified,
-        })
-    };
+/// Measured 7B decode (tokens/s and its share of the bound) and prefill
+/// from the `llm` suite's rows, one summary line each: the best verified
+/// row of each kernel (else the best unverified one, marked).
+pub fn measured_llm(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<String> {
+    let find =
+        |kernel: &str, metric: &str| shown(rows, "llm", kernel, metric, Some("model=llama2-7b;"));
     let mut out = Vec::new();
     for f in ["q4_0", "q8_0", "f16"] {
         let (Some(t), Some(b)) = (
@@ -106,12 +117,15 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<(&str, Val)>) -> Vec<Str
         ) else {
             continue;
         };
-        let share = stream
-            .map(|(kernel, s)| {
+        // A share of the bound only for a verified read: the bound is the
+        // best verified one, so the share is at most 100 %.
+        let share = bound
+            .filter(|_| b.verified)
+            .map(|bw| {
                 format!(
-                    ", {}% of stream {kernel}{}",
-                    num(100.0 * b.value / s.value),
-                    mark(&[Some(s), val(b)])
+                    ", {}% of the bound, {}",
+                    num(100.0 * b.value / bw.bytes_per_s),
+                    bw.kernel
                 )
             })
             .unwrap_or_default();
@@ -119,9 +133,9 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<(&str, Val)>) -> Vec<Str
             "{:<22} {}{} ({}/s of weights{}{share})",
             format!("LLM decode 7B {f}"),
             tokens_per_s(t.value),
-            mark(&[val(t)]),
+            mark(&[Some(t)]),
             si(b.value, "B"),
-            mark(&[val(b)]),
+            mark(&[Some(b)]),
         ));
     }
     for f in ["q4_0", "q8_0", "f16"] {
@@ -130,7 +144,7 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<(&str, Val)>) -> Vec<Str
                 "{:<22} {} of prompt{}",
                 format!("LLM prefill 7B {f}"),
                 tokens_per_s(t.value),
-                mark(&[val(t)])
+                mark(&[Some(t)])
             ));
         }
     }
@@ -138,39 +152,45 @@ pub fn measured_llm(rows: &[&ResultRow], stream: Option<(&str, Val)>) -> Vec<Str
 }
 
 /// The ceiling table with its heading line, indented for the summary; the
-/// figures are bounds, marked when the bandwidth or upload behind them is
-/// unverified.
+/// figures are bounds, from verified reads only (the upload behind a load
+/// time is marked when unverified).
 pub fn render_ceilings(
     llm: &[LlmRow],
-    (kernel, bandwidth): (&str, Val),
+    bound: &DecodeBound,
     upload: Option<Val>,
+    memory_word: &str,
 ) -> String {
     let mut out = format!(
-        "  LLM decode ceiling (a bound, not a measurement), single stream: tokens/s <= {}{} (measured stream {kernel}) / model bytes; real runtimes reach {:.0}-{:.0}% of it\n",
-        si(bandwidth.value, "B/s"),
-        mark(&[Some(bandwidth)]),
+        "  LLM decode ceiling (a bound, not a measurement), single stream: tokens/s <= {} (measured, {}) / bytes read per token; real runtimes reach {:.0}-{:.0}% of it\n",
+        si(bound.bytes_per_s, "B/s"),
+        bound.kernel,
         REALISTIC.0 * 100.0,
         REALISTIC.1 * 100.0
     );
+    if let Some(n) = bound.note() {
+        out += &format!("  ({n})\n");
+    }
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let fits_header = format!("fits {memory_word}");
     t.set_header([
         "model",
         "bytes",
+        "read per token",
         "ceiling tok/s",
         "realistic tok/s",
-        "fits VRAM",
+        fits_header.as_str(),
         "load over host link",
     ]);
-    let bw_mark = mark(&[Some(bandwidth)]);
     let load_mark = mark(&[upload]);
     for r in llm {
         t.add_row([
             format!("{} {}", r.model, r.format),
             si(r.model_bytes, "B"),
-            format!("{}{bw_mark}", num(r.ceiling_tokens_s)),
+            si(r.read_bytes_per_token, "B"),
+            num(r.ceiling_tokens_s),
             format!(
-                "{}-{}{bw_mark}",
+                "{}-{}",
                 num(r.realistic_tokens_s.0),
                 num(r.realistic_tokens_s.1)
             ),
@@ -209,5 +229,8 @@ mod tests {
         assert!(!fits(14e9, 15_000_000_000));
         // 14 GB over a 0.8 GB/s riser: 17.5 s.
         assert_eq!(load_seconds(14e9, 0.8e9), 17.5);
+        // The bytes the decode kernels read per token: 32 layers of
+        // 202.4 M weights, at Q4_0 3642753024 bytes (as the llm rows say).
+        assert_eq!(read_bytes_per_token(0, 4.5), 3642753024.0);
     }
 }

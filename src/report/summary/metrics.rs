@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::rules::cache_sized;
 use crate::report::ResultRow;
 
 /// One measured figure and whether it passed verification.
@@ -26,6 +27,11 @@ pub struct KeyMetrics {
     pub i32_mad: Option<Val>,
     pub stream_triad: Option<Val>,
     pub stream_copy: Option<Val>,
+    /// Stream triad and copy over arrays that may fit a cache
+    /// (`comparable=no`): measured, named as cache-sized, never a memory
+    /// figure and never behind a ceiling.
+    pub stream_triad_cache_sized: Option<Val>,
+    pub stream_copy_cache_sized: Option<Val>,
     pub upload: Option<Val>,
     pub download: Option<Val>,
     pub round_trip_s: Option<Val>,
@@ -56,14 +62,19 @@ impl KeyMetrics {
     /// wins; an unverified value is used only when nothing verified exists,
     /// and stays marked.
     pub fn from_rows<'a>(rows: impl IntoIterator<Item = &'a ResultRow> + Clone) -> KeyMetrics {
-        let pick = |suite: &str, kernels: &[&str], metric: &str, lower_is_better: bool| {
+        let pick_in = |cache: bool,
+                       suite: &str,
+                       kernels: &[&str],
+                       metric: &str,
+                       lower_is_better: bool| {
             let mut best: Option<Val> = None;
             for r in rows.clone() {
                 if r.suite != suite || r.metric != metric || !kernels.contains(&r.kernel.as_str()) {
                     continue;
                 }
-                // A cache's rate says nothing about the memory behind it.
-                if r.params.contains("comparable=no") {
+                // A cache's rate says nothing about the memory behind it:
+                // it is kept apart, under its own name.
+                if cache_sized(r) != cache || !r.value.is_finite() {
                     continue;
                 }
                 let v = Val {
@@ -86,6 +97,9 @@ impl KeyMetrics {
             }
             best
         };
+        let pick = |suite: &str, kernels: &[&str], metric: &str, lower_is_better: bool| {
+            pick_in(false, suite, kernels, metric, lower_is_better)
+        };
         KeyMetrics {
             hash_rate: pick("hash", &["sha256d"], "hash_rate", false),
             sgemm: pick("matmul", &["sgemm"], "flops", false),
@@ -98,6 +112,8 @@ impl KeyMetrics {
             i32_mad: pick("peak", &["i32_mad"], "peak_rate", false),
             stream_triad: pick("stream", &["triad"], "bandwidth", false),
             stream_copy: pick("stream", &["copy"], "bandwidth", false),
+            stream_triad_cache_sized: pick_in(true, "stream", &["triad"], "bandwidth", false),
+            stream_copy_cache_sized: pick_in(true, "stream", &["copy"], "bandwidth", false),
             upload: pick(
                 "transfer",
                 &["h2d_write_buffer", "h2d_staging"],
@@ -109,7 +125,9 @@ impl KeyMetrics {
         }
     }
 
-    /// Memory bandwidth for the derived figures: the better of triad and copy.
+    /// Memory bandwidth for comparing cards and summing a rig: the better of
+    /// memory-sized triad and copy. Decode ceilings use
+    /// [`super::rules::decode_bound`].
     pub fn bandwidth(&self) -> Option<Val> {
         self.bandwidth_named().map(|(_, v)| v)
     }

@@ -10,17 +10,22 @@ mod flags;
 mod llm;
 mod metrics;
 mod render;
+pub mod rules;
 mod totals;
 
 use serde::Serialize;
 
 pub use cards::{nearest_cards, Neighbour};
 pub use flags::{ASIC_S19_HS, FMA_CRIPPLE_RATIO};
+pub use llm::read_bytes_per_token;
 pub use llm::{
     decode_ceiling, fits, load_seconds, model_bytes, LlmRow, FIT_HEADROOM, FORMATS, MODELS,
     Q4_BITS, REALISTIC,
 };
 pub use metrics::{Field, KeyMetrics, Val, FIELDS};
+pub use rules::{
+    adapter_memory, best, decode_bound, fma_judgment, DecodeBound, FmaJudgment, Memory,
+};
 pub use totals::{render_rig, rig_totals, RigTotals};
 
 use super::ResultRow;
@@ -36,6 +41,12 @@ pub struct AdapterSummary {
     pub metrics: KeyMetrics,
     pub vram_bytes: Option<u64>,
     pub vram_source: String,
+    /// What models must fit in: VRAM, or the host's memory for a CPU adapter.
+    pub memory: Memory,
+    /// The bandwidth behind every decode ceiling and share, named.
+    pub decode_bound: Option<DecodeBound>,
+    /// FMA against separate multiply and add, from verified rows.
+    pub fma: Option<FmaJudgment>,
     pub matmul_efficiency: Option<f64>,
     pub fma_unfused_ratio: Option<f64>,
     pub flop_per_hash: Option<f64>,
@@ -48,13 +59,27 @@ pub struct AdapterSummary {
 }
 
 impl AdapterSummary {
+    /// The summary; a CPU adapter's memory is the host's, read now.
     pub fn new(desc: &AdapterDesc, rows: &[ResultRow]) -> AdapterSummary {
-        let mine: Vec<&ResultRow> = rows
+        let host = desc.is_cpu().then(rules::host_available).flatten();
+        AdapterSummary::with_host(desc, rows, host)
+    }
+
+    /// [`AdapterSummary::new`] with the host's available memory given.
+    pub fn with_host(
+        desc: &AdapterDesc,
+        rows: &[ResultRow],
+        host_available: Option<u64>,
+    ) -> AdapterSummary {
+        let mine: Vec<ResultRow> = rows
             .iter()
             .filter(|r| r.adapter_index == desc.index)
+            .cloned()
             .collect();
-        let m = KeyMetrics::from_rows(mine.iter().copied());
-        let llm_measured = llm::measured_llm(&mine, m.bandwidth_named());
+        let m = KeyMetrics::from_rows(mine.iter());
+        let decode_bound = decode_bound(&mine);
+        let memory = adapter_memory(desc, host_available);
+        let llm_measured = llm::measured_llm(&mine, decode_bound.as_ref());
         let ratio = |a: Option<Val>, b: Option<Val>| match (a, b) {
             (Some(x), Some(y)) if y.value > 0.0 => Some(x.value / y.value),
             _ => None,
@@ -62,7 +87,8 @@ impl AdapterSummary {
         let matmul_efficiency = ratio(m.sgemm, m.fp32_fma);
         let fma_unfused_ratio = ratio(m.fp32_fma, m.fp32_mul_add);
         let flop_per_hash = ratio(m.sgemm, m.hash_rate);
-        let llm = llm::ceiling_rows(&m, desc.vram_bytes);
+        let llm = llm::ceiling_rows(decode_bound.as_ref(), m.upload, memory.bytes);
+        let fma = fma_judgment(&mine);
         let flags = flags::for_scale(&m);
         let neighbours = nearest_cards(&m, &reference_cards::cards());
         AdapterSummary {
@@ -73,6 +99,9 @@ impl AdapterSummary {
             metrics: m,
             vram_bytes: desc.vram_bytes,
             vram_source: desc.vram_source.clone(),
+            memory,
+            decode_bound,
+            fma,
             matmul_efficiency,
             fma_unfused_ratio,
             flop_per_hash,

@@ -3,7 +3,6 @@
 //! judgments again; every figure resting on an unverified one is marked.
 
 use super::cards::render_neighbours;
-use super::flags::FMA_CRIPPLE_RATIO;
 use super::llm::render_ceilings;
 use super::metrics::Val;
 use super::AdapterSummary;
@@ -76,25 +75,41 @@ impl AdapterSummary {
                 .collect();
             line(&mut out, "precision ladder", steps.join(" | "));
         }
-        if let Some(r) = self.fma_unfused_ratio {
-            let verdict = if r < FMA_CRIPPLE_RATIO {
-                "CRIPPLED"
-            } else {
-                "normal"
-            };
-            line(
+        // Judged once, from verified rows; a ratio resting on an
+        // unverified figure is shown, marked, and not judged.
+        match (self.fma, self.fma_unfused_ratio) {
+            (Some(j), _) => line(
                 &mut out,
                 "FMA : unfused",
-                format!("{r:.2} ({verdict}){}", mark(&[m.fp32_fma, m.fp32_mul_add])),
-            );
+                format!(
+                    "{:.2} ({})",
+                    j.ratio,
+                    if j.throttled { "CRIPPLED" } else { "normal" }
+                ),
+            ),
+            (None, Some(r)) => line(
+                &mut out,
+                "FMA : unfused",
+                format!("{r:.2}{} (not judged)", mark(&[m.fp32_fma, m.fp32_mul_add])),
+            ),
+            (None, None) => {}
         }
+        // A cache-sized rate is measured: named so, never "not measured".
+        let stream = |mem: Option<Val>, cache: Option<Val>| match (mem, cache) {
+            (None, Some(c)) => format!(
+                "{}{} (cache-sized, not a memory figure)",
+                si(c.value, "B/s"),
+                mark(&[Some(c)])
+            ),
+            (x, _) => v(x, "B/s"),
+        };
         line(
             &mut out,
             "memory bandwidth",
             format!(
                 "triad {}, copy {}",
-                v(m.stream_triad, "B/s"),
-                v(m.stream_copy, "B/s")
+                stream(m.stream_triad, m.stream_triad_cache_sized),
+                stream(m.stream_copy, m.stream_copy_cache_sized)
             ),
         );
         line(
@@ -107,12 +122,13 @@ impl AdapterSummary {
                 v(m.round_trip_s, "s")
             ),
         );
+        let mem = &self.memory;
         line(
             &mut out,
-            "VRAM",
-            match self.vram_bytes {
-                Some(b) => format!("{} ({})", si(b as f64, "B"), self.vram_source),
-                None => self.vram_source.clone(),
+            mem.word,
+            match mem.bytes {
+                Some(b) => format!("{} ({})", si(b as f64, "B"), mem.source),
+                None => mem.source.clone(),
             },
         );
         for l in &self.llm_measured {
@@ -129,8 +145,8 @@ impl AdapterSummary {
                 ),
             );
         }
-        if let (false, Some(bw)) = (self.llm.is_empty(), m.bandwidth_named()) {
-            derived += &render_ceilings(&self.llm, bw, m.upload);
+        if let (false, Some(bw)) = (self.llm.is_empty(), &self.decode_bound) {
+            derived += &render_ceilings(&self.llm, bw, m.upload, mem.word);
         }
         if !derived.is_empty() {
             out += "derived\n";
@@ -324,9 +340,10 @@ mod tests {
         rows[6].value = 1.5e12;
         let text = answer(&rows, None);
         for needle in [
-            "% of stream copy; the whole model's ceiling",
+            "% of the bound, stream copy 1.50 TB/s; the ceiling",
             "(stream copy) 1.50 TB/s measured",
-            "(measured stream copy)",
+            "(measured, stream copy)",
+            "of the bound, stream copy)",
         ] {
             assert_eq!(count(&text, needle), 1, "{needle}:\n{text}");
         }

@@ -79,6 +79,13 @@ mod tests {
             },
             vram_bytes: Some(8_000_000_000),
             vram_source: "test".into(),
+            memory: crate::report::summary::Memory {
+                word: "VRAM",
+                bytes: Some(8_000_000_000),
+                source: "test".into(),
+            },
+            decode_bound: None,
+            fma: None,
             matmul_efficiency: None,
             fma_unfused_ratio: None,
             flop_per_hash: None,
