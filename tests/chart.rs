@@ -257,3 +257,30 @@ fn a_bad_chart_target_is_one_line_and_exit_2() {
         "is a folder",
     );
 }
+
+/// A cache-sized stream triad is measured, so its bar is never "not
+/// measured"; it is no memory figure either, so none is drawn.
+#[test]
+fn a_cache_sized_triad_is_named_so_in_the_key_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = vec![
+        row(CPU, "cpu", "hash", "sha256d", "", "hash_rate", 3.9e6),
+        row(CPU, "cpu", "peak", "fp32_fma", "", "peak_rate", 37e9),
+        row(
+            CPU,
+            "cpu",
+            "stream",
+            "triad",
+            "array_bytes=1048576;comparable=no(working set 3145728 under 4x a 272629760 cache)",
+            "bandwidth",
+            2.7e9,
+        ),
+    ];
+    let csv = write(dir.path(), &rows);
+    let svg = dir.path().join("c.svg");
+    let o = bounded(&["compare", &csv, "--svg", svg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let text = svg_texts(&fs::read_to_string(&svg).unwrap());
+    assert!(text.contains("cache-sized: no memory figure"), "{text}");
+    assert!(!text.contains("not measured"), "{text}");
+}

@@ -73,6 +73,7 @@ fn rows(series: &[Series], refs: &[RefCard]) -> Vec<Row> {
                     Vram::Unknown => "VRAM not in the results".into(),
                 },
                 missing: "llm suite not run",
+                why_missing: Vec::new(),
             });
         }
         for l in &s.llm {
@@ -82,6 +83,7 @@ fn rows(series: &[Series], refs: &[RefCard]) -> Vec<Row> {
                 cells: vec![cell(l.decode), cell(l.prefill)],
                 note: fit_note(l, &s.vram),
                 missing: "not measured",
+                why_missing: Vec::new(),
             });
         }
     }
@@ -102,6 +104,7 @@ fn rows(series: &[Series], refs: &[RefCard]) -> Vec<Row> {
             cells: vec![cell(r.decode_7b_q4), cell(r.prefill_7b_q4)],
             note: card_fit(r.vram),
             missing: "not published",
+            why_missing: Vec::new(),
         });
     }
     out

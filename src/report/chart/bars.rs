@@ -48,6 +48,18 @@ pub struct Row {
     pub note: String,
     /// Said in a column with no value: not measured, not published.
     pub missing: &'static str,
+    /// Columns with no value for a reason of their own (a cache-sized
+    /// stream rate is measured, but no memory figure).
+    pub why_missing: Vec<(usize, &'static str)>,
+}
+
+impl Row {
+    fn missing_in(&self, column: usize) -> &'static str {
+        self.why_missing
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map_or(self.missing, |(_, why)| why)
+    }
 }
 
 pub struct Column {
@@ -91,6 +103,10 @@ fn key_rows(series: &[Series], refs: &[RefCard]) -> Vec<Row> {
                 ],
                 note: String::new(),
                 missing: "not measured",
+                why_missing: match (m.stream_triad, m.stream_triad_cache_sized) {
+                    (None, Some(_)) => vec![(2, "cache-sized: no memory figure")],
+                    _ => Vec::new(),
+                },
             }
         })
         .collect();
@@ -114,6 +130,7 @@ fn key_rows(series: &[Series], refs: &[RefCard]) -> Vec<Row> {
                 ],
                 note: String::new(),
                 missing: "not published",
+                why_missing: Vec::new(),
             }),
     );
     rows
@@ -234,10 +251,11 @@ where
                 centers.push(py);
             }
             let Some(cell) = row.cells[ci] else {
-                let (_, th) = text_size(row.missing, &value_font);
+                let missing = row.missing_in(ci);
+                let (_, th) = text_size(missing, &value_font);
                 text_area
                     .draw(&Text::new(
-                        row.missing,
+                        missing,
                         (6, py - by - th / 2),
                         value_font.clone().color(&RGBColor(150, 150, 150)),
                     ))

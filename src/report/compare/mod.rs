@@ -155,6 +155,12 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
                 };
                 label += &format!(" {how} of {} runs", runs.len());
             }
+            let mut metrics = figures::key_metrics(&figures);
+            // Cache-sized stream rates are no figure of the column, but the
+            // chart names them rather than calling them not measured.
+            let cached = KeyMetrics::from_rows(mine.iter().copied());
+            metrics.stream_triad_cache_sized = cached.stream_triad_cache_sized;
+            metrics.stream_copy_cache_sized = cached.stream_copy_cache_sized;
             Group {
                 label,
                 run_id: (!run.is_empty()).then(|| run.to_string()),
@@ -162,7 +168,7 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
                 bus_id: first.bus_id.clone(),
                 device_uuid: first.device_uuid.clone(),
                 runs: runs.len(),
-                metrics: figures::key_metrics(&figures),
+                metrics,
                 figures,
                 matmul_mnk: matmul_size(&mine),
                 host: host.to_string(),
