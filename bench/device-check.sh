@@ -66,7 +66,7 @@ else
     budget=${DEVICE_CHECK_BUDGET:-295}
     size=--full
     health_duration=2m
-    health_cap=150
+    health_cap=140
 fi
 # After a step's cap, hashflops has this long to finish the suite in
 # progress and write its files before it is killed.
@@ -115,8 +115,8 @@ printf '# device-check, %s, started %s UTC, budget %s s\n# binary %s\n# step\tex
     "$mode" "$(date -u '+%F %T')" "$budget" "$bin" >"$summary"
 echo "device-check: $mode; results in $out; budget $budget s"
 
-# step NAME CAP FILES -- COMMAND...: stdout to NAME.txt, stderr to
-# NAME.stderr.txt, under `timeout -s INT CAP`; records the exit code.
+# step NAME CAP FILES -- COMMAND...: stdout to NAME.txt (or $STEP_STDOUT),
+# stderr to NAME.stderr.txt, under `timeout -s INT CAP`; records the exit code.
 step() {
     local name=$1 cap=$2 files=$3
     shift 4
@@ -127,10 +127,11 @@ step() {
     fi
     echo "[$name] cap ${cap} s (+${grace} s to stop): $*"
     local t0=$SECONDS rc=0
-    timeout -s INT -k "$grace" "$cap" "$@" >"$out/$name.txt" 2>"$out/$name.stderr.txt" || rc=$?
+    local stdout=${STEP_STDOUT:-$name.txt}
+    timeout -s INT -k "$grace" "$cap" "$@" >"$out/$stdout" 2>"$out/$name.stderr.txt" || rc=$?
     local secs=$((SECONDS - t0)) note=""
     ((rc == 124 || rc == 137)) && note="  (timed out after ${cap} s; partial output kept)"
-    printf '%s\t%s\t%s\t%s\t%s%s\n' "$name" "$rc" "$secs" "$cap" "$name.txt $files" "$note" >>"$summary"
+    printf '%s\t%s\t%s\t%s\t%s%s\n' "$name" "$rc" "$secs" "$cap" "$stdout${files:+ $files}" "$note" >>"$summary"
     echo "[$name] exit $rc in ${secs} s${note}"
 }
 
@@ -186,7 +187,7 @@ step nvidia-smi "$(( $(left) < 60 ? $(left) : 60 ))" "" -- bash -c nvidia
 
 # --- adapters ---------------------------------------------------------------
 step list 30 "" -- "$bin" list
-step list-json 30 "list.json" -- bash -c '"$1" list --json >"$2"' list-json "$bin" "$out/list.json"
+STEP_STDOUT=list.json step list-json 30 "" -- "$bin" list --json
 if [[ -s $out/list.json ]]; then
     adapters=$(adapters_tsv <"$out/list.json") || adapters=""
 fi
@@ -200,15 +201,17 @@ has_gpu=0
 grep -qP '^\d+\t(discrete|integrated|virtual)\t' <<<"$adapters" && has_gpu=1
 order=$( { grep -vP '^\d+\tcpu\t' <<<"$adapters" || true; grep -P '^\d+\tcpu\t' <<<"$adapters" || true; } | cut -f1)
 n_adapters=$(grep -c . <<<"$order" || true)
-# Time kept back from the runs for health and the peers.
-reserve=$((health_cap + grace + (dry ? 60 : 40)))
+# Time kept back from the runs for health (and with --dry, the peers; on a
+# GPU the peers get what the runs leave), and the least each later run gets.
+reserve=$((health_cap + grace + (dry ? 60 : 0)))
+min_share=$((dry ? 60 : 45))
 done_runs=0
 for i in $order; do
     type=$(awk -F'\t' -v i="$i" '$1 == i { print $2 }' <<<"$adapters")
     flag=$size
     [[ $type == cpu && $has_gpu == 1 ]] && flag=--quick
-    pool=$(($(left) - reserve - grace * (n_adapters - done_runs)))
-    cap=$((pool / (n_adapters - done_runs)))
+    later=$((n_adapters - done_runs - 1))
+    cap=$(($(left) - reserve - grace - later * (min_share + grace)))
     ((cap > (dry ? 600 : 240))) && cap=$((dry ? 600 : 240))
     step "run-$i" "$cap" "run-$i.json run-$i.csv" -- \
         "$bin" run "$flag" --adapter "$i" --json "$out/run-$i.json" --csv "$out/run-$i.csv"
@@ -279,6 +282,7 @@ runnable=()
 for path in "$repo"/bench/peer-*; do
     p=$(basename "$path")
     reason=$(peer_blocker "$p")
+    [[ ${HOME:-/} == / ]] || reason=${reason//$HOME/\~}
     if [[ -n $reason ]]; then
         echo "$p: skipped: $reason" >>"$out/peers.txt"
         echo "[${p%.*}] skipped: $reason"
@@ -316,6 +320,8 @@ for p in "${runnable[@]}"; do
     fi
     n=$((n - 1))
 done
+# Only the stderr files that say something are kept.
+find "$out" -maxdepth 1 -name '*.stderr.txt' -empty -delete
 printf '# finished %s UTC, %s s in all\n' "$(date -u '+%F %T')" $((SECONDS - start)) >>"$summary"
 
 # --- checks -----------------------------------------------------------------
