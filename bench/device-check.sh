@@ -36,7 +36,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-bin=target/release/hashflops
+bin=$repo/target/release/hashflops
 out=${OUT:-}
 dry=0
 while (($#)); do
@@ -66,7 +66,7 @@ else
     budget=${DEVICE_CHECK_BUDGET:-295}
     size=--full
     health_duration=2m
-    health_cap=140
+    health_cap=135
 fi
 # After a step's cap, hashflops has this long to finish the suite in
 # progress and write its files before it is killed.
@@ -98,9 +98,9 @@ name = re.sub(r"\(.*?\)", " ", a["name"].lower())
 name = re.sub(r"\b(nvidia|amd|ati|intel|geforce|radeon|corporation|graphics)\b", " ", name)
 print(re.sub(r"[^a-z0-9]+", "-", name).strip("-")[:32] or "adapter")') || short=adapter
     if ((dry)); then
-        out=target/device-check/$(date -u +%Y-%m-%dT%H%M%SZ)-$short-dry
+        out=$repo/target/device-check/$(date -u +%Y-%m-%dT%H%M%SZ)-$short-dry
     else
-        out=bench/results/$(date -u +%F)-$short
+        out=$repo/bench/results/$(date -u +%F)-$short
     fi
 fi
 if [[ -d $out ]] && [[ -n $(ls -A "$out") ]]; then
@@ -197,9 +197,8 @@ fi
 
 # GPUs first, so that they get the time; a CPU adapter beside a GPU (Mesa's
 # lavapipe on a GPU machine) runs --quick: it is not what is measured there.
-has_gpu=0
-grep -qP '^\d+\t(discrete|integrated|virtual)\t' <<<"$adapters" && has_gpu=1
-order=$( { grep -vP '^\d+\tcpu\t' <<<"$adapters" || true; grep -P '^\d+\tcpu\t' <<<"$adapters" || true; } | cut -f1)
+has_gpu=$(awk -F'\t' '$2 != "" && $2 != "cpu" && $2 != "other" { g = 1 } END { print g + 0 }' <<<"$adapters")
+order=$(awk -F'\t' '$1 != "" && $2 != "cpu" { print $1 }' <<<"$adapters"; awk -F'\t' '$2 == "cpu" { print $1 }' <<<"$adapters")
 n_adapters=$(grep -c . <<<"$order" || true)
 # Time kept back from the runs for health (and with --dry, the peers; on a
 # GPU the peers get what the runs leave), and the least each later run gets.
@@ -215,7 +214,7 @@ for i in $order; do
     ((cap > (dry ? 600 : 240))) && cap=$((dry ? 600 : 240))
     step "run-$i" "$cap" "run-$i.json run-$i.csv" -- \
         "$bin" run "$flag" --adapter "$i" --json "$out/run-$i.json" --csv "$out/run-$i.csv"
-    [[ $flag == "$size" ]] || echo "run-$i: a CPU adapter beside a GPU: ran with --quick" >>"$out/run-$i.stderr.txt"
+    [[ $flag == "$size" ]] || echo "# run-$i: a CPU adapter beside a GPU: ran with --quick" >>"$summary"
     done_runs=$((done_runs + 1))
 done
 
