@@ -70,7 +70,7 @@ else
 fi
 # After a step's cap, hashflops has this long to finish the suite in
 # progress and write its files before it is killed.
-grace=10
+grace=20
 left() { echo $((budget - (SECONDS - start))); }
 
 # The adapters, from `list --json`: "index<TAB>device_type<TAB>backend<TAB>name".
@@ -80,7 +80,7 @@ import json, sys
 for a in json.load(sys.stdin):
     print(a["index"], a["device_type"], a["backend"], a["name"], sep="\t")'
 }
-adapters=$(timeout -k 5 60 "$bin" list --json 2>/dev/null | adapters_tsv) || adapters=""
+adapters=""
 
 if [[ -z $out ]]; then
     # The default adapter's short name: "NVIDIA H100 80GB HBM3" gives h100-80gb-hbm3,
