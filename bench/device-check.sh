@@ -131,7 +131,12 @@ step() {
     timeout -s INT -k "$grace" "$cap" "$@" >"$out/$stdout" 2>"$out/$name.stderr.txt" || rc=$?
     local secs=$((SECONDS - t0)) note=""
     ((rc == 124 || rc == 137)) && note="  (timed out after ${cap} s; partial output kept)"
-    printf '%s\t%s\t%s\t%s\t%s%s\n' "$name" "$rc" "$secs" "$cap" "$stdout${files:+ $files}" "$note" >>"$summary"
+    local f written="$stdout" missing=""
+    for f in $files; do
+        if [[ -e $out/$f ]]; then written+=" $f"; else missing+=" $f"; fi
+    done
+    [[ -z $missing ]] || note+="  (not written:$missing)"
+    printf '%s\t%s\t%s\t%s\t%s%s\n' "$name" "$rc" "$secs" "$cap" "$written" "$note" >>"$summary"
     echo "[$name] exit $rc in ${secs} s${note}"
 }
 
@@ -195,34 +200,48 @@ if [[ -z $adapters ]]; then
     echo "device-check: hashflops lists no adapter (see list.stderr.txt and environment.txt)" >&2
 fi
 
-# GPUs first, so that they get the time; a CPU adapter beside a GPU (Mesa's
-# lavapipe on a GPU machine) runs --quick: it is not what is measured there.
+# The runs: `run_adapters RESERVE MIN_SHARE INDEX...` gives each adapter in
+# turn the time left, less RESERVE for the steps after these runs and
+# MIN_SHARE for each adapter after it (and the grace periods).
+run_adapters() {
+    local reserve=$1 min_share=$2 i type flag later cap
+    shift 2
+    local n=$#
+    for i in "$@"; do
+        type=$(awk -F'\t' -v i="$i" '$1 == i { print $2 }' <<<"$adapters")
+        flag=$size
+        [[ $type == cpu && $has_gpu == 1 ]] && flag=--quick
+        n=$((n - 1))
+        cap=$(($(left) - reserve - grace - n * (min_share + grace)))
+        ((cap > (dry ? 600 : 240))) && cap=$((dry ? 600 : 240))
+        step "run-$i" "$cap" "run-$i.json run-$i.csv" -- \
+            "$bin" run "$flag" --adapter "$i" --json "$out/run-$i.json" --csv "$out/run-$i.csv"
+        [[ $flag == "$size" ]] || echo "# run-$i: a CPU adapter beside a GPU: ran with --quick" >>"$summary"
+    done
+}
+run_health() {
+    local cap=$health_cap
+    (($(left) - grace < cap)) && cap=$(($(left) - grace))
+    step health "$cap" "health.json health.prom" -- \
+        "$bin" health --duration "$health_duration" --json "$out/health.json" --prom "$out/health.prom"
+}
+# On a GPU machine the GPUs run first and get the time; health follows, then
+# any CPU adapter (Mesa's lavapipe there: not what is measured, so --quick,
+# in what is left), then the peers. Without a GPU every adapter runs before
+# health.
 has_gpu=$(awk -F'\t' '$2 != "" && $2 != "cpu" && $2 != "other" { g = 1 } END { print g + 0 }' <<<"$adapters")
-order=$(awk -F'\t' '$1 != "" && $2 != "cpu" { print $1 }' <<<"$adapters"; awk -F'\t' '$2 == "cpu" { print $1 }' <<<"$adapters")
-n_adapters=$(grep -c . <<<"$order" || true)
-# Time kept back from the runs for health (and with --dry, the peers; on a
-# GPU the peers get what the runs leave), and the least each later run gets.
-reserve=$((health_cap + grace + (dry ? 60 : 0)))
-min_share=$((dry ? 60 : 45))
-done_runs=0
-for i in $order; do
-    type=$(awk -F'\t' -v i="$i" '$1 == i { print $2 }' <<<"$adapters")
-    flag=$size
-    [[ $type == cpu && $has_gpu == 1 ]] && flag=--quick
-    later=$((n_adapters - done_runs - 1))
-    cap=$(($(left) - reserve - grace - later * (min_share + grace)))
-    ((cap > (dry ? 600 : 240))) && cap=$((dry ? 600 : 240))
-    step "run-$i" "$cap" "run-$i.json run-$i.csv" -- \
-        "$bin" run "$flag" --adapter "$i" --json "$out/run-$i.json" --csv "$out/run-$i.csv"
-    [[ $flag == "$size" ]] || echo "# run-$i: a CPU adapter beside a GPU: ran with --quick" >>"$summary"
-    done_runs=$((done_runs + 1))
-done
-
-# --- health -----------------------------------------------------------------
-cap=$health_cap
-(($(left) - grace < cap)) && cap=$(($(left) - grace))
-step health "$cap" "health.json health.prom" -- \
-    "$bin" health --duration "$health_duration" --json "$out/health.json" --prom "$out/health.prom"
+gpus=$(awk -F'\t' '$1 != "" && $2 != "cpu" { print $1 }' <<<"$adapters")
+cpus=$(awk -F'\t' '$2 == "cpu" { print $1 }' <<<"$adapters")
+# shellcheck disable=SC2086
+if ((has_gpu)); then
+    run_adapters $((health_cap + grace)) 45 $gpus
+    run_health
+    run_adapters 0 30 $cpus
+else
+    run_adapters $((health_cap + grace + (dry ? 60 : 0))) $((dry ? 60 : 45)) $gpus $cpus
+    run_health
+fi
+order=$(printf '%s\n' $gpus $cpus)
 
 # --- peers ------------------------------------------------------------------
 # Each peer script builds hashflops first (cargo build --release) and may
@@ -307,9 +326,11 @@ for p in "${runnable[@]}"; do
         fi
         step "$name" "$cap" "" -- python3 "$repo/bench/$p" "${gpu_jsons[@]}"
     else
-        hf_args=$size
-        [[ $p == peer-llama.sh ]] && hf_args="--adapter ${order%%$'\n'*} --quick"
-        step "$name" "$cap" "" -- env PATH="$stub:$PATH" HASHFLOPS_ARGS="$hf_args" "$repo/bench/$p"
+        # peer-llama.sh keeps its own HASHFLOPS_ARGS (adapter 0, quick): the
+        # adapter must be the one ggml's Vulkan device 0 is.
+        hf_args=(HASHFLOPS_ARGS="$size")
+        [[ $p == peer-llama.sh ]] && hf_args=()
+        step "$name" "$cap" "" -- env PATH="$stub:$PATH" "${hf_args[@]}" "$repo/bench/$p"
     fi
     line=$(awk -F'\t' -v s="$name" '$1 == s' "$summary")
     if [[ $(cut -f2 <<<"$line") == skipped ]]; then
