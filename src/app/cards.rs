@@ -138,8 +138,11 @@ fn print_ethash_estimate(out: &mut impl Write, mhs: f64) -> std::io::Result<()> 
     )?;
     writeln!(
         out,
-        "estimate: Llama-2-7B Q4_0 decode at most {:.0} tok/s (bandwidth / 3.83 GB of weights); real runtimes reach 60-85 % of that: about {:.0}-{:.0} tok/s",
-        e.llama7b_q4_0_ceiling_tps, e.llama7b_q4_0_low_tps, e.llama7b_q4_0_high_tps
+        "estimate: Llama-2-7B Q4_0 decode at most {:.0} tok/s (bandwidth / {} of weights read per token); real runtimes reach 60-85 % of that: about {:.0}-{:.0} tok/s",
+        e.llama7b_q4_0_ceiling_tps,
+        si(reference_cards::llama7b_q4_0_read_bytes(), "B"),
+        e.llama7b_q4_0_low_tps,
+        e.llama7b_q4_0_high_tps
     )?;
     writeln!(out, "These are estimates from a remembered rate, not measurements: `hashflops run` measures the card.")
 }
