@@ -432,14 +432,11 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Reads a results CSV of any schema version this one knows (columns a
-/// version did not write read as empty): a regular file of at most
-/// [`MAX_INPUT_BYTES`]. Errors name the file and
-/// line; a value, min, max or cv_pct that is not a finite, non-negative
-/// number makes the file malformed.
-pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
+/// The whole of a results file for `compare`: a regular file (checked
+/// before opening, since opening a FIFO would wait for a writer) of at most
+/// [`MAX_INPUT_BYTES`], read with that bound whatever its size claims.
+pub fn read_results_file(path: &Path) -> Result<Vec<u8>> {
     let shown = typed_path(path);
-    // Checked before opening: opening a FIFO would wait for a writer.
     let meta = fs::metadata(path).map_err(|e| usage!("cannot read {shown}: {e}"))?;
     if !meta.is_file() {
         usage_bail!("cannot read {shown}: not a regular file; compare reads results files (CSV or JSON) only");
@@ -460,6 +457,17 @@ pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(too_big());
     }
+    Ok(bytes)
+}
+
+/// Reads a results CSV of any schema version this one knows (columns a
+/// version did not write read as empty): a regular file of at most
+/// [`MAX_INPUT_BYTES`]. Errors name the file and
+/// line; a value, min, max or cv_pct that is not a finite, non-negative
+/// number makes the file malformed.
+pub fn read_csv(path: &Path) -> Result<Vec<ResultRow>> {
+    let shown = typed_path(path);
+    let bytes = read_results_file(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(bytes.as_slice());

@@ -9,12 +9,12 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::typed_path;
-use crate::report::files::{read_csv, MAX_INPUT_BYTES};
+use crate::report::files::{read_csv, read_results_file};
 use crate::report::{ResultRow, SCHEMA_VERSION};
 use crate::{usage, usage_bail};
 
 /// The most rows all files together may hold (each file is also limited in
-/// bytes to [`MAX_INPUT_BYTES`]), so memory stays bounded however many are
+/// bytes to [`MAX_INPUT_BYTES`](crate::report::files::MAX_INPUT_BYTES)), so memory stays bounded however many are
 /// passed.
 pub const MAX_ROWS: usize = 200_000;
 
@@ -65,31 +65,12 @@ fn is_json(path: &Path) -> bool {
 }
 
 /// The rows of a `run --json` document (schema 1 to this one): a regular
-/// file of at most [`MAX_INPUT_BYTES`] holding at most [`MAX_ROWS`] rows,
+/// file of at most [`MAX_INPUT_BYTES`](crate::report::files::MAX_INPUT_BYTES) holding at most [`MAX_ROWS`] rows,
 /// each with every column of the CSV. Errors name the file and the line or
 /// the row (`rows[i]`, from 0).
 pub fn read_json(path: &Path) -> Result<Vec<ResultRow>> {
     let shown = typed_path(path);
-    let meta = fs::metadata(path).map_err(|e| usage!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        usage_bail!("cannot read {shown}: not a regular file");
-    }
-    let too_big = || {
-        usage!(
-            "{shown}: larger than {} MiB, the limit for one results file",
-            MAX_INPUT_BYTES >> 20
-        )
-    };
-    if meta.len() > MAX_INPUT_BYTES {
-        return Err(too_big());
-    }
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| usage!("cannot read {shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(too_big());
-    }
+    let bytes = read_results_file(path)?;
     let doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
         // serde_json's message ends "at line L column C": said first instead.
         let msg = e.to_string();
