@@ -530,27 +530,13 @@ mod tests {
         AdapterDesc {
             index,
             name: "GeForce \"GTX\" 1070".into(),
-            backend: "vulkan".into(),
-            device_type: "discrete".into(),
-            vendor_id: 0x10de,
             device_id: 0x1b81,
             driver: "nvidia".into(),
             driver_info: "535.1".into(),
             pci_bus_id: bus.into(),
             device_uuid: uuid.into(),
-            timestamps: true,
-            f16: true,
-            subgroups: true,
-            int64: true,
-            subgroup_min_size: 32,
-            subgroup_max_size: 32,
-            max_buffer_size: 1 << 30,
-            max_storage_binding_size: 1 << 30,
-            max_compute_workgroups_per_dimension: 65535,
-            max_compute_invocations_per_workgroup: 1024,
-            max_compute_workgroup_storage_size: 49152,
-            vram_bytes: Some(8 << 30),
             vram_source: "test".into(),
+            ..crate::report::summary::fixtures::desc(Some(8 << 30))
         }
     }
 
