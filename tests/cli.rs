@@ -142,7 +142,7 @@ fn csv_appends_under_one_header_and_json_carries_the_rows() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "one header and one row per run:\n{text}");
     assert_eq!(header_of(&csv), hashflops::report::files::csv_header_line());
-    let rows = hashflops::report::files::read_csv(&csv).unwrap();
+    let rows = hashflops::report::read::read_csv(&csv).unwrap();
     assert_eq!(rows.len(), 2);
     assert_ne!(rows[0].run_id, rows[1].run_id);
     for r in &rows {
@@ -189,7 +189,7 @@ fn a_broken_shader_gives_unverified_rows_and_exit_1() {
         csv.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let rows = hashflops::report::files::read_csv(&csv).unwrap();
+    let rows = hashflops::report::read::read_csv(&csv).unwrap();
     assert_eq!(rows.len(), 1);
     assert!(!rows[0].verified);
     let out = String::from_utf8_lossy(&o.stdout);

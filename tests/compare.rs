@@ -17,7 +17,7 @@ fn compare_two_adapters_and_draw_the_chart() {
     let o = quick_hash_run(&["--csv", a.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // A second machine of a rig: the tool's own rows, as another host wrote them.
-    let mut rows = hashflops::report::files::read_csv(&a).unwrap();
+    let mut rows = hashflops::report::read::read_csv(&a).unwrap();
     for r in &mut rows {
         r.host = "rig-2".into();
         r.value *= 2.0;
@@ -189,7 +189,7 @@ fn only_regular_files_of_bounded_size_are_read() {
     );
     let big = dir.path().join("big.csv");
     let f = fs::File::create(&big).unwrap();
-    f.set_len(hashflops::report::files::MAX_INPUT_BYTES + 1)
+    f.set_len(hashflops::report::read::MAX_INPUT_BYTES + 1)
         .unwrap();
     refused(&["compare", big.to_str().unwrap()], "64 MiB");
 }
@@ -613,7 +613,7 @@ fn a_bad_json_is_refused_in_one_line_naming_the_file() {
         .write(true)
         .open(&big)
         .unwrap()
-        .set_len(hashflops::report::files::MAX_INPUT_BYTES + 1)
+        .set_len(hashflops::report::read::MAX_INPUT_BYTES + 1)
         .unwrap();
     refused(
         &["compare", big.to_str().unwrap()],

@@ -97,7 +97,7 @@ fn a_closed_stdout_still_gets_the_results_files_written() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["rows"][0]["suite"], "hash");
-    assert_eq!(hashflops::report::files::read_csv(&csv).unwrap().len(), 1);
+    assert_eq!(hashflops::report::read::read_csv(&csv).unwrap().len(), 1);
 }
 
 /// Sends SIGINT to `child` (through kill(1): no libc here).
@@ -157,7 +157,7 @@ fn an_interrupted_run_writes_the_finished_suites_and_exits_130() {
     assert_eq!(status.code(), Some(130), "{seen}");
     assert!(!seen.contains("panicked"), "{seen}");
     assert!(seen.contains("interrupted"), "{seen}");
-    let rows = hashflops::report::files::read_csv(&csv).unwrap();
+    let rows = hashflops::report::read::read_csv(&csv).unwrap();
     assert!(
         rows.iter().any(|r| r.suite == "hash" && r.verified),
         "no hash row in the CSV: {seen}"

@@ -170,7 +170,7 @@ fn json_and_csv_on_stdout_leave_the_tables_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("stdout.csv");
     fs::write(&p, &text).unwrap();
-    let rows = hashflops::report::files::read_csv(&p).unwrap();
+    let rows = hashflops::report::read::read_csv(&p).unwrap();
     assert!(rows[0].verified && rows[0].kernel == "sha256d");
 }
 
@@ -207,7 +207,7 @@ fn links_are_written_through_and_stay_links() {
     let now = fs::read(&real_csv).unwrap();
     assert!(now.starts_with(&earlier), "earlier rows were rewritten");
     assert_eq!(
-        hashflops::report::files::read_csv(&real_csv).unwrap().len(),
+        hashflops::report::read::read_csv(&real_csv).unwrap().len(),
         2
     );
     assert_eq!(

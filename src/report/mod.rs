@@ -6,6 +6,7 @@ pub mod energy;
 pub mod files;
 pub mod network;
 pub mod prom;
+pub mod read;
 pub mod rig;
 pub mod summary;
 pub mod table;

@@ -9,12 +9,12 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::cli::typed_path;
-use crate::report::files::{read_csv, read_results_file};
+use crate::report::read::{read_csv, read_results_file};
 use crate::report::{ResultRow, SCHEMA_VERSION};
 use crate::{usage, usage_bail};
 
 /// The most rows all files together may hold (each file is also limited in
-/// bytes to [`MAX_INPUT_BYTES`](crate::report::files::MAX_INPUT_BYTES)), so memory stays bounded however many are
+/// bytes to [`MAX_INPUT_BYTES`](crate::report::read::MAX_INPUT_BYTES)), so memory stays bounded however many are
 /// passed.
 pub const MAX_ROWS: usize = 200_000;
 
@@ -65,7 +65,7 @@ fn is_json(path: &Path) -> bool {
 }
 
 /// The rows of a `run --json` document (schema 1 to this one): a regular
-/// file of at most [`MAX_INPUT_BYTES`](crate::report::files::MAX_INPUT_BYTES) holding at most [`MAX_ROWS`] rows,
+/// file of at most [`MAX_INPUT_BYTES`](crate::report::read::MAX_INPUT_BYTES) holding at most [`MAX_ROWS`] rows,
 /// each with every column of the CSV. Errors name the file and the line or
 /// the row (`rows[i]`, from 0).
 pub fn read_json(path: &Path) -> Result<Vec<ResultRow>> {
