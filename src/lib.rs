@@ -4,6 +4,7 @@
 pub mod error;
 
 pub mod app;
+pub mod catalogue;
 pub mod cli;
 pub mod gpu;
 pub mod harness;

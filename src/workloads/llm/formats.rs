@@ -10,7 +10,7 @@ pub const F16_WGSL: &str = include_str!("../../../shaders/llm_f16.wgsl");
 /// same 32-wide steps).
 pub const BLOCK: u64 = 32;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {
     Q4_0,
     Q8_0,

@@ -1,0 +1,378 @@
+//! What every measurement is: its suite, kernel and metric as types, each
+//! metric with its unit and direction, and its parameters as typed facts
+//! ([`Params`]). The suites emit these; every output reads them. Their
+//! names in CSV and JSON are made here and read back here, and nowhere
+//! else, so renaming a kernel cannot silently remove a finding.
+
+mod params;
+
+pub use params::{Fact, Params};
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::workloads::llm::formats::{Format, FORMATS};
+
+/// Declares a fieldless enum with its name on the wire, `ALL`, `name()`,
+/// [`fmt::Display`] and [`FromStr`] from the same table.
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vm])* $v,)+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v,)+];
+
+            /// As written in result files and on the command line.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$v => $s,)+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|x| x.name() == s)
+                    .ok_or_else(|| format!(concat!("unknown ", stringify!($name), " {:?}"), s))
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// A group of kernels measured together (`--suite`).
+    Suite {
+        Hash => "hash",
+        Matmul => "matmul",
+        Peak => "peak",
+        Stream => "stream",
+        Transfer => "transfer",
+        Llm => "llm",
+        Vram => "vram",
+        Soak => "soak",
+        /// Readings of the card's sensors over a run, not a workload.
+        Telemetry => "telemetry",
+    }
+);
+
+named_enum!(
+    /// The arithmetic peaks (suite `peak`).
+    Peak {
+        Fp64Fma => "fp64_fma",
+        Fp32Fma => "fp32_fma",
+        /// Separate multiply and add chains: what FMA throttling cannot touch.
+        Fp32MulAdd => "fp32_mul_add",
+        Fp16Fma => "fp16_fma",
+        Int8Dot4 => "int8_dot4",
+        I32Mad => "i32_mad",
+        Sha256Round => "sha256_round",
+    }
+);
+
+named_enum!(
+    /// BabelStream's kernels (suite `stream`).
+    Stream {
+        Copy => "copy",
+        Mul => "mul",
+        Add => "add",
+        Triad => "triad",
+        Dot => "dot",
+    }
+);
+
+named_enum!(
+    /// Host-device transfers (suite `transfer`).
+    Transfer {
+        /// `Queue::write_buffer`: wgpu stages the copy itself.
+        WriteBuffer => "h2d_write_buffer",
+        /// A mapped staging buffer, then a copy.
+        Staging => "h2d_staging",
+        Download => "d2h",
+        RoundTrip => "round_trip",
+    }
+);
+
+named_enum!(
+    /// The sustained loads of suite `soak`.
+    Soak {
+        Hash => "soak_hash",
+        Fma => "soak_fma",
+        Copy => "soak_copy",
+    }
+);
+
+named_enum!(
+    /// What the sensors report (suite `telemetry`; kernel and metric alike).
+    Quantity {
+        Power => "power",
+        Energy => "energy",
+        Temperature => "temperature",
+        CoreClock => "core_clock",
+        MemoryClock => "memory_clock",
+        Fan => "fan",
+        Throttle => "throttle",
+        Utilization => "utilization",
+        /// The PCIe link as a whole, in the unavailable list only.
+        Link => "link",
+        PcieLinkGts => "pcie_link_gts",
+        PcieLinkWidth => "pcie_link_width",
+    }
+);
+
+/// Whether a larger value of a metric is the better one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Higher,
+    Lower,
+    /// A reading, not a score (power, temperature, clocks).
+    Neither,
+}
+
+/// What a row's value measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Metric {
+    HashRate,
+    Flops,
+    PeakRate,
+    Bandwidth,
+    /// A transfer size's rate where it stops growing with size.
+    Plateau,
+    TokenRate,
+    Latency,
+    Reading(Quantity),
+}
+
+const METRICS: [(Metric, &str); 7] = [
+    (Metric::HashRate, "hash_rate"),
+    (Metric::Flops, "flops"),
+    (Metric::PeakRate, "peak_rate"),
+    (Metric::Bandwidth, "bandwidth"),
+    (Metric::Plateau, "plateau"),
+    (Metric::TokenRate, "token_rate"),
+    (Metric::Latency, "latency"),
+];
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Reading(q) => q.name(),
+            m => METRICS.iter().find(|(x, _)| *x == m).map_or("", |(_, s)| s),
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Metric::Latency => Direction::Lower,
+            Metric::Reading(_) => Direction::Neither,
+            _ => Direction::Higher,
+        }
+    }
+
+    /// Whether `a` is a better value than `b` of this metric (readings:
+    /// the higher, so that a merge keeps one value).
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self.direction() {
+            Direction::Lower => a < b,
+            _ => a > b,
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Metric, String> {
+        METRICS
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(m, _)| *m)
+            .or_else(|| s.parse().ok().map(Metric::Reading))
+            .ok_or_else(|| format!("unknown metric {s:?}"))
+    }
+}
+
+/// One kernel, named as the suites name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kernel {
+    Sha256d,
+    /// f32 matrix multiply.
+    Sgemm,
+    /// f16 inputs, f32 accumulation.
+    Hgemm,
+    Peak(Peak),
+    Stream(Stream),
+    Transfer(Transfer),
+    /// Single-stream decode: one token's matrix-vector products.
+    Decode(Format),
+    /// Prompt processing: a batch of tokens through the same weights.
+    Prefill(Format),
+    VramWrite,
+    VramCheck,
+    Soak(Soak),
+    Reading(Quantity),
+}
+
+impl Kernel {
+    pub fn suite(self) -> Suite {
+        match self {
+            Kernel::Sha256d => Suite::Hash,
+            Kernel::Sgemm | Kernel::Hgemm => Suite::Matmul,
+            Kernel::Peak(_) => Suite::Peak,
+            Kernel::Stream(_) => Suite::Stream,
+            Kernel::Transfer(_) => Suite::Transfer,
+            Kernel::Decode(_) | Kernel::Prefill(_) => Suite::Llm,
+            Kernel::VramWrite | Kernel::VramCheck => Suite::Vram,
+            Kernel::Soak(_) => Suite::Soak,
+            Kernel::Reading(_) => Suite::Telemetry,
+        }
+    }
+
+    /// The unit of `metric` measured by this kernel (base SI).
+    pub fn unit(self, metric: Metric) -> &'static str {
+        match (self, metric) {
+            (_, Metric::HashRate) => "H/s",
+            (Kernel::Peak(p), Metric::PeakRate) if p.is_float() => "FLOP/s",
+            (_, Metric::PeakRate) => "OP/s",
+            (_, Metric::Flops) => "FLOP/s",
+            (_, Metric::Bandwidth | Metric::Plateau) => "B/s",
+            (_, Metric::TokenRate) => "tok/s",
+            (_, Metric::Latency) => "s",
+            (_, Metric::Reading(q)) => q.unit(),
+        }
+    }
+
+    /// The weight format of an `llm` kernel.
+    pub fn format(self) -> Option<Format> {
+        match self {
+            Kernel::Decode(f) | Kernel::Prefill(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Whether the kernel uploads from the host.
+    pub fn is_upload(self) -> bool {
+        matches!(
+            self,
+            Kernel::Transfer(Transfer::WriteBuffer | Transfer::Staging)
+        )
+    }
+}
+
+impl Peak {
+    /// Floating-point work (FLOP/s) rather than integer operations (OP/s).
+    pub fn is_float(self) -> bool {
+        matches!(
+            self,
+            Peak::Fp64Fma | Peak::Fp32Fma | Peak::Fp32MulAdd | Peak::Fp16Fma
+        )
+    }
+}
+
+impl Quantity {
+    pub fn unit(self) -> &'static str {
+        match self {
+            Quantity::Power => "W",
+            Quantity::Energy => "J",
+            Quantity::Temperature => "°C",
+            Quantity::CoreClock | Quantity::MemoryClock => "Hz",
+            Quantity::Fan | Quantity::Utilization => "%",
+            Quantity::Throttle => "mask",
+            Quantity::Link => "",
+            Quantity::PcieLinkGts => "GT/s",
+            Quantity::PcieLinkWidth => "lanes",
+        }
+    }
+}
+
+const DECODE: &str = "decode_";
+const PREFILL: &str = "prefill_";
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kernel::Sha256d => f.write_str("sha256d"),
+            Kernel::Sgemm => f.write_str("sgemm"),
+            Kernel::Hgemm => f.write_str("hgemm"),
+            Kernel::Peak(k) => k.fmt(f),
+            Kernel::Stream(k) => k.fmt(f),
+            Kernel::Transfer(k) => k.fmt(f),
+            Kernel::Decode(x) => write!(f, "{DECODE}{}", x.name()),
+            Kernel::Prefill(x) => write!(f, "{PREFILL}{}", x.name()),
+            Kernel::VramWrite => f.write_str("vram_write"),
+            Kernel::VramCheck => f.write_str("vram_check"),
+            Kernel::Soak(k) => k.fmt(f),
+            Kernel::Reading(q) => q.fmt(f),
+        }
+    }
+}
+
+/// A weight format by its name in kernel names (`q4_0`).
+pub fn format_named(s: &str) -> Option<Format> {
+    FORMATS.into_iter().find(|f| f.name() == s)
+}
+
+impl Kernel {
+    /// Every kernel there is.
+    pub fn all() -> Vec<Kernel> {
+        let mut out = vec![Kernel::Sha256d, Kernel::Sgemm, Kernel::Hgemm];
+        out.extend(Peak::ALL.iter().map(|&k| Kernel::Peak(k)));
+        out.extend(Stream::ALL.iter().map(|&k| Kernel::Stream(k)));
+        out.extend(Transfer::ALL.iter().map(|&k| Kernel::Transfer(k)));
+        out.extend(FORMATS.iter().map(|&f| Kernel::Decode(f)));
+        out.extend(FORMATS.iter().map(|&f| Kernel::Prefill(f)));
+        out.extend([Kernel::VramWrite, Kernel::VramCheck]);
+        out.extend(Soak::ALL.iter().map(|&k| Kernel::Soak(k)));
+        out.extend(Quantity::ALL.iter().map(|&q| Kernel::Reading(q)));
+        out
+    }
+}
+
+/// Kernel names are unique across suites, so a name alone is a kernel.
+impl FromStr for Kernel {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Kernel, String> {
+        Kernel::all()
+            .into_iter()
+            .find(|k| k.to_string() == name)
+            .ok_or_else(|| format!("unknown kernel {name:?}"))
+    }
+}
+
+/// Serde through the text form, for the CSV and JSON columns.
+pub mod as_text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr<Err = String>,
+        D: Deserializer<'de>,
+    {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests;
