@@ -377,12 +377,12 @@ pub struct MineArgs {
 fn suites_help() -> String {
     let list: Vec<String> = crate::workloads::REGISTRY
         .iter()
-        .map(|s| format!("{} ({})", s.name, s.about))
+        .map(|s| format!("{} ({})", s.id, s.about))
         .collect();
     format!(
         "Comma-separated suites: {}. Default: {}",
         list.join("; "),
-        crate::workloads::default_suites().0.join(",")
+        crate::workloads::default_suites().joined()
     )
 }
 

@@ -15,6 +15,7 @@
 
 use anyhow::Result;
 
+use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::stats::Summary;
 pub use crate::timing::Reps;
 use crate::timing::{time_runs, Run, Timed, TimingMethod};
@@ -23,12 +24,10 @@ use crate::workloads::Ctx;
 /// What a row is about: its kernel, parameters, metric and unit.
 #[derive(Clone, Debug)]
 pub struct Spec {
-    pub kernel: String,
-    pub params: String,
-    /// e.g. `hash_rate`, `flops`, `bandwidth`.
-    pub metric: &'static str,
-    /// Base SI unit of the metric: `H/s`, `FLOP/s`, `B/s`, or `s`.
-    pub unit: &'static str,
+    pub kernel: Kernel,
+    pub params: Params,
+    /// Its unit is the catalogue's ([`Kernel::unit`]).
+    pub metric: Metric,
     /// The row is seconds per repetition (a latency), not work per second.
     pub latency: bool,
 }
@@ -37,8 +36,7 @@ pub struct Spec {
 /// unit of the workload's own work (e.g. weight bytes per decoded token).
 #[derive(Clone, Debug)]
 pub struct Derived {
-    pub metric: &'static str,
-    pub unit: &'static str,
+    pub metric: Metric,
     pub factor: f64,
 }
 
@@ -48,7 +46,7 @@ pub struct Derived {
 #[derive(Clone, Debug, Default)]
 pub struct Check {
     pub problems: Vec<String>,
-    pub facts: Vec<(String, String)>,
+    pub facts: Vec<Fact>,
     /// Repetitions whose joint result the check compared.
     accounted: Option<u64>,
 }
@@ -59,9 +57,9 @@ impl Check {
         self.problems.push(msg.into());
     }
 
-    /// Records `key=value` for the row's `params`.
+    /// Records a descriptive `key=value` for the row's `params`.
     pub fn fact(&mut self, key: &str, value: impl std::fmt::Display) {
-        self.facts.push((key.to_string(), value.to_string()));
+        self.facts.push(Fact::detail(key, value));
     }
 
     /// States that the check compared a result that only all `reps`
@@ -138,9 +136,9 @@ pub trait HostWorkload {
 /// makes them (the private field), always from a [`Check`].
 #[derive(Clone, Debug)]
 pub struct Measured {
-    pub kernel: String,
-    pub params: String,
-    pub metric: &'static str,
+    pub kernel: Kernel,
+    pub params: Params,
+    pub metric: Metric,
     pub unit: &'static str,
     pub summary: Summary,
     pub timing: TimingMethod,
@@ -195,21 +193,17 @@ fn rows(
     for p in &check.problems {
         ctx.warn(&format!("{}: {p}", spec.kernel));
     }
-    let mut params = spec.params.clone();
-    let counts = [
-        ("reps_per_sample".to_string(), timed.reps.to_string()),
-        ("repetitions".to_string(), timed.total_reps.to_string()),
-    ];
-    for (k, v) in counts.into_iter().chain(check.facts.iter().cloned()) {
-        if !params.is_empty() {
-            params.push(';');
-        }
-        params.push_str(&format!("{k}={v}"));
-    }
+    let mut params = spec
+        .params
+        .clone()
+        .detail("reps_per_sample", timed.reps)
+        .detail("repetitions", timed.total_reps);
+    params.0.extend(check.facts.iter().cloned());
     let mut out = Vec::new();
-    let metrics = std::iter::once((spec.metric, spec.unit, 1.0))
-        .chain(derived.iter().map(|d| (d.metric, d.unit, d.factor)));
-    for (metric, unit, factor) in metrics {
+    let metrics =
+        std::iter::once((spec.metric, 1.0)).chain(derived.iter().map(|d| (d.metric, d.factor)));
+    for (metric, factor) in metrics {
+        let unit = spec.kernel.unit(metric);
         let summary = if spec.latency {
             let per_rep: Vec<f64> = timed
                 .samples_s
@@ -222,7 +216,7 @@ fn rows(
         }
         .ok_or_else(|| anyhow::anyhow!("{} produced no usable timing samples", spec.kernel))?;
         out.push(Measured {
-            kernel: spec.kernel.clone(),
+            kernel: spec.kernel,
             params: params.clone(),
             metric,
             unit,

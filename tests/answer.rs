@@ -289,7 +289,7 @@ fn telemetry() -> (Telemetry, Vec<Window>) {
     for i in 0..40 {
         t.readings.push(Reading {
             t_s: i as f64 * 0.5,
-            quantity: "power",
+            quantity: hashflops::catalogue::Quantity::Power,
             unit: "W",
             value: 100.0,
             source: "test",
@@ -299,7 +299,7 @@ fn telemetry() -> (Telemetry, Vec<Window>) {
         .iter()
         .enumerate()
         .map(|(i, s)| Window {
-            suite: s.to_string(),
+            suite: s.parse().unwrap(),
             t0_s: 3.0 * i as f64,
             t1_s: 3.0 * i as f64 + 2.0,
         })

@@ -147,7 +147,11 @@ fn csv_appends_under_one_header_and_json_carries_the_rows() {
     assert_ne!(rows[0].run_id, rows[1].run_id);
     for r in &rows {
         assert_eq!(
-            (r.suite.as_str(), r.kernel.as_str(), r.unit.as_str()),
+            (
+                r.suite.name(),
+                r.kernel.to_string().as_str(),
+                r.unit.as_str()
+            ),
             ("hash", "sha256d", "H/s")
         );
         assert!(r.verified);

@@ -35,7 +35,7 @@ fn a_soak_result_made_wrong_once_is_caught() {
         let bad: Vec<_> = out.measured.iter().filter(|m| !m.verified).collect();
         assert_eq!(bad.len(), 1, "{load:?}: one wrong interval expected");
         assert!(
-            bad[0].params.starts_with("interval=1;"),
+            bad[0].params.to_string().starts_with("interval=1;"),
             "{}",
             bad[0].params
         );

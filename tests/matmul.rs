@@ -97,11 +97,11 @@ fn hgemm_matches_cpu_or_is_reported_skipped() {
         assert!(
             out.skipped
                 .iter()
-                .any(|s| s.kernel == "hgemm" && s.reason.contains("SHADER_F16")),
+                .any(|s| s.kernel.to_string() == "hgemm" && s.reason.contains("SHADER_F16")),
             "no f16 and no skip reported: {:?}",
             out.skipped
         );
-        assert!(out.measured.iter().all(|m| m.kernel != "hgemm"));
+        assert!(out.measured.iter().all(|m| m.kernel.to_string() != "hgemm"));
         return;
     }
     let kernels = Kernels::builtin(Precision::F16);
@@ -164,17 +164,25 @@ fn suite_reports_verified_rows_with_params() {
     let sgemm = out
         .measured
         .iter()
-        .find(|m| m.kernel == "sgemm")
+        .find(|m| m.kernel.to_string() == "sgemm")
         .expect("sgemm row");
     assert!(sgemm.verified, "{}", sgemm.params);
-    assert_eq!(sgemm.metric, "flops");
+    assert_eq!(sgemm.metric.name(), "flops");
     assert_eq!(sgemm.unit, "FLOP/s");
     assert!(sgemm.summary.median > 0.0);
-    assert!(sgemm.params.starts_with("m=100;n="), "{}", sgemm.params);
-    assert!(sgemm.params.contains(";k=36;tile="), "{}", sgemm.params);
+    assert!(
+        sgemm.params.to_string().starts_with("m=100;n="),
+        "{}",
+        sgemm.params
+    );
+    assert!(
+        sgemm.params.to_string().contains(";k=36;tile="),
+        "{}",
+        sgemm.params
+    );
     // Small enough to check every element, and the row says so.
     assert!(
-        sgemm.params.contains(";checked_share=1.0000"),
+        sgemm.params.to_string().contains(";checked_share=1.0000"),
         "{}",
         sgemm.params
     );

@@ -171,7 +171,7 @@ fn json_and_csv_on_stdout_leave_the_tables_on_stderr() {
     let p = dir.path().join("stdout.csv");
     fs::write(&p, &text).unwrap();
     let rows = hashflops::report::read::read_csv(&p).unwrap();
-    assert!(rows[0].verified && rows[0].kernel == "sha256d");
+    assert!(rows[0].verified && rows[0].kernel.to_string() == "sha256d");
 }
 
 #[test]

@@ -10,18 +10,18 @@ fn every_shader_validates() {
     for suite in hashflops::workloads::REGISTRY {
         for (label, src) in (suite.shaders)() {
             let module = naga::front::wgsl::parse_str(&src)
-                .unwrap_or_else(|e| panic!("{}/{label}: {}", suite.name, e.emit_to_string(&src)));
+                .unwrap_or_else(|e| panic!("{}/{label}: {}", suite.id, e.emit_to_string(&src)));
             naga::valid::Validator::new(
                 naga::valid::ValidationFlags::all(),
                 naga::valid::Capabilities::all(),
             )
             .validate(&module)
-            .unwrap_or_else(|e| panic!("{}/{label}: {}", suite.name, e.emit_to_string(&src)));
+            .unwrap_or_else(|e| panic!("{}/{label}: {}", suite.id, e.emit_to_string(&src)));
             // Every shader documents its bindings and layout in a header comment.
             assert!(
                 src.trim_start().starts_with("//"),
                 "{}/{label} has no header comment",
-                suite.name
+                suite.id
             );
             seen += 1;
         }

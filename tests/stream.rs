@@ -23,22 +23,25 @@ fn every_kernel_is_measured_and_verified() {
     let sizes = small();
     let ctx = common::ctx(&gpu, &shaders, &sizes);
     let out = stream::run(&ctx).expect("stream suite");
-    let names: Vec<&str> = out.measured.iter().map(|m| m.kernel.as_str()).collect();
+    let names: Vec<String> = out.measured.iter().map(|m| m.kernel.to_string()).collect();
     assert_eq!(names, ["copy", "mul", "add", "triad", "dot"]);
     for m in &out.measured {
         assert!(m.verified, "{} not verified: {:?}", m.kernel, m.problems);
-        assert_eq!(m.metric, "bandwidth");
+        assert_eq!(m.metric.name(), "bandwidth");
         assert_eq!(m.unit, "B/s");
         assert!(m.summary.median > 0.0 && m.summary.median.is_finite());
         assert!(m.summary.n >= 5);
         assert!(
-            m.params.contains("array_bytes=1048576;elements=262144;"),
+            m.params
+                .to_string()
+                .contains("array_bytes=1048576;elements=262144;"),
             "{}",
             m.params
         );
         // Every element, or a random sample of at least 2^16 per array.
         let checked: u64 = m
             .params
+            .to_string()
             .split("elements_checked=3x")
             .nth(1)
             .unwrap()
@@ -48,9 +51,16 @@ fn every_kernel_is_measured_and_verified() {
             .parse()
             .unwrap();
         assert!(checked >= 1 << 16 || checked == 262144, "{}", m.params);
-        assert!(m.params.contains(";repetitions="), "{}", m.params);
+        assert!(
+            m.params.to_string().contains(";repetitions="),
+            "{}",
+            m.params
+        );
     }
-    assert!(out.measured[4].params.contains("dot_partials_checked="));
+    assert!(out.measured[4]
+        .params
+        .to_string()
+        .contains("dot_partials_checked="));
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn amd_hwmon_in_base_units() {
     let r = sysfs::hwmon_readings(&dir, 1.5);
     let get = |q: &str| {
         r.iter()
-            .find(|x| x.quantity == q)
+            .find(|x| x.quantity.name() == q)
             .map(|x| (x.value, x.unit))
     };
     assert_eq!(get("power"), Some((123.45, "W")));
@@ -68,10 +68,10 @@ fn amd_hwmon_in_base_units() {
 fn intel_energy_counter_and_garbage_power() {
     let dir = sysfs::device_dir(&fixture("intel"), "0000:00:02.0", 0, 0).unwrap();
     let r = sysfs::hwmon_readings(&dir, 0.0);
-    let energy = r.iter().find(|x| x.quantity == "energy").unwrap();
+    let energy = r.iter().find(|x| x.quantity.name() == "energy").unwrap();
     assert_eq!((energy.value, energy.unit), (5000.0, "J"));
     assert!(
-        r.iter().all(|x| x.quantity != "power"),
+        r.iter().all(|x| x.quantity.name() != "power"),
         "garbage is not a reading: {r:?}"
     );
     assert_eq!(sysfs::link(&dir).unwrap().current_gts, Some(16.0));
@@ -101,9 +101,15 @@ fn sampler_reads_the_amd_fixture_and_says_what_is_unavailable() {
     );
     std::thread::sleep(Duration::from_millis(200));
     let t = s.stop();
-    assert!(t.readings.iter().filter(|r| r.quantity == "power").count() >= 2);
+    assert!(
+        t.readings
+            .iter()
+            .filter(|r| r.quantity.name() == "power")
+            .count()
+            >= 2
+    );
     assert_eq!(t.link.as_ref().and_then(|l| l.current_width), Some(16));
-    let missing: Vec<&str> = t.unavailable.iter().map(|(q, _)| q.as_str()).collect();
+    let missing: Vec<&str> = t.unavailable.iter().map(|(q, _)| q.name()).collect();
     assert!(
         missing.contains(&"energy") && missing.contains(&"throttle"),
         "{missing:?}"
@@ -119,12 +125,15 @@ fn sampler_reads_the_amd_fixture_and_says_what_is_unavailable() {
         t.unavailable
     );
     let summary = telemetry::summarize(&t);
-    let power = summary.iter().find(|q| q.quantity == "power").unwrap();
+    let power = summary
+        .iter()
+        .find(|q| q.quantity.name() == "power")
+        .unwrap();
     assert_eq!(power.summary.median, 123.45);
     assert_eq!(power.source, "hwmon");
     assert!(summary
         .iter()
-        .any(|q| q.quantity == "pcie_link_width" && q.summary.median == 16.0));
+        .any(|q| q.quantity.name() == "pcie_link_width" && q.summary.median == 16.0));
 }
 
 #[test]

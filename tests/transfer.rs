@@ -40,19 +40,27 @@ fn the_suite_verifies_every_row_and_derives_plateaus() {
         assert!(m.summary.median > 0.0 && m.summary.median.is_finite());
     }
     for k in ["h2d_write_buffer", "h2d_staging", "d2h"] {
-        let rows: Vec<_> = out.measured.iter().filter(|m| m.kernel == k).collect();
-        let sizes: Vec<&str> = rows
+        let rows: Vec<_> = out
+            .measured
             .iter()
-            .filter(|m| m.metric == "bandwidth")
-            .map(|m| m.params.split(';').next().unwrap())
+            .filter(|m| m.kernel.to_string() == k)
+            .collect();
+        let sizes: Vec<String> = rows
+            .iter()
+            .filter(|m| m.metric.to_string() == "bandwidth")
+            .map(|m| m.params.to_string().split(';').next().unwrap().to_string())
             .collect();
         assert_eq!(sizes[0], "bytes=1048576", "{k}: {sizes:?}");
         assert!(sizes.len() >= 2, "{k}: {sizes:?}");
         assert!(rows.iter().all(|m| m.unit == "B/s"));
-        let plateau: Vec<_> = rows.iter().filter(|m| m.metric == "plateau").collect();
+        let plateau: Vec<_> = rows
+            .iter()
+            .filter(|m| m.metric.to_string() == "plateau")
+            .collect();
         assert_eq!(plateau.len(), 1, "{k}");
         assert!(
-            plateau[0].params.contains("plateau=") && plateau[0].params.contains("checked="),
+            plateau[0].params.to_string().contains("plateau=")
+                && plateau[0].params.to_string().contains("checked="),
             "{}",
             plateau[0].params
         );
@@ -60,11 +68,11 @@ fn the_suite_verifies_every_row_and_derives_plateaus() {
     let rt = out
         .measured
         .iter()
-        .find(|m| m.kernel == "round_trip")
+        .find(|m| m.kernel.to_string() == "round_trip")
         .expect("round_trip row");
-    assert_eq!((rt.metric, rt.unit), ("latency", "s"));
+    assert_eq!((rt.metric.name(), rt.unit), ("latency", "s"));
     assert!(
-        rt.params.contains("checked=every round trip"),
+        rt.params.to_string().contains("checked=every round trip"),
         "{}",
         rt.params
     );
@@ -107,7 +115,7 @@ fn every_path_passes_without_a_fault() {
         assert_eq!(rows.len(), 1);
         assert!(rows[0].verified, "{path:?}: {:?}", rows[0].problems);
         assert!(
-            rows[0].params.contains("samples_checked="),
+            rows[0].params.to_string().contains("samples_checked="),
             "{}",
             rows[0].params
         );

@@ -34,7 +34,7 @@ pub fn mine(args: MineArgs) -> Result<i32> {
     let (adapter, desc) = &adapters.list[idx];
     let gpu = Gpu::open(adapter, desc)?;
     let shaders = Shaders::from_dir(args.shader_dir.clone())?;
-    let wgsl = shaders.get("sha256d", hash::WGSL)?;
+    let wgsl = shaders.get(hash::SHADER, hash::WGSL)?;
     let hits_cap = 4096u32;
     let kernel = HashKernel::new(&gpu, &wgsl, 1, hits_cap)?;
 

@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use crate::catalogue::{Kernel, Suite};
 use crate::report::energy::{self, Energy, Window};
 use crate::report::rig::Rig;
 use crate::report::verdict::{self, AdapterVerdict};
@@ -159,9 +160,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
             };
             let started = Instant::now();
             let t0_s = sampler.elapsed_s();
-            let result = workloads::run_suite(suite, &ctx);
+            let result = workloads::run_suite(*suite, &ctx);
             windows.push(Window {
-                suite: suite.clone(),
+                suite: *suite,
                 t0_s,
                 t1_s: sampler.elapsed_s(),
             });
@@ -170,7 +171,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             match result {
                 Ok(out) => {
                     for m in &out.measured {
-                        rows.push(ResultRow::new(&meta, desc, suite, m));
+                        rows.push(ResultRow::new(&meta, desc, m));
                     }
                     skipped.extend(out.skipped);
                     notes.extend(out.notes);
@@ -375,11 +376,10 @@ fn add_telemetry(
         rows.push(ResultRow::from_telemetry(meta, desc, &q));
     }
     for (quantity, why) in t.unavailable {
-        skipped.push(Skipped {
-            suite: "telemetry".into(),
-            kernel: quantity,
-            reason: format!("unavailable: {why}"),
-        });
+        skipped.push(Skipped::new(
+            Kernel::Reading(quantity),
+            format!("unavailable: {why}"),
+        ));
     }
 }
 
@@ -387,14 +387,14 @@ fn add_telemetry(
 /// a reason share a line.
 fn skipped_lines(skipped: &[Skipped]) -> Vec<String> {
     let mut out = Vec::new();
-    let mut tele: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut tele: Vec<(&str, Vec<String>)> = Vec::new();
     for s in skipped {
-        if s.suite != "telemetry" {
+        if s.suite != Suite::Telemetry {
             out.push(format!("skipped {}/{}: {}", s.suite, s.kernel, s.reason));
         } else if let Some(g) = tele.iter_mut().find(|(r, _)| *r == s.reason) {
-            g.1.push(&s.kernel);
+            g.1.push(s.kernel.to_string());
         } else {
-            tele.push((&s.reason, vec![&s.kernel]));
+            tele.push((&s.reason, vec![s.kernel.to_string()]));
         }
     }
     for (reason, quantities) in tele {
@@ -404,24 +404,16 @@ fn skipped_lines(skipped: &[Skipped]) -> Vec<String> {
 }
 
 /// How long each suite takes next to `hash`, roughly (the same ratio at
-/// each scale): matmul autotunes, llm runs three weight formats, peak has
-/// many kernels. Unknown suites count 1.
-fn suite_weight(suite: &str) -> f64 {
-    match suite {
-        "hash" | "transfer" => 1.0,
-        "stream" => 1.5,
-        "peak" => 2.0,
-        "matmul" | "llm" => 3.0,
-        "vram" | "soak" => 4.0,
-        _ => 1.0,
-    }
+/// each scale), as the registry states it.
+fn suite_weight(suite: Suite) -> f64 {
+    workloads::suite(suite).map_or(1.0, |s| s.eta_weight)
 }
 
 /// "suite 3/6, about 40 s left": the time the finished suites took,
 /// scaled by the weight of those left over the weight of those done.
-fn suite_progress(suites: &[String], done: usize, elapsed: Duration) -> String {
+fn suite_progress(suites: &[Suite], done: usize, elapsed: Duration) -> String {
     let mut s = format!("suite {}/{}", done + 1, suites.len());
-    let weight = |list: &[String]| list.iter().map(|n| suite_weight(n)).sum::<f64>();
+    let weight = |list: &[Suite]| list.iter().map(|n| suite_weight(*n)).sum::<f64>();
     let (finished, left) = suites.split_at(done.min(suites.len()));
     if done > 0 && weight(finished) > 0.0 {
         let secs = elapsed.as_secs_f64() * weight(left) / weight(finished);

@@ -36,6 +36,12 @@ macro_rules! named_enum {
             }
         }
 
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
         impl FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
@@ -264,6 +270,31 @@ impl Kernel {
         }
     }
 
+    /// The labels a row of this kernel is told apart by, beyond its
+    /// adapter, suite and kernel: only facts that take a handful of values
+    /// on a card, the same on every run with the same flags (a farm's
+    /// Prometheus keeps one series per label set). Nothing else of the
+    /// params: repetitions, what the check covered, timings and the VRAM
+    /// test's size (what was free on the card) change from run to run.
+    pub fn dimensions(self, p: &Params) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        match self {
+            // A fixed ladder of sizes (1 MiB times 4 up to a cap set by
+            // --quick/--full, the adapter kind and its buffer limit), and
+            // 256 B for the round trip.
+            Kernel::Transfer(_) => out.extend(p.bytes().map(|b| ("bytes", b.to_string()))),
+            Kernel::Decode(_) | Kernel::Prefill(_) => {
+                // A model shape and weight format compiled in, and prompt
+                // tokens per batch, fixed per scale and adapter kind.
+                out.extend(p.model().map(|m| ("model", m.to_string())));
+                out.extend(p.format().map(|f| ("format", f.name().to_string())));
+                out.extend(p.batch().map(|b| ("batch", b.to_string())));
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// Whether the kernel uploads from the host.
     pub fn is_upload(self) -> bool {
         matches!(
@@ -284,6 +315,8 @@ impl Peak {
 }
 
 impl Quantity {
+    /// The usual unit; a source may report its own (hwmon fans in RPM),
+    /// which its rows carry.
     pub fn unit(self) -> &'static str {
         match self {
             Quantity::Power => "W",
@@ -318,6 +351,18 @@ impl fmt::Display for Kernel {
             Kernel::Soak(k) => k.fmt(f),
             Kernel::Reading(q) => q.fmt(f),
         }
+    }
+}
+
+impl serde::Serialize for Kernel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl serde::Serialize for Metric {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

@@ -28,6 +28,11 @@ pub enum Fact {
     /// The arrays may fit a cache: a rate of the cache, not of the memory
     /// (why, e.g. `working set 3 MiB under 4x a 32 MiB cache`).
     CacheSized(String),
+    /// A matrix multiply's M, N and K (rows of C, columns of C, the inner
+    /// dimension), each its own `m=`, `n=`, `k=`.
+    GemmM(u64),
+    GemmN(u64),
+    GemmK(u64),
     /// The soak interval the row is.
     Interval(u64),
     /// Seconds into the soak when the interval started.
@@ -38,6 +43,23 @@ pub enum Fact {
 }
 
 /// Every typed key, as written in the `params` column.
+#[cfg(test)]
+pub(super) const TYPED_KEYS: [&str; 13] = [
+    MODEL,
+    FORMAT,
+    LAYOUT,
+    BYTES,
+    ARRAY_BYTES,
+    BATCH,
+    WEIGHT_BYTES,
+    COMPARABLE,
+    INTERVAL,
+    START_S,
+    GEMM_M,
+    GEMM_N,
+    GEMM_K,
+];
+
 const MODEL: &str = "model";
 const FORMAT: &str = "format";
 const LAYOUT: &str = "layout";
@@ -47,6 +69,9 @@ const BATCH: &str = "batch";
 const WEIGHT_BYTES: &str = "weight_bytes_per_token";
 const COMPARABLE: &str = "comparable";
 const INTERVAL: &str = "interval";
+const GEMM_M: &str = "m";
+const GEMM_N: &str = "n";
+const GEMM_K: &str = "k";
 const START_S: &str = "t_s";
 
 impl Fact {
@@ -66,6 +91,9 @@ impl Fact {
             Fact::WeightBytesPerToken(_) => WEIGHT_BYTES,
             Fact::CacheSized(_) => COMPARABLE,
             Fact::Interval(_) => INTERVAL,
+            Fact::GemmM(_) => GEMM_M,
+            Fact::GemmN(_) => GEMM_N,
+            Fact::GemmK(_) => GEMM_K,
             Fact::StartS(_) => START_S,
             Fact::Detail(k, _) => k,
         }
@@ -87,6 +115,9 @@ impl Fact {
                 .and_then(|v| v.strip_suffix(')'))
                 .map(|why| Fact::CacheSized(why.to_string())),
             INTERVAL => value.parse().ok().map(Fact::Interval),
+            GEMM_M => value.parse().ok().map(Fact::GemmM),
+            GEMM_N => value.parse().ok().map(Fact::GemmN),
+            GEMM_K => value.parse().ok().map(Fact::GemmK),
             START_S => value.parse().ok().map(Fact::StartS),
             _ => None,
         };
@@ -109,7 +140,10 @@ impl fmt::Display for Fact {
             | Fact::ArrayBytes(n)
             | Fact::Batch(n)
             | Fact::WeightBytesPerToken(n)
-            | Fact::Interval(n) => write!(f, "{n}"),
+            | Fact::Interval(n)
+            | Fact::GemmM(n)
+            | Fact::GemmN(n)
+            | Fact::GemmK(n) => write!(f, "{n}"),
             Fact::CacheSized(why) => write!(f, "no({why})"),
             Fact::StartS(t) => write!(f, "{t:.1}"),
         }
@@ -192,6 +226,23 @@ impl Params {
             Fact::CacheSized(why) => Some(why.as_str()),
             _ => None,
         })
+    }
+
+    /// A matrix multiply's (M, N, K).
+    pub fn gemm(&self) -> Option<(u64, u64, u64)> {
+        let m = self.find(|x| match x {
+            Fact::GemmM(v) => Some(*v),
+            _ => None,
+        })?;
+        let n = self.find(|x| match x {
+            Fact::GemmN(v) => Some(*v),
+            _ => None,
+        })?;
+        let k = self.find(|x| match x {
+            Fact::GemmK(v) => Some(*v),
+            _ => None,
+        })?;
+        Some((m, n, k))
     }
 
     pub fn interval(&self) -> Option<u64> {

@@ -4,14 +4,18 @@
 
 use serde::Serialize;
 
+use super::summary::rules::Pick;
 use super::summary::{best, decode_bound, read_bytes_per_token, Q4_BITS};
 use super::ResultRow;
+use crate::catalogue::{Kernel, Metric, Quantity, Suite};
 use crate::telemetry::{mean_power, Telemetry};
+use crate::workloads::llm::formats::Format;
+use crate::workloads::llm::shapes::LLAMA2_7B;
 
 /// When each suite ran, in seconds since the sampler started.
 #[derive(Clone, Debug, Serialize)]
 pub struct Window {
-    pub suite: String,
+    pub suite: Suite,
     pub t0_s: f64,
     pub t1_s: f64,
 }
@@ -37,7 +41,7 @@ pub struct Energy {
 
 const J_PER_KWH: f64 = 3.6e6;
 
-fn watts(t: &Telemetry, windows: &[Window], suite: &str) -> Option<f64> {
+fn watts(t: &Telemetry, windows: &[Window], suite: Suite) -> Option<f64> {
     let w = windows.iter().find(|w| w.suite == suite)?;
     mean_power(t, w.t0_s, w.t1_s)
 }
@@ -45,33 +49,34 @@ fn watts(t: &Telemetry, windows: &[Window], suite: &str) -> Option<f64> {
 /// The energy figures from one adapter's rows and the telemetry of its run.
 pub fn energy(t: &Telemetry, windows: &[Window], rows: &[ResultRow]) -> Energy {
     let mut e = Energy::default();
-    if !t.readings.iter().any(|r| r.quantity == "power") {
+    if !t.readings.iter().any(|r| r.quantity == Quantity::Power) {
         e.unavailable = Some(
             t.unavailable
                 .iter()
-                .find(|(q, _)| q == "power")
+                .find(|(q, _)| *q == Quantity::Power)
                 .map_or("no power reading".into(), |(_, why)| {
                     format!("no power reading: {why}")
                 }),
         );
         return e;
     }
-    e.hash_watts = watts(t, windows, "hash");
+    e.hash_watts = watts(t, windows, Suite::Hash);
     if let (Some(w), Some(h)) = (
         e.hash_watts,
-        best(rows, "hash", "sha256d", "hash_rate", None),
+        best(rows, Pick::of(Kernel::Sha256d, Metric::HashRate)),
     ) {
         e.hash_j_per_gh = Some(w / (h / 1e9));
     }
-    e.matmul_watts = watts(t, windows, "matmul");
-    if let (Some(w), Some(f)) = (e.matmul_watts, best(rows, "matmul", "sgemm", "flops", None)) {
+    e.matmul_watts = watts(t, windows, Suite::Matmul);
+    if let (Some(w), Some(f)) = (
+        e.matmul_watts,
+        best(rows, Pick::of(Kernel::Sgemm, Metric::Flops)),
+    ) {
         e.matmul_gflop_per_j = Some(f / 1e9 / w);
     }
-    e.decode_watts = watts(t, windows, "llm");
-    if let (Some(w), Some(tps)) = (
-        e.decode_watts,
-        best(rows, "llm", "decode_q4_0", "token_rate", Some("llama2-7b")),
-    ) {
+    e.decode_watts = watts(t, windows, Suite::Llm);
+    let decode = Pick::of(Kernel::Decode(Format::Q4_0), Metric::TokenRate).model(LLAMA2_7B.name);
+    if let (Some(w), Some(tps)) = (e.decode_watts, best(rows, decode)) {
         e.decode_tokens_per_kwh = Some(tps * J_PER_KWH / w);
     }
     // The one bound on decode, over the bytes Llama-2-7B Q4_0 reads per token.
@@ -133,14 +138,14 @@ mod tests {
         for (ts, w) in [(0.5, 100.0), (1.5, 200.0), (2.5, 200.0), (9.0, 999.0)] {
             t.readings.push(Reading {
                 t_s: ts,
-                quantity: "power",
+                quantity: Quantity::Power,
                 unit: "W",
                 value: w,
                 source: "nvml",
             });
         }
         let windows = vec![Window {
-            suite: "hash".into(),
+            suite: Suite::Hash,
             t0_s: 1.0,
             t1_s: 3.0,
         }];

@@ -14,6 +14,7 @@ pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue::{Kernel, Metric, Params, Suite};
 use crate::gpu::identity::hex_id;
 use crate::gpu::AdapterDesc;
 use crate::workloads::Measured;
@@ -83,10 +84,14 @@ pub struct ResultRow {
     pub backend: String,
     pub driver: String,
     pub driver_info: String,
-    pub suite: String,
-    pub kernel: String,
-    pub params: String,
-    pub metric: String,
+    #[serde(with = "crate::catalogue::as_text")]
+    pub suite: Suite,
+    #[serde(with = "crate::catalogue::as_text")]
+    pub kernel: Kernel,
+    #[serde(with = "crate::catalogue::as_text")]
+    pub params: Params,
+    #[serde(with = "crate::catalogue::as_text")]
+    pub metric: Metric,
     pub unit: String,
     pub value: f64,
     pub min: f64,
@@ -134,11 +139,9 @@ impl RunMeta {
 }
 
 impl ResultRow {
-    pub fn new(meta: &RunMeta, adapter: &AdapterDesc, suite: &str, m: &Measured) -> ResultRow {
-        let mut row = ResultRow::new_raw(meta, adapter, suite);
-        row.kernel = m.kernel.clone();
+    pub fn new(meta: &RunMeta, adapter: &AdapterDesc, m: &Measured) -> ResultRow {
+        let mut row = ResultRow::new_raw(meta, adapter, m.kernel, m.metric);
         row.params = m.params.clone();
-        row.metric = m.metric.to_string();
         row.unit = m.unit.to_string();
         row.value = m.summary.median;
         row.min = m.summary.min;
@@ -151,7 +154,7 @@ impl ResultRow {
     }
 
     /// The run and adapter columns; the measurement columns empty.
-    fn new_raw(meta: &RunMeta, adapter: &AdapterDesc, suite: &str) -> ResultRow {
+    fn new_raw(meta: &RunMeta, adapter: &AdapterDesc, kernel: Kernel, metric: Metric) -> ResultRow {
         ResultRow {
             run_id: meta.run_id.clone(),
             timestamp_utc: meta.timestamp_utc.clone(),
@@ -165,11 +168,11 @@ impl ResultRow {
             backend: adapter.backend.clone(),
             driver: adapter.driver.clone(),
             driver_info: adapter.driver_info.clone(),
-            suite: suite.to_string(),
-            kernel: String::new(),
-            params: String::new(),
-            metric: String::new(),
-            unit: String::new(),
+            suite: kernel.suite(),
+            kernel,
+            params: Params::new(),
+            metric,
+            unit: kernel.unit(metric).to_string(),
             value: f64::NAN,
             min: f64::NAN,
             max: f64::NAN,
@@ -192,9 +195,12 @@ impl ResultRow {
         adapter: &AdapterDesc,
         q: &crate::telemetry::QuantitySummary,
     ) -> ResultRow {
-        let mut row = ResultRow::new_raw(meta, adapter, "telemetry");
-        row.kernel = q.quantity.to_string();
-        row.metric = q.quantity.to_string();
+        let mut row = ResultRow::new_raw(
+            meta,
+            adapter,
+            Kernel::Reading(q.quantity),
+            Metric::Reading(q.quantity),
+        );
         row.unit = q.unit.to_string();
         row.value = q.summary.median;
         row.min = q.summary.min;

@@ -3,6 +3,7 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use super::ResultRow;
+use crate::catalogue::Suite;
 use crate::gpu::AdapterDesc;
 use crate::units::si;
 
@@ -60,11 +61,11 @@ pub enum Command {
 }
 
 /// What to say of a row whose samples vary too much, for this command.
-fn noisy_note(cmd: Command, suite: &str) -> &'static str {
+fn noisy_note(cmd: Command, suite: Suite) -> &'static str {
     match (cmd, suite) {
         (Command::Run, _) => "noisy: rerun with --full",
         // The soak's intervals grow with the soak, up to 10 s.
-        (Command::Health, "soak") => "noisy: a longer --duration times longer intervals",
+        (Command::Health, Suite::Soak) => "noisy: a longer --duration times longer intervals",
         // health times the VRAM test the same way whatever its flags; the
         // memory verdict rests on the errors, not the speed.
         (Command::Health, _) => "noisy (speed only: not part of the verdict)",
@@ -80,21 +81,16 @@ pub fn row_note(r: &ResultRow) -> String {
 /// [`row_note`] for the rows of `cmd`.
 pub fn row_note_for(r: &ResultRow, cmd: Command) -> String {
     let mut notes = Vec::new();
-    let param = |key: &str| {
-        r.params
-            .split(';')
-            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-    };
-    if r.suite == "transfer" {
-        if let Some(b) = param("bytes").and_then(|b| b.parse::<f64>().ok()) {
-            notes.push(crate::units::bytes(b));
+    if r.suite == Suite::Transfer {
+        if let Some(b) = r.params.bytes() {
+            notes.push(crate::units::bytes(b as f64));
         }
     }
-    if r.params.contains("comparable=no") {
+    if r.params.cache_sized().is_some() {
         notes.push("cache-sized: not comparable".to_string());
     }
     if r.cv_pct > NOISY_CV_PCT {
-        notes.push(noisy_note(cmd, &r.suite).to_string());
+        notes.push(noisy_note(cmd, r.suite).to_string());
     }
     notes.join("; ")
 }
@@ -122,9 +118,9 @@ pub fn results_table_for(rows: &[ResultRow], cmd: Command) -> String {
     ]);
     for r in rows {
         t.add_row([
-            Cell::new(&r.suite),
-            Cell::new(&r.kernel),
-            Cell::new(&r.metric),
+            Cell::new(r.suite),
+            Cell::new(r.kernel),
+            Cell::new(r.metric),
             Cell::new(si(r.value, &r.unit)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{} .. {}", si(r.min, &r.unit), si(r.max, &r.unit)))
                 .set_alignment(CellAlignment::Right),
@@ -141,6 +137,7 @@ pub fn results_table_for(rows: &[ResultRow], cmd: Command) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::{Fact, Params};
 
     #[test]
     fn notes_say_size_cache_and_noise() {
@@ -157,7 +154,11 @@ mod tests {
         assert!(row_note(&r).ends_with("noisy: rerun with --full"));
         // health refuses --full: its rows suggest only what it accepts.
         let noisy = |suite: &str| {
-            let mut r = crate::report::summary::fixtures::row_with(suite, "k", "flops", 1e9, "");
+            let (kernel, metric) = match suite {
+                "soak" => ("soak_fma", "flops"),
+                _ => ("vram_check", "bandwidth"),
+            };
+            let mut r = crate::report::summary::fixtures::row_with(suite, kernel, metric, 1e9, "");
             r.cv_pct = 25.0;
             r
         };
@@ -168,16 +169,20 @@ mod tests {
         );
         assert!(!row_note_for(&vram, Command::Health).contains("--"));
         assert!(row_note_for(&vram, Command::Health).starts_with("noisy"));
-        r.suite = "stream".into();
-        r.params = format!(
-            "array_bytes=8388608{}",
-            crate::workloads::stream::cache_note(8 << 20, 32 << 20)
-        );
+        r.suite = Suite::Stream;
+        r.kernel = "triad".parse().unwrap();
+        r.params = Params(vec![
+            Fact::ArrayBytes(8388608),
+            crate::workloads::stream::cache_note(8 << 20, 32 << 20).unwrap(),
+        ]);
         assert!(
             row_note(&r).starts_with("cache-sized: not comparable"),
             "{}",
             row_note(&r)
         );
-        assert_eq!(crate::workloads::stream::cache_note(64 << 20, 32 << 20), "");
+        assert_eq!(
+            crate::workloads::stream::cache_note(64 << 20, 32 << 20),
+            None
+        );
     }
 }

@@ -5,15 +5,18 @@
 
 use serde::Serialize;
 
-use super::summary::rules::host_available;
+use super::summary::rules::{host_available, Pick};
 use super::summary::{
     adapter_memory, decode_bound, decode_ceiling, fits, fma_judgment, model_bytes,
     read_bytes_per_token, DecodeBound, MODELS, Q4_BITS,
 };
 use super::ResultRow;
+use crate::catalogue::{Kernel, Metric, Peak, Transfer};
 use crate::gpu::AdapterDesc;
 use crate::reference_cards::{self, Card};
 use crate::units::{num, si, tokens_per_s};
+use crate::workloads::llm::formats::Format;
+use crate::workloads::llm::shapes::LLAMA2_7B;
 use crate::workloads::transfer::pcie::{link_class, LinkClass, LINK_THRESHOLDS_GB};
 
 /// What a finding says about the card.
@@ -97,7 +100,8 @@ pub fn verdict_with_host(
 
     // LLM inference: the measured decode first, else the ceiling. Below
     // 10 tok/s a reply of a few hundred tokens takes minutes.
-    let decode = best(rows, "llm", "decode_q4_0", "token_rate", Some("llama2-7b"));
+    let q4 = |metric| Pick::of(Kernel::Decode(Format::Q4_0), metric).model(LLAMA2_7B.name);
+    let decode = best(rows, q4(Metric::TokenRate));
     let stance = |tps: f64| {
         if tps >= 10.0 {
             Stance::GoodFor
@@ -107,7 +111,7 @@ pub fn verdict_with_host(
     };
     match (decode, ceiling, &bound) {
         (Some(tps), c, b) => {
-            let read = best(rows, "llm", "decode_q4_0", "bandwidth", Some("llama2-7b"));
+            let read = best(rows, q4(Metric::Bandwidth));
             let share = match (read, b, c) {
                 (Some(r), Some(b), Some(c)) => format!(
                     " (weights read at {} % of the bound, {}; the ceiling for the {} of weights it reads per token is {}{note})",
@@ -135,7 +139,10 @@ pub fn verdict_with_host(
         )),
         _ => {}
     }
-    if let Some(p) = best(rows, "llm", "prefill_q4_0", "token_rate", None) {
+    if let Some(p) = best(
+        rows,
+        Pick::of(Kernel::Prefill(Format::Q4_0), Metric::TokenRate),
+    ) {
         // Under 50 tok/s a 2,000-token prompt takes most of a minute.
         out.push(finding(
             "llm.prefill",
@@ -201,10 +208,8 @@ pub fn verdict_with_host(
         ));
     }
     // fp64 work (simulation, science).
-    if let (Some(f64r), Some(f32r)) = (
-        best(rows, "peak", "fp64_fma", "peak_rate", None),
-        best(rows, "peak", "fp32_fma", "peak_rate", None),
-    ) {
+    let peak = |k| best(rows, Pick::of(Kernel::Peak(k), Metric::PeakRate));
+    if let (Some(f64r), Some(f32r)) = (peak(Peak::Fp64Fma), peak(Peak::Fp32Fma)) {
         let ratio = f32r / f64r;
         if ratio > 8.0 {
             out.push(finding(
@@ -220,9 +225,9 @@ pub fn verdict_with_host(
     // The host link, judged by its faster direction with the PCIe link
     // classes of the transfer suite: uploads include the host writing the
     // data, so a slow upload alone need not be the link.
-    let link = ["h2d_staging", "h2d_write_buffer", "d2h"]
+    let link = [Transfer::Staging, Transfer::WriteBuffer, Transfer::Download]
         .into_iter()
-        .filter_map(|k| best(rows, "transfer", k, "plateau", None))
+        .filter_map(|k| best(rows, Pick::of(Kernel::Transfer(k), Metric::Plateau)))
         .reduce(f64::max);
     // A CPU adapter has no link to the host: its transfers are memory copies.
     if let Some(bs) = link.filter(|_| !desc.is_cpu()) {
@@ -276,7 +281,7 @@ fn standing(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<Finding> {
             ));
         }
     }
-    if let Some(h) = best(rows, "hash", "sha256d", "hash_rate", None) {
+    if let Some(h) = best(rows, Pick::of(Kernel::Sha256d, Metric::HashRate)) {
         if let Some(t) = between(&cards, h, "H/s", |c| c.sha256d_hs) {
             out.push(finding(
                 "standing.sha256d",

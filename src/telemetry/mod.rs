@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::catalogue::Quantity;
 use crate::gpu::AdapterDesc;
 
 /// One reading of one quantity at one moment.
@@ -24,7 +25,7 @@ pub struct Reading {
     /// `power` (W), `energy` (J, a running counter), `temperature` (°C),
     /// `core_clock` / `memory_clock` (Hz), `fan` (%), `throttle` (a bit
     /// mask of reasons), `utilization` (%).
-    pub quantity: &'static str,
+    pub quantity: Quantity,
     pub unit: &'static str,
     pub value: f64,
     /// `nvml`, `hwmon`, `sysfs`.
@@ -48,22 +49,22 @@ pub struct LinkState {
 pub struct Telemetry {
     pub readings: Vec<Reading>,
     /// `(quantity, why)` for every quantity no source could give.
-    pub unavailable: Vec<(String, String)>,
+    pub unavailable: Vec<(Quantity, String)>,
     /// The link, read while the sampler ran (links train down when idle).
     pub link: Option<LinkState>,
 }
 
 /// Every quantity hashflops reads, for the unavailable list.
-pub const QUANTITIES: [&str; 9] = [
-    "power",
-    "energy",
-    "temperature",
-    "core_clock",
-    "memory_clock",
-    "fan",
-    "throttle",
-    "utilization",
-    "link",
+pub const QUANTITIES: [Quantity; 9] = [
+    Quantity::Power,
+    Quantity::Energy,
+    Quantity::Temperature,
+    Quantity::CoreClock,
+    Quantity::MemoryClock,
+    Quantity::Fan,
+    Quantity::Throttle,
+    Quantity::Utilization,
+    Quantity::Link,
 ];
 
 /// Reads telemetry in the background until stopped.
@@ -105,7 +106,7 @@ impl Sampler {
             _ => Telemetry {
                 unavailable: QUANTITIES
                     .iter()
-                    .map(|q| (q.to_string(), "the telemetry thread failed".to_string()))
+                    .map(|q| (*q, "the telemetry thread failed".to_string()))
                     .collect(),
                 ..Default::default()
             },
@@ -222,7 +223,7 @@ fn sample_until(
 }
 
 /// Every quantity no reading came for, with the reasons the sources gave.
-fn unavailable(t: &Telemetry, why_not: &[String]) -> Vec<(String, String)> {
+fn unavailable(t: &Telemetry, why_not: &[String]) -> Vec<(Quantity, String)> {
     let why = if why_not.is_empty() {
         "no source on this system reports it".to_string()
     } else {
@@ -231,10 +232,10 @@ fn unavailable(t: &Telemetry, why_not: &[String]) -> Vec<(String, String)> {
     QUANTITIES
         .iter()
         .filter(|q| match **q {
-            "link" => t.link.is_none(),
+            Quantity::Link => t.link.is_none(),
             q => !t.readings.iter().any(|r| r.quantity == q),
         })
-        .map(|q| (q.to_string(), why.clone()))
+        .map(|q| (*q, why.clone()))
         .collect()
 }
 
@@ -243,7 +244,7 @@ pub fn mean_power(t: &Telemetry, t0_s: f64, t1_s: f64) -> Option<f64> {
     let w: Vec<f64> = t
         .readings
         .iter()
-        .filter(|r| r.quantity == "power" && r.t_s >= t0_s && r.t_s <= t1_s)
+        .filter(|r| r.quantity == Quantity::Power && r.t_s >= t0_s && r.t_s <= t1_s)
         .map(|r| r.value)
         .collect();
     (!w.is_empty()).then(|| w.iter().sum::<f64>() / w.len() as f64)
@@ -257,7 +258,7 @@ pub fn joules_per_unit(watts: f64, rate: f64) -> Option<f64> {
 /// One quantity over a run, for a result row.
 #[derive(Clone, Debug, Serialize)]
 pub struct QuantitySummary {
-    pub quantity: &'static str,
+    pub quantity: Quantity,
     pub unit: &'static str,
     pub source: &'static str,
     /// Median, min and max of the readings; for a running energy counter,
@@ -272,7 +273,7 @@ pub fn summarize(t: &Telemetry) -> Vec<QuantitySummary> {
     for q in QUANTITIES {
         let rs: Vec<&Reading> = t.readings.iter().filter(|r| r.quantity == q).collect();
         let Some(first) = rs.first() else { continue };
-        let values: Vec<f64> = if q == "energy" {
+        let values: Vec<f64> = if q == Quantity::Energy {
             let used = rs.last().map_or(0.0, |l| l.value - first.value);
             if used < 0.0 {
                 continue; // the counter wrapped or reset: no honest figure
@@ -292,8 +293,12 @@ pub fn summarize(t: &Telemetry) -> Vec<QuantitySummary> {
     }
     if let Some(l) = &t.link {
         for (quantity, unit, v) in [
-            ("pcie_link_gts", "GT/s", l.current_gts),
-            ("pcie_link_width", "lanes", l.current_width.map(f64::from)),
+            (Quantity::PcieLinkGts, "GT/s", l.current_gts),
+            (
+                Quantity::PcieLinkWidth,
+                "lanes",
+                l.current_width.map(f64::from),
+            ),
         ] {
             if let Some(summary) = v.and_then(|v| crate::stats::Summary::of(&[v])) {
                 out.push(QuantitySummary {

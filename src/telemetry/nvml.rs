@@ -7,6 +7,7 @@ use nvml_wrapper::enum_wrappers::device::{Clock, TemperatureSensor};
 use nvml_wrapper::Nvml;
 
 use super::{LinkState, Reading};
+use crate::catalogue::Quantity;
 
 /// Loads NVML, or says why it could not.
 pub fn open() -> Result<Nvml, String> {
@@ -46,7 +47,7 @@ pub fn has_device(nvml: &Nvml, bus: &str) -> bool {
 pub fn readings(nvml: &Nvml, bus: &str, t_s: f64) -> Vec<Reading> {
     with_device(nvml, bus, |d| {
         let mut out = Vec::new();
-        let mut push = |quantity: &'static str, unit: &'static str, value: Option<f64>| {
+        let mut push = |quantity: Quantity, unit: &'static str, value: Option<f64>| {
             if let Some(value) = value {
                 out.push(Reading {
                     t_s,
@@ -57,37 +58,41 @@ pub fn readings(nvml: &Nvml, bus: &str, t_s: f64) -> Vec<Reading> {
                 });
             }
         };
-        push("power", "W", d.power_usage().ok().map(|mw| mw as f64 / 1e3));
         push(
-            "energy",
+            Quantity::Power,
+            "W",
+            d.power_usage().ok().map(|mw| mw as f64 / 1e3),
+        );
+        push(
+            Quantity::Energy,
             "J",
             d.total_energy_consumption().ok().map(|mj| mj as f64 / 1e3),
         );
         push(
-            "temperature",
+            Quantity::Temperature,
             "C",
             d.temperature(TemperatureSensor::Gpu).ok().map(f64::from),
         );
         push(
-            "core_clock",
+            Quantity::CoreClock,
             "Hz",
             d.clock_info(Clock::Graphics)
                 .ok()
                 .map(|mhz| mhz as f64 * 1e6),
         );
         push(
-            "memory_clock",
+            Quantity::MemoryClock,
             "Hz",
             d.clock_info(Clock::Memory).ok().map(|mhz| mhz as f64 * 1e6),
         );
-        push("fan", "%", d.fan_speed(0).ok().map(f64::from));
+        push(Quantity::Fan, "%", d.fan_speed(0).ok().map(f64::from));
         push(
-            "throttle",
+            Quantity::Throttle,
             "mask",
             d.current_throttle_reasons().ok().map(|r| r.bits() as f64),
         );
         push(
-            "utilization",
+            Quantity::Utilization,
             "%",
             d.utilization_rates().ok().map(|u| u.gpu as f64),
         );

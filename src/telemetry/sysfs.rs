@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{LinkState, Reading};
+use crate::catalogue::Quantity;
 
 /// The sysfs root: `/`, or `HASHFLOPS_SYSFS_ROOT` (tests point it at
 /// fixture trees laid out as real machines present them).
@@ -105,7 +106,7 @@ fn hwmons(dir: &Path) -> Vec<PathBuf> {
 /// One reading of every hwmon quantity present, at time `t_s`.
 pub fn hwmon_readings(dir: &Path, t_s: f64) -> Vec<Reading> {
     let mut out = Vec::new();
-    let mut push = |quantity: &'static str, unit: &'static str, value: Option<f64>| {
+    let mut push = |quantity: Quantity, unit: &'static str, value: Option<f64>| {
         if let Some(value) = value {
             out.push(Reading {
                 t_s,
@@ -119,9 +120,13 @@ pub fn hwmon_readings(dir: &Path, t_s: f64) -> Vec<Reading> {
     for h in hwmons(dir) {
         let power =
             read_f64(&h.join("power1_average")).or_else(|| read_f64(&h.join("power1_input")));
-        push("power", "W", power.filter(|w| *w >= 0.0).map(|uw| uw / 1e6));
         push(
-            "energy",
+            Quantity::Power,
+            "W",
+            power.filter(|w| *w >= 0.0).map(|uw| uw / 1e6),
+        );
+        push(
+            Quantity::Energy,
             "J",
             read_f64(&h.join("energy1_input"))
                 .filter(|j| *j >= 0.0)
@@ -129,28 +134,28 @@ pub fn hwmon_readings(dir: &Path, t_s: f64) -> Vec<Reading> {
         );
         // temp1 is the edge (AMD) or package sensor: the one every driver has.
         push(
-            "temperature",
+            Quantity::Temperature,
             "C",
             read_f64(&h.join("temp1_input")).map(|m| m / 1e3),
         );
         push(
-            "core_clock",
+            Quantity::CoreClock,
             "Hz",
             read_f64(&h.join("freq1_input")).filter(|f| *f > 0.0),
         );
         push(
-            "memory_clock",
+            Quantity::MemoryClock,
             "Hz",
             read_f64(&h.join("freq2_input")).filter(|f| *f > 0.0),
         );
         push(
-            "fan",
+            Quantity::Fan,
             "RPM",
             read_f64(&h.join("fan1_input")).filter(|f| *f >= 0.0),
         );
     }
     push(
-        "utilization",
+        Quantity::Utilization,
         "%",
         read_f64(&dir.join("gpu_busy_percent")).filter(|p| (0.0..=100.0).contains(p)),
     );

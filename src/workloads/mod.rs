@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 
+use crate::catalogue::Suite as Id;
 use crate::gpu::Gpu;
 use crate::timing::TimingPlan;
 
@@ -25,7 +26,11 @@ use crate::timing::TimingPlan;
 /// plain `run` includes it, the function that runs it, and the shader
 /// sources it compiles (each composition, for validation without a GPU).
 pub struct Suite {
-    pub name: &'static str,
+    pub id: Id,
+    /// Its share of a run's time, relative to the others at the same scale
+    /// (matmul autotunes, llm runs three weight formats, peak has many
+    /// kernels), for the time-left estimate.
+    pub eta_weight: f64,
     pub about: &'static str,
     pub in_default_run: bool,
     pub run: fn(&Ctx) -> Result<SuiteOutput>,
@@ -36,56 +41,64 @@ pub struct Suite {
 /// The single list of suites, in the order `run` measures them.
 pub const REGISTRY: &[Suite] = &[
     Suite {
-        name: "hash",
+        id: Id::Hash,
+        eta_weight: 1.0,
         about: "SHA-256d hash loop (the mining workload)",
         in_default_run: true,
         run: hash::run,
         shaders: || vec![("sha256d".into(), hash::WGSL.into())],
     },
     Suite {
-        name: "matmul",
+        id: Id::Matmul,
+        eta_weight: 3.0,
         about: "tiled f32 and f16 matrix multiply",
         in_default_run: true,
         run: matmul::run,
         shaders: matmul::shader_sources,
     },
     Suite {
-        name: "peak",
+        id: Id::Peak,
+        eta_weight: 2.0,
         about: "arithmetic peaks: f64/f32/f16 FMA, unfused multiply+add, int8 dot4, i32, SHA-256 rounds",
         in_default_run: true,
         run: peak::run,
         shaders: peak::shader_sources,
     },
     Suite {
-        name: "stream",
+        id: Id::Stream,
+        eta_weight: 1.5,
         about: "BabelStream copy, mul, add, triad, dot",
         in_default_run: true,
         run: stream::run,
         shaders: || vec![("stream".into(), stream::WGSL.into())],
     },
     Suite {
-        name: "transfer",
+        id: Id::Transfer,
+        eta_weight: 1.0,
         about: "host-device uploads, downloads and round-trip latency",
         in_default_run: true,
         run: transfer::run,
         shaders: Vec::new,
     },
     Suite {
-        name: "llm",
+        id: Id::Llm,
+        eta_weight: 3.0,
         about: "LLM decode and prefill on Q4_0, Q8_0 and f16 weights (Llama-2 shapes)",
         in_default_run: true,
         run: llm::run,
         shaders: llm::shader_sources,
     },
     Suite {
-        name: "vram",
+        id: Id::Vram,
+        eta_weight: 4.0,
         about: "VRAM integrity: address-derived patterns over most of the memory, checked in the shader",
         in_default_run: false,
         run: vram::run,
         shaders: || vec![("vram".into(), vram::WGSL.into())],
     },
     Suite {
-        name: "soak",
+        id: Id::Soak,
+        eta_weight: 4.0,
         about: "sustained hash, FMA and copy load, verified every interval; stability over time",
         in_default_run: false,
         run: soak::run,
@@ -95,7 +108,7 @@ pub const REGISTRY: &[Suite] = &[
 
 /// Every suite's name, in registry order.
 pub fn suite_names() -> Vec<&'static str> {
-    REGISTRY.iter().map(|s| s.name).collect()
+    REGISTRY.iter().map(|s| s.id.name()).collect()
 }
 
 /// The suites a plain `run` measures.
@@ -104,9 +117,14 @@ pub fn default_suites() -> SuiteList {
         REGISTRY
             .iter()
             .filter(|s| s.in_default_run)
-            .map(|s| s.name.to_string())
+            .map(|s| s.id)
             .collect(),
     )
+}
+
+/// The registry's entry for `id`.
+pub fn suite(id: Id) -> Option<&'static Suite> {
+    REGISTRY.iter().find(|s| s.id == id)
 }
 
 /// How big the problems are: `--quick`, default, `--full`.
@@ -212,9 +230,19 @@ pub use crate::harness::Measured;
 /// A kernel the adapter cannot run, reported instead of a number.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Skipped {
-    pub suite: String,
-    pub kernel: String,
+    pub suite: crate::catalogue::Suite,
+    pub kernel: crate::catalogue::Kernel,
     pub reason: String,
+}
+
+impl Skipped {
+    pub fn new(kernel: crate::catalogue::Kernel, reason: impl Into<String>) -> Skipped {
+        Skipped {
+            suite: kernel.suite(),
+            kernel,
+            reason: reason.into(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -229,31 +257,39 @@ pub struct SuiteOutput {
     pub wrong: Vec<String>,
 }
 
-/// Runs one suite by name.
-pub fn run_suite(name: &str, ctx: &Ctx) -> Result<SuiteOutput> {
-    match REGISTRY.iter().find(|s| s.name == name) {
+/// Runs one suite.
+pub fn run_suite(id: Id, ctx: &Ctx) -> Result<SuiteOutput> {
+    match suite(id) {
         Some(s) => (s.run)(ctx),
         None => Err(crate::usage!(
-            "suite {name} is not built into this version of hashflops"
+            "suite {id} is not built into this version of hashflops"
         )),
     }
 }
 
 /// The suites asked for with `--suite`, in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SuiteList(pub Vec<String>);
+pub struct SuiteList(pub Vec<Id>);
+
+impl SuiteList {
+    /// Names, comma-separated.
+    pub fn joined(&self) -> String {
+        let names: Vec<&str> = self.0.iter().map(|s| s.name()).collect();
+        names.join(",")
+    }
+}
 
 /// Parses `--suite a,b,c`, rejecting unknown names.
 pub fn parse_suites(s: &str) -> Result<SuiteList, String> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let p = part.to_lowercase();
-        if !suite_names().contains(&p.as_str()) {
+        let Some(p) = REGISTRY.iter().map(|s| s.id).find(|id| id.name() == p) else {
             return Err(format!(
                 "unknown suite {part:?}; suites are {}",
                 suite_names().join(",")
             ));
-        }
+        };
         if !out.contains(&p) {
             out.push(p);
         }

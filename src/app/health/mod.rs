@@ -9,6 +9,7 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::catalogue::Quantity;
 use crate::cli::HealthArgs;
 use crate::error::exit;
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
@@ -138,11 +139,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
         let vram_plan = vram::plan(&gpu, vram_scale);
         let memory = match vram::test(&ctx, &vram_plan) {
             Ok(out) => {
-                rows.extend(
-                    out.measured
-                        .iter()
-                        .map(|m| ResultRow::new(&meta, desc, "vram", m)),
-                );
+                rows.extend(out.measured.iter().map(|m| ResultRow::new(&meta, desc, m)));
                 Some(out.memory)
             }
             Err(e) => {
@@ -158,11 +155,7 @@ pub fn health(args: HealthArgs) -> Result<i32> {
             let left = args.duration.saturating_sub(started.elapsed());
             match soak::soak(&ctx, &soak::Plan::for_duration(left), &super::STOP) {
                 Ok(out) => {
-                    rows.extend(
-                        out.measured
-                            .iter()
-                            .map(|m| ResultRow::new(&meta, desc, "soak", m)),
-                    );
+                    rows.extend(out.measured.iter().map(|m| ResultRow::new(&meta, desc, m)));
                     Some(out.stability)
                 }
                 Err(e) => {
@@ -282,14 +275,14 @@ fn link_text(link: Option<&LinkState>, t: &Telemetry) -> String {
             part(l.max_gts, l.max_width),
             l.source
         ),
-        None => format!("unavailable: {}", why(t, "link")),
+        None => format!("unavailable: {}", why(t, Quantity::Link)),
     }
 }
 
-fn why(t: &Telemetry, quantity: &str) -> String {
+fn why(t: &Telemetry, quantity: Quantity) -> String {
     t.unavailable
         .iter()
-        .find(|(q, _)| q == quantity || q == "all")
+        .find(|(q, _)| *q == quantity)
         .map_or_else(|| "no source reported it".into(), |(_, w)| w.clone())
 }
 
@@ -297,11 +290,11 @@ fn power_text(t: &Telemetry) -> String {
     let watts: Vec<f64> = t
         .readings
         .iter()
-        .filter(|r| r.quantity == "power")
+        .filter(|r| r.quantity == Quantity::Power)
         .map(|r| r.value)
         .collect();
     if watts.is_empty() {
-        return format!("unavailable: {}", why(t, "power"));
+        return format!("unavailable: {}", why(t, Quantity::Power));
     }
     let mean = watts.iter().sum::<f64>() / watts.len() as f64;
     let max = watts.iter().cloned().fold(f64::MIN, f64::max);
@@ -340,7 +333,7 @@ fn stability_fact(s: &soak::Stability, vram_s: f64) -> verdict::Stability {
     }
 }
 
-fn reading(t: &Telemetry, quantity: &str, read: bool) -> Reading {
+fn reading(t: &Telemetry, quantity: Quantity, read: bool) -> Reading {
     if read {
         Reading::Read
     } else {
@@ -368,8 +361,12 @@ fn card_health(
             },
         },
         stability: stability.map_or(verdict::Stability::NotRun, |s| stability_fact(s, vram_s)),
-        link: reading(t, "link", t.link.is_some()),
-        power: reading(t, "power", t.readings.iter().any(|r| r.quantity == "power")),
+        link: reading(t, Quantity::Link, t.link.is_some()),
+        power: reading(
+            t,
+            Quantity::Power,
+            t.readings.iter().any(|r| r.quantity == Quantity::Power),
+        ),
         interrupted,
     };
     let judgement = judge(&facts);
@@ -448,8 +445,8 @@ fn print_card(
     let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
     for (q, why) in &t.unavailable {
         match groups.iter_mut().find(|(w, _)| w == why) {
-            Some(g) => g.1.push(q),
-            None => groups.push((why, vec![q])),
+            Some(g) => g.1.push(q.name()),
+            None => groups.push((why, vec![q.name()])),
         }
     }
     for (why, quantities) in groups {

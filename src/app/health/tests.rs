@@ -4,7 +4,7 @@ use super::*;
 
 fn soaked(status: &str, seconds: f64, points: usize) -> soak::Stability {
     let series = soak::Series {
-        kernel: "soak_fma".into(),
+        kernel: "soak_fma".parse().unwrap(),
         unit: "FLOP/s".into(),
         points: vec![(0.0, 1.0); points],
         first_window: 1.0,

@@ -15,6 +15,8 @@
 
 use serde::Serialize;
 
+use crate::catalogue::Quantity;
+
 const MIB: f64 = (1u64 << 20) as f64;
 const GIB: f64 = (1u64 << 30) as f64;
 
@@ -143,12 +145,16 @@ pub fn judge(f: &Facts) -> Judgement {
         Stability::Stable { seconds } => covered.push(format!("stable over {seconds:.0} s")),
         Stability::NotJudged(why) => missing.push(format!("stability not judged ({why})")),
     }
-    let unavailable: Vec<&str> = [("link", &f.link), ("power", &f.power)]
+    let readings = [
+        (Quantity::Link.name(), &f.link),
+        (Quantity::Power.name(), &f.power),
+    ];
+    let unavailable: Vec<&str> = readings
         .iter()
         .filter(|(_, r)| matches!(r, Reading::NotAvailable(_)))
         .map(|(q, _)| *q)
         .collect();
-    let read: Vec<&str> = [("link", &f.link), ("power", &f.power)]
+    let read: Vec<&str> = readings
         .iter()
         .filter(|(_, r)| **r == Reading::Read)
         .map(|(q, _)| *q)

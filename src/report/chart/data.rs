@@ -4,8 +4,10 @@
 use plotters::style::RGBColor;
 
 use super::matmul_intensity;
+use crate::catalogue::{Kernel, Metric, Peak};
 use crate::reference_cards::{self, Basis, Card};
 use crate::report::compare::Group;
+use crate::report::summary::rules::{best, Pick};
 use crate::report::summary::KeyMetrics;
 use crate::report::ResultRow;
 
@@ -32,7 +34,7 @@ pub struct Series {
     /// FLOP per byte of the measured f32 matmul.
     pub matmul_intensity: f64,
     /// The integer roof: the best verified integer peak, and its kernel.
-    pub int_peak: Option<(f64, &'static str)>,
+    pub int_peak: Option<(f64, Peak)>,
     pub llm: Vec<LlmRate>,
     pub vram: Vram,
 }
@@ -72,7 +74,7 @@ pub struct RefCard {
 
 /// The integer kernels that bound the hash loop, nearest first: the
 /// SHA-256 round has the hash loop's own operation mix.
-const INT_KERNELS: [&str; 2] = ["sha256_round", "i32_mad"];
+const INT_KERNELS: [Peak; 2] = [Peak::Sha256Round, Peak::I32Mad];
 
 /// The rows of `g`: the same host, adapter and backend, and its run unless
 /// runs were merged.
@@ -84,37 +86,14 @@ fn belongs(g: &Group, r: &ResultRow) -> bool {
         && g.run_id.as_ref().is_none_or(|id| *id == r.run_id)
 }
 
-fn usable(r: &ResultRow) -> bool {
-    r.verified && r.value.is_finite() && r.value > 0.0 && !r.params.contains("comparable=no")
-}
-
-/// `key=value` from a row's `;`-separated params.
-pub fn param<'a>(params: &'a str, key: &str) -> Option<&'a str> {
-    params.split(';').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k.trim() == key).then_some(v.trim())
-    })
-}
-
-fn best<'a>(rows: impl Iterator<Item = &'a ResultRow>) -> Option<f64> {
-    rows.filter(|r| usable(r))
-        .map(|r| r.value)
-        .fold(None, |a: Option<f64>, v| Some(a.map_or(v, |a| a.max(v))))
-}
-
 pub fn series(groups: &[Group], rows: &[ResultRow], cards: &[Card]) -> Vec<Series> {
     groups
         .iter()
         .enumerate()
         .map(|(index, g)| {
-            let mine: Vec<&ResultRow> = rows.iter().filter(|r| belongs(g, r)).collect();
-            let int_peak = INT_KERNELS.iter().find_map(|k| {
-                best(
-                    mine.iter()
-                        .copied()
-                        .filter(|r| r.suite == "peak" && r.kernel == *k && r.metric == "peak_rate"),
-                )
-                .map(|v| (v, *k))
+            let mine: Vec<ResultRow> = rows.iter().filter(|r| belongs(g, r)).cloned().collect();
+            let int_peak = INT_KERNELS.iter().find_map(|&k| {
+                best(&mine, Pick::of(Kernel::Peak(k), Metric::PeakRate)).map(|v| (v, k))
             });
             let (m, n, k) = g.matmul_mnk.unwrap_or((4096.0, 4096.0, 4096.0));
             Series {
@@ -131,18 +110,19 @@ pub fn series(groups: &[Group], rows: &[ResultRow], cards: &[Card]) -> Vec<Serie
         .collect()
 }
 
-/// Decode and prefill per (model, format), in the order first measured.
-fn llm_rates(rows: &[&ResultRow]) -> Vec<LlmRate> {
+/// Decode and prefill per (model, format), in the order first measured:
+/// each the value of its kernel by the one rule ([`best`]).
+fn llm_rates(rows: &[ResultRow]) -> Vec<LlmRate> {
     let mut out: Vec<LlmRate> = Vec::new();
     for r in rows
         .iter()
-        .filter(|r| r.suite == "llm" && r.metric == "token_rate" && usable(r))
+        .filter(|r| r.metric == Metric::TokenRate && r.kernel.format().is_some() && r.verified)
     {
-        let Some((kind, fmt)) = r.kernel.split_once('_') else {
+        let Some(fmt) = r.kernel.format() else {
             continue;
         };
-        let model = param(&r.params, "model").unwrap_or("model?").to_string();
-        let format = param(&r.params, "format").unwrap_or(fmt).to_string();
+        let model = r.params.model().unwrap_or("model?").to_string();
+        let format = fmt.name().to_string();
         let i = match out
             .iter()
             .position(|l| l.model == model && l.format == format)
@@ -160,16 +140,17 @@ fn llm_rates(rows: &[&ResultRow]) -> Vec<LlmRate> {
             }
         };
         let l = &mut out[i];
-        let keep = |old: Option<f64>| Some(old.map_or(r.value, |o| o.max(r.value)));
-        match kind {
-            "decode" => {
-                l.decode = keep(l.decode);
-                l.weight_bytes = param(&r.params, "weight_bytes_per_token")
-                    .and_then(|v| v.parse::<f64>().ok())
+        let value = best(rows, Pick::of(r.kernel, r.metric).model(&l.model));
+        match r.kernel {
+            Kernel::Decode(_) => {
+                l.decode = value;
+                l.weight_bytes = r
+                    .params
+                    .weight_bytes_per_token()
+                    .map(|b| b as f64)
                     .or(l.weight_bytes);
             }
-            "prefill" => l.prefill = keep(l.prefill),
-            _ => {}
+            _ => l.prefill = value,
         }
     }
     out

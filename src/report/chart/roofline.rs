@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use super::data::Series;
 use super::labels::{font, Placer};
 use super::{e, y_range, OPS_PER_SHA256D};
+use crate::catalogue::Stream;
 use crate::units::si;
 
 /// The horizontal axis: operations per byte of memory traffic.
@@ -216,8 +217,8 @@ where
 fn bandwidth(s: &Series) -> Option<(f64, &'static str)> {
     let m = &s.metrics;
     m.stream_triad
-        .map(|v| (v.value, "triad"))
-        .or(m.stream_copy.map(|v| (v.value, "copy")))
+        .map(|v| (v.value, Stream::Triad.name()))
+        .or(m.stream_copy.map(|v| (v.value, Stream::Copy.name())))
         .filter(|(v, _)| v.is_finite() && *v > 0.0)
 }
 

@@ -7,15 +7,16 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::Merge;
+use crate::catalogue::{Kernel, Metric};
 use crate::report::summary::{KeyMetrics, Val, FIELDS};
 use crate::report::ResultRow;
 use crate::units::TOKENS_PER_S;
+use crate::workloads::llm::formats::FORMATS as WEIGHT_FORMATS;
 use crate::workloads::llm::shapes::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
 
 /// The models and formats whose token rates get a row, in table order:
 /// the `llm` suite's own, so the rows stay bounded whatever a file holds.
 const MODELS: [&str; 3] = [LLAMA2_7B.name, LLAMA2_13B.name, LLAMA2_70B.name];
-const FORMATS: [&str; 3] = ["q4_0", "q8_0", "f16"];
 const PHASES: [&str; 2] = ["decode", "prefill"];
 
 /// One row of the table for one column.
@@ -44,14 +45,6 @@ fn better(a: Val, b: Val, lower_is_better: bool) -> bool {
     }
 }
 
-/// The value of `key` in a row's `params` (`k=v;k=v`).
-fn param<'a>(params: &'a str, key: &str) -> Option<&'a str> {
-    params.split(';').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k.trim() == key).then_some(v.trim())
-    })
-}
-
 /// The figures of rows measured together (one run, or every run when the
 /// best is wanted): where a row of the table has several candidates
 /// (kernels, sizes, batches) the best verified one, as [`KeyMetrics`]
@@ -61,12 +54,12 @@ pub fn figures(rows: &[&ResultRow]) -> Vec<Figure> {
     let mut out: Vec<Figure> = FIELDS
         .iter()
         .enumerate()
-        .filter_map(|(i, (label, unit, get))| {
-            get(&km).map(|val| Figure {
-                label: label.to_string(),
-                unit,
+        .filter_map(|(i, f)| {
+            (f.get)(&km).map(|val| Figure {
+                label: f.label.to_string(),
+                unit: f.unit,
                 val,
-                lower_is_better: *unit == "s",
+                lower_is_better: f.lower_is_better(),
                 order: i,
             })
         })
@@ -92,34 +85,31 @@ pub fn figures(rows: &[&ResultRow]) -> Vec<Figure> {
             value: r.value,
             verified: r.verified,
         };
-        match (r.suite.as_str(), r.kernel.as_str(), r.metric.as_str()) {
-            ("vram", "vram_write", "bandwidth") => offer("VRAM write".into(), "B/s", val, base),
-            ("vram", "vram_check", "bandwidth") => {
+        match (r.kernel, r.metric) {
+            (Kernel::VramWrite, Metric::Bandwidth) => offer("VRAM write".into(), "B/s", val, base),
+            (Kernel::VramCheck, Metric::Bandwidth) => {
                 offer("VRAM check".into(), "B/s", val, base + 1);
                 // How much memory the check covered (and whether it held).
-                if let Some(bytes) = param(&r.params, "bytes").and_then(|b| b.parse::<f64>().ok()) {
+                if let Some(bytes) = r.params.bytes() {
                     let tested = Val {
-                        value: bytes,
+                        value: bytes as f64,
                         verified: r.verified,
                     };
                     offer("VRAM tested".into(), "B", tested, base + 2);
                 }
             }
-            ("llm", kernel, "token_rate") => {
-                let Some((phase, format)) = kernel.split_once('_') else {
-                    continue;
-                };
-                let model = param(&r.params, "model").unwrap_or("");
-                let (Some(m), Some(p), Some(f)) = (
+            (Kernel::Decode(format) | Kernel::Prefill(format), Metric::TokenRate) => {
+                let phase = usize::from(matches!(r.kernel, Kernel::Prefill(_)));
+                let model = r.params.model().unwrap_or("");
+                let (Some(m), Some(f)) = (
                     MODELS.iter().position(|&x| x == model),
-                    PHASES.iter().position(|&x| x == phase),
-                    FORMATS.iter().position(|&x| x == format),
+                    WEIGHT_FORMATS.iter().position(|&x| x == format),
                 ) else {
                     continue;
                 };
-                let order = base + 3 + (m * PHASES.len() + p) * FORMATS.len() + f;
+                let order = base + 3 + (m * PHASES.len() + phase) * WEIGHT_FORMATS.len() + f;
                 offer(
-                    format!("LLM {phase} {model} {format}"),
+                    format!("LLM {} {model} {}", PHASES[phase], format.name()),
                     TOKENS_PER_S,
                     val,
                     order,
@@ -210,11 +200,12 @@ fn field_mut(k: &mut KeyMetrics, i: usize) -> &mut Option<Val> {
 mod tests {
     use super::*;
     use crate::report::summary::fixtures::{row, row_with};
+    use crate::report::summary::Field;
 
     #[test]
     fn field_mut_sets_what_fields_reads() {
         assert_eq!(FIELDS.len(), 14);
-        for (i, (label, _, get)) in FIELDS.iter().enumerate() {
+        for (i, Field { label, get, .. }) in FIELDS.iter().enumerate() {
             let mut k = KeyMetrics::default();
             let v = Val {
                 value: i as f64 + 1.0,
@@ -222,7 +213,7 @@ mod tests {
             };
             *field_mut(&mut k, i) = Some(v);
             assert_eq!(get(&k), Some(v), "{label}");
-            let set = FIELDS.iter().filter(|(_, _, g)| g(&k).is_some()).count();
+            let set = FIELDS.iter().filter(|f| (f.get)(&k).is_some()).count();
             assert_eq!(set, 1, "{label}");
         }
     }

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::summary::KeyMetrics;
 use super::ResultRow;
+use crate::catalogue::Kernel;
 use crate::cli::typed;
 use crate::usage_bail;
 
@@ -184,17 +185,10 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
 fn matmul_size(rows: &[&ResultRow]) -> Option<(f64, f64, f64)> {
     let r = rows
         .iter()
-        .filter(|r| r.suite == "matmul" && r.kernel == "sgemm")
+        .filter(|r| r.kernel == Kernel::Sgemm)
         .max_by(|a, b| a.value.total_cmp(&b.value))?;
-    let get = |key: &str| {
-        r.params.split(';').find_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            (k.trim() == key)
-                .then(|| v.trim().parse::<f64>().ok())
-                .flatten()
-        })
-    };
-    Some((get("m")?, get("n")?, get("k")?))
+    let (m, n, k) = r.params.gemm()?;
+    Some((m as f64, n as f64, k as f64))
 }
 
 /// `--baseline SEL`: a group number (from 0, in the table's order) or a

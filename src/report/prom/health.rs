@@ -2,6 +2,7 @@
 //! link and the power drawn, as `hashflops_health_*` gauges.
 
 use super::{unit_name, Exposition, Identity, Labels};
+use crate::catalogue::Quantity;
 use crate::gpu::AdapterDesc;
 use crate::report::RunMeta;
 use crate::telemetry::Telemetry;
@@ -154,7 +155,7 @@ impl Exposition {
                         self.set(
                             &name,
                             &help,
-                            with(&[("kernel", &series.kernel), ("window", window)]),
+                            with(&[("kernel", &series.kernel.to_string()), ("window", window)]),
                             v,
                             false,
                         );
@@ -193,7 +194,7 @@ impl Exposition {
             .telemetry
             .readings
             .iter()
-            .filter(|r| r.quantity == "power")
+            .filter(|r| r.quantity == Quantity::Power)
             .map(|r| r.value)
             .collect();
         if !watts.is_empty() {

@@ -11,10 +11,10 @@
 //!   cannot tell apart (same host, name, bus id and UUID: identical
 //!   software adapters, or cards on an API that reports neither id);
 //! - `suite` and `kernel`;
-//! - the bounded dimensions of a kernel named in [`DIMENSIONS`], taken from
-//!   the row's `params`, and nothing else of them (`reps_per_sample`,
-//!   repetitions, what the check covered, timings and the like change from
-//!   run to run).
+//! - the bounded dimensions the catalogue declares for a kernel
+//!   ([`crate::catalogue::Kernel::dimensions`]), and nothing else of its
+//!   params (`reps_per_sample`, repetitions, what the check covered,
+//!   timings and the like change from run to run).
 //!
 //! Row figures are gauges named `hashflops_<metric>_<unit>`. Rows that
 //! still share every label (the intervals of a soak, one kernel measured
@@ -33,31 +33,12 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 use super::{ResultRow, RunMeta};
+use crate::catalogue::Direction;
 use crate::gpu::identity::hex_id;
 use crate::gpu::AdapterDesc;
 
 type Labels = Vec<(String, String)>;
 type F64Gauge = Gauge<f64, AtomicU64>;
-
-/// The only parts of a row's `params` that become labels: `(suite, key)`,
-/// the label named as the key. Each must take a handful of values on a
-/// card, the same on every run with the same flags; anything else in
-/// `params` stays out. This is the one place to change (until rows carry
-/// typed dimensions of their own); a kernel that gains a bounded dimension
-/// (a context length, an epoch) adds it here.
-pub const DIMENSIONS: [(&str, &str); 4] = [
-    // The size of one transfer: a fixed ladder (1 MiB times 4 up to a cap
-    // set by --quick/--full, the adapter kind and its buffer limit), and
-    // 256 B for the round trip. Not the VRAM test's `bytes`: that is what
-    // was free on the card, different every run.
-    ("transfer", "bytes"),
-    // One of the model shapes compiled in (`llama2-7b`, ...).
-    ("llm", "model"),
-    // One of the weight formats compiled in (`q4_0`, `q8_0`, `f16`).
-    ("llm", "format"),
-    // Prompt tokens per prefill batch: fixed per scale and adapter kind.
-    ("llm", "batch"),
-];
 
 /// `H/s` -> `hashes_per_second`, as Prometheus names units (base units,
 /// spelled out).
@@ -101,23 +82,17 @@ fn sanitize(s: &str) -> String {
 pub fn metric_name(row: &ResultRow) -> String {
     format!(
         "hashflops_{}_{}",
-        sanitize(&row.metric),
+        sanitize(row.metric.name()),
         unit_name(&row.unit)
     )
 }
 
-/// A lower value is the better one (latencies); otherwise higher is.
-fn lower_is_better(unit: &str) -> bool {
-    unit == "s"
-}
-
-/// The labels [`DIMENSIONS`] takes from a row's params, in params order.
-pub fn dimensions(suite: &str, params: &str) -> Labels {
-    params
-        .split(';')
-        .filter_map(|kv| kv.split_once('='))
-        .filter(|(k, _)| DIMENSIONS.contains(&(suite, k.trim())))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+/// The labels the catalogue declares for a row's kernel.
+pub fn dimensions(row: &ResultRow) -> Labels {
+    row.kernel
+        .dimensions(&row.params)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
         .collect()
 }
 
@@ -216,13 +191,13 @@ impl Exposition {
     }
 
     /// Every verified row, labelled by identity, suite, kernel and its
-    /// [`DIMENSIONS`].
+    /// dimensions (the catalogue's).
     fn rows(&mut self, rows: &[ResultRow]) {
         for row in rows.iter().filter(|r| r.verified) {
             let mut labels = self.identity_labels(Identity::of_row(row), row.adapter_index);
-            labels.push(("suite".into(), row.suite.clone()));
-            labels.push(("kernel".into(), row.kernel.clone()));
-            labels.extend(dimensions(&row.suite, &row.params));
+            labels.push(("suite".into(), row.suite.to_string()));
+            labels.push(("kernel".into(), row.kernel.to_string()));
+            labels.extend(dimensions(row));
             let help = format!(
                 "hashflops {} in {}, verified (median of the timed samples; the best of rows with the same labels)",
                 row.metric, row.unit
@@ -232,7 +207,7 @@ impl Exposition {
                 &help,
                 labels,
                 row.value,
-                lower_is_better(&row.unit),
+                row.metric.direction() == Direction::Lower,
             );
         }
     }

@@ -44,10 +44,10 @@ fn row(suite: &str, kernel: &str, metric: &str, unit: &str, value: f64, params: 
         backend: "vulkan".into(),
         driver: "nvidia".into(),
         driver_info: "".into(),
-        suite: suite.into(),
-        kernel: kernel.into(),
-        params: params.into(),
-        metric: metric.into(),
+        suite: suite.parse().unwrap(),
+        kernel: kernel.parse().unwrap(),
+        params: params.parse().unwrap(),
+        metric: metric.parse().unwrap(),
         unit: unit.into(),
         value,
         min: value,
@@ -100,8 +100,8 @@ fn run_rows(n: u32) -> Vec<ResultRow> {
     vec![
         row("hash", "sha256d", "hash_rate", "H/s", 1.1e9 + n as f64, &format!("nonces_per_dispatch=360448;share_bits=16;{checked}")),
         row("stream", "triad", "bandwidth", "B/s", 2.3e11, &format!("array_bytes=268435456;{checked}")),
-        row("transfer", "h2d", "bandwidth", "B/s", 1.0e9, &format!("bytes=1048576;data=random, window rotating per transfer;{checked}")),
-        row("transfer", "h2d", "bandwidth", "B/s", 3.0e9, &format!("bytes=268435456;data=random, window rotating per transfer;plateau=median;{checked}")),
+        row("transfer", "h2d_staging", "bandwidth", "B/s", 1.0e9, &format!("bytes=1048576;data=random, window rotating per transfer;{checked}")),
+        row("transfer", "h2d_staging", "bandwidth", "B/s", 3.0e9, &format!("bytes=268435456;data=random, window rotating per transfer;plateau=median;{checked}")),
         row("transfer", "round_trip", "latency", "s", 2.5e-5, &format!("bytes=256;{checked}")),
         row("llm", "prefill_q4_0", "token_rate", "tok/s", 900.0, &format!("model=llama2-7b;format=q4_0;layout=row_per_lane;batch=512;token_share=0.0{n}")),
         row("llm", "decode_q4_0", "token_rate", "tok/s", 40.0, &format!("model=llama2-7b;format=q4_0;layers_resident={n};layers_per_rep={n}")),
@@ -155,7 +155,7 @@ fn labels_are_the_identity_the_kernel_and_its_dimensions() {
     let h2d: Vec<_> = scrape
         .samples
         .iter()
-        .filter(|s| s.labels.get("kernel") == Some("h2d"))
+        .filter(|s| s.labels.get("kernel") == Some("h2d_staging"))
         .collect();
     assert_eq!(h2d.len(), 2, "two sizes stay two series");
     assert!(h2d.iter().any(|s| s.labels.get("bytes") == Some("1048576")));
@@ -295,7 +295,7 @@ fn health_figures_are_gauges_with_the_same_identity() {
         results_differ: false,
         interrupted: false,
         series: vec![soak::Series {
-            kernel: "soak_hash".into(),
+            kernel: "soak_hash".parse().unwrap(),
             unit: "H/s".into(),
             points: vec![(0.0, 1e9), (3.0, 0.99e9)],
             first_window: 1e9,
@@ -368,10 +368,13 @@ fn health_figures_are_gauges_with_the_same_identity() {
 
 #[test]
 fn dimensions_come_only_from_the_list() {
+    let dims = |suite: &str, kernel: &str, params: &str| {
+        dimensions(&row(suite, kernel, "bandwidth", "B/s", 1.0, params))
+    };
     assert_eq!(
-        dimensions("transfer", "bytes=4096;reps_per_sample=9;data=a, b"),
+        dims("transfer", "d2h", "bytes=4096;reps_per_sample=9;data=a, b"),
         vec![("bytes".to_string(), "4096".to_string())]
     );
-    assert!(dimensions("vram", "bytes=4096").is_empty());
-    assert!(dimensions("hash", "model=x;format=y").is_empty());
+    assert!(dims("vram", "vram_check", "bytes=4096").is_empty());
+    assert!(dims("hash", "sha256d", "model=x;format=y").is_empty());
 }

@@ -1,11 +1,21 @@
 //! Rows and adapters for the report's tests, built in one place so a new
 //! column or adapter field is added here only.
 
+use crate::catalogue::{Kernel, Metric, Params};
 use crate::gpu::AdapterDesc;
 use crate::report::ResultRow;
 
-/// A row of adapter 0 ("card", a discrete Vulkan adapter).
+/// A row of adapter 0 ("card", a discrete Vulkan adapter): `kernel` and
+/// `metric` by their names in the catalogue, and `suite` must be the
+/// kernel's.
 pub fn row(suite: &str, kernel: &str, metric: &str, value: f64, verified: bool) -> ResultRow {
+    let kernel: Kernel = kernel.parse().unwrap();
+    let metric: Metric = metric.parse().unwrap();
+    assert_eq!(
+        kernel.suite().name(),
+        suite,
+        "{kernel} is not of suite {suite}"
+    );
     ResultRow {
         run_id: "r".into(),
         timestamp_utc: "t".into(),
@@ -19,11 +29,11 @@ pub fn row(suite: &str, kernel: &str, metric: &str, value: f64, verified: bool) 
         backend: "vulkan".into(),
         driver: "d".into(),
         driver_info: "i".into(),
-        suite: suite.into(),
-        kernel: kernel.into(),
-        params: String::new(),
-        metric: metric.into(),
-        unit: "x".into(),
+        suite: kernel.suite(),
+        kernel,
+        params: Params::new(),
+        metric,
+        unit: kernel.unit(metric).into(),
         value,
         min: value,
         max: value,
@@ -39,7 +49,7 @@ pub fn row(suite: &str, kernel: &str, metric: &str, value: f64, verified: bool) 
 /// [`row`] with `params`, verified.
 pub fn row_with(suite: &str, kernel: &str, metric: &str, value: f64, params: &str) -> ResultRow {
     ResultRow {
-        params: params.into(),
+        params: params.parse().unwrap(),
         ..row(suite, kernel, metric, value, true)
     }
 }

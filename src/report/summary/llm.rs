@@ -7,9 +7,12 @@ use serde::Serialize;
 
 use super::metrics::Val;
 use super::render::mark;
-use super::rules::{shown, DecodeBound};
+use super::rules::{shown, DecodeBound, Pick};
+use crate::catalogue::{Kernel, Metric};
 use crate::report::{network, ResultRow};
 use crate::units::{num, si, tokens_per_s};
+use crate::workloads::llm::formats::FORMATS as WEIGHT_FORMATS;
+use crate::workloads::llm::shapes::LLAMA2_7B;
 
 /// Bits per weight of the model formats in the LLM table: fp16 exactly;
 /// q8 and q4 with the per-block scales of llama.cpp's Q8_0 / Q4 formats.
@@ -107,13 +110,12 @@ pub fn ceiling_rows(
 /// from the `llm` suite's rows, one summary line each: the best verified
 /// row of each kernel (else the best unverified one, marked).
 pub fn measured_llm(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<String> {
-    let find =
-        |kernel: &str, metric: &str| shown(rows, "llm", kernel, metric, Some("model=llama2-7b;"));
+    let find = |kernel, metric| shown(rows, Pick::of(kernel, metric).model(LLAMA2_7B.name));
     let mut out = Vec::new();
-    for f in ["q4_0", "q8_0", "f16"] {
+    for f in WEIGHT_FORMATS {
         let (Some(t), Some(b)) = (
-            find(&format!("decode_{f}"), "token_rate"),
-            find(&format!("decode_{f}"), "bandwidth"),
+            find(Kernel::Decode(f), Metric::TokenRate),
+            find(Kernel::Decode(f), Metric::Bandwidth),
         ) else {
             continue;
         };
@@ -131,18 +133,18 @@ pub fn measured_llm(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<Stri
             .unwrap_or_default();
         out.push(format!(
             "{:<22} {}{} ({}/s of weights{}{share})",
-            format!("LLM decode 7B {f}"),
+            format!("LLM decode 7B {}", f.name()),
             tokens_per_s(t.value),
             mark(&[Some(t)]),
             si(b.value, "B"),
             mark(&[Some(b)]),
         ));
     }
-    for f in ["q4_0", "q8_0", "f16"] {
-        if let Some(t) = find(&format!("prefill_{f}"), "token_rate") {
+    for f in WEIGHT_FORMATS {
+        if let Some(t) = find(Kernel::Prefill(f), Metric::TokenRate) {
             out.push(format!(
                 "{:<22} {} of prompt{}",
-                format!("LLM prefill 7B {f}"),
+                format!("LLM prefill 7B {}", f.name()),
                 tokens_per_s(t.value),
                 mark(&[Some(t)])
             ));
@@ -175,7 +177,7 @@ pub fn render_ceilings(
     let fits_header = format!("fits {memory_word}");
     t.set_header([
         "model",
-        "bytes",
+        "resident",
         "read per token",
         "ceiling tok/s",
         "realistic tok/s",

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::rules::cache_sized;
+use super::rules::{shown, Pick};
+use crate::catalogue::{Direction, Kernel, Metric, Peak, Stream, Transfer};
 use crate::report::ResultRow;
 
 /// One measured figure and whether it passed verification.
@@ -37,91 +38,92 @@ pub struct KeyMetrics {
     pub round_trip_s: Option<Val>,
 }
 
-/// (label, unit, accessor) for every key metric, in display order.
-pub type Field = (&'static str, &'static str, fn(&KeyMetrics) -> Option<Val>);
+/// One key metric: its label, unit, the catalogue metric it is (for its
+/// direction) and where [`KeyMetrics`] holds it.
+#[derive(Clone, Copy)]
+pub struct Field {
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub metric: Metric,
+    pub get: fn(&KeyMetrics) -> Option<Val>,
+}
+
+impl Field {
+    pub fn lower_is_better(&self) -> bool {
+        self.metric.direction() == Direction::Lower
+    }
+}
+
+const fn field(
+    label: &'static str,
+    unit: &'static str,
+    metric: Metric,
+    get: fn(&KeyMetrics) -> Option<Val>,
+) -> Field {
+    Field {
+        label,
+        unit,
+        metric,
+        get,
+    }
+}
+
+/// Every key metric, in display order.
 pub const FIELDS: [Field; 14] = [
-    ("SHA-256d hash rate", "H/s", |k| k.hash_rate),
-    ("f32 matmul", "FLOP/s", |k| k.sgemm),
-    ("f16 matmul", "FLOP/s", |k| k.hgemm),
-    ("f32 FMA peak", "FLOP/s", |k| k.fp32_fma),
-    ("f32 mul+add peak", "FLOP/s", |k| k.fp32_mul_add),
-    ("f16 FMA peak", "FLOP/s", |k| k.fp16_fma),
-    ("f64 FMA peak", "FLOP/s", |k| k.fp64_fma),
-    ("int8 dot4 peak", "OP/s", |k| k.int8_dot4),
-    ("i32 mad peak", "OP/s", |k| k.i32_mad),
-    ("stream triad", "B/s", |k| k.stream_triad),
-    ("stream copy", "B/s", |k| k.stream_copy),
-    ("host link upload", "B/s", |k| k.upload),
-    ("host link download", "B/s", |k| k.download),
-    ("round trip", "s", |k| k.round_trip_s),
+    field("SHA-256d hash rate", "H/s", Metric::HashRate, |k| {
+        k.hash_rate
+    }),
+    field("f32 matmul", "FLOP/s", Metric::Flops, |k| k.sgemm),
+    field("f16 matmul", "FLOP/s", Metric::Flops, |k| k.hgemm),
+    field("f32 FMA peak", "FLOP/s", Metric::PeakRate, |k| k.fp32_fma),
+    field("f32 mul+add peak", "FLOP/s", Metric::PeakRate, |k| {
+        k.fp32_mul_add
+    }),
+    field("f16 FMA peak", "FLOP/s", Metric::PeakRate, |k| k.fp16_fma),
+    field("f64 FMA peak", "FLOP/s", Metric::PeakRate, |k| k.fp64_fma),
+    field("int8 dot4 peak", "OP/s", Metric::PeakRate, |k| k.int8_dot4),
+    field("i32 mad peak", "OP/s", Metric::PeakRate, |k| k.i32_mad),
+    field("stream triad", "B/s", Metric::Bandwidth, |k| k.stream_triad),
+    field("stream copy", "B/s", Metric::Bandwidth, |k| k.stream_copy),
+    field("host link upload", "B/s", Metric::Plateau, |k| k.upload),
+    field("host link download", "B/s", Metric::Plateau, |k| k.download),
+    field("round trip", "s", Metric::Latency, |k| k.round_trip_s),
 ];
 
 impl KeyMetrics {
-    /// Picks the key metrics from one adapter's rows. Where a metric appears
-    /// more than once (several sizes, several runs) the best verified value
-    /// wins; an unverified value is used only when nothing verified exists,
-    /// and stays marked.
-    pub fn from_rows<'a>(rows: impl IntoIterator<Item = &'a ResultRow> + Clone) -> KeyMetrics {
-        let pick_in = |cache: bool,
-                       suite: &str,
-                       kernels: &[&str],
-                       metric: &str,
-                       lower_is_better: bool| {
-            let mut best: Option<Val> = None;
-            for r in rows.clone() {
-                if r.suite != suite || r.metric != metric || !kernels.contains(&r.kernel.as_str()) {
-                    continue;
-                }
-                // A cache's rate says nothing about the memory behind it:
-                // it is kept apart, under its own name.
-                if cache_sized(r) != cache || !r.value.is_finite() {
-                    continue;
-                }
-                let v = Val {
-                    value: r.value,
-                    verified: r.verified,
-                };
-                best = match best {
-                    None => Some(v),
-                    Some(b) if v.verified && !b.verified => Some(v),
-                    Some(b) if v.verified == b.verified => {
-                        let better = if lower_is_better {
-                            v.value < b.value
-                        } else {
-                            v.value > b.value
-                        };
-                        Some(if better { v } else { b })
-                    }
-                    Some(b) => Some(b),
-                };
-            }
-            best
-        };
-        let pick = |suite: &str, kernels: &[&str], metric: &str, lower_is_better: bool| {
-            pick_in(false, suite, kernels, metric, lower_is_better)
-        };
+    /// Picks the key metrics from one adapter's rows by the one rule
+    /// ([`shown`]): where a metric appears more than once (several sizes,
+    /// several runs) the best verified value wins; an unverified value is
+    /// used only when nothing verified exists, and stays marked.
+    pub fn from_rows<'a>(rows: impl IntoIterator<Item = &'a ResultRow>) -> KeyMetrics {
+        let rows: Vec<ResultRow> = rows.into_iter().cloned().collect();
+        let get = |p: Pick| shown(&rows, p);
+        let peak = |k| get(Pick::of(Kernel::Peak(k), Metric::PeakRate));
+        let stream = |k| Pick::of(Kernel::Stream(k), Metric::Bandwidth);
+        let transfer = |k| Pick::of(Kernel::Transfer(k), Metric::Plateau);
         KeyMetrics {
-            hash_rate: pick("hash", &["sha256d"], "hash_rate", false),
-            sgemm: pick("matmul", &["sgemm"], "flops", false),
-            hgemm: pick("matmul", &["hgemm"], "flops", false),
-            fp32_fma: pick("peak", &["fp32_fma"], "peak_rate", false),
-            fp32_mul_add: pick("peak", &["fp32_mul_add"], "peak_rate", false),
-            fp16_fma: pick("peak", &["fp16_fma"], "peak_rate", false),
-            fp64_fma: pick("peak", &["fp64_fma"], "peak_rate", false),
-            int8_dot4: pick("peak", &["int8_dot4"], "peak_rate", false),
-            i32_mad: pick("peak", &["i32_mad"], "peak_rate", false),
-            stream_triad: pick("stream", &["triad"], "bandwidth", false),
-            stream_copy: pick("stream", &["copy"], "bandwidth", false),
-            stream_triad_cache_sized: pick_in(true, "stream", &["triad"], "bandwidth", false),
-            stream_copy_cache_sized: pick_in(true, "stream", &["copy"], "bandwidth", false),
-            upload: pick(
-                "transfer",
-                &["h2d_write_buffer", "h2d_staging"],
-                "plateau",
-                false,
+            hash_rate: get(Pick::of(Kernel::Sha256d, Metric::HashRate)),
+            sgemm: get(Pick::of(Kernel::Sgemm, Metric::Flops)),
+            hgemm: get(Pick::of(Kernel::Hgemm, Metric::Flops)),
+            fp32_fma: peak(Peak::Fp32Fma),
+            fp32_mul_add: peak(Peak::Fp32MulAdd),
+            fp16_fma: peak(Peak::Fp16Fma),
+            fp64_fma: peak(Peak::Fp64Fma),
+            int8_dot4: peak(Peak::Int8Dot4),
+            i32_mad: peak(Peak::I32Mad),
+            stream_triad: get(stream(Stream::Triad)),
+            stream_copy: get(stream(Stream::Copy)),
+            stream_triad_cache_sized: get(stream(Stream::Triad).cache_sized()),
+            stream_copy_cache_sized: get(stream(Stream::Copy).cache_sized()),
+            upload: better(
+                get(transfer(Transfer::WriteBuffer)),
+                get(transfer(Transfer::Staging)),
             ),
-            download: pick("transfer", &["d2h"], "plateau", false),
-            round_trip_s: pick("transfer", &["round_trip"], "latency", true),
+            download: get(transfer(Transfer::Download)),
+            round_trip_s: get(Pick::of(
+                Kernel::Transfer(Transfer::RoundTrip),
+                Metric::Latency,
+            )),
         }
     }
 
@@ -134,12 +136,22 @@ impl KeyMetrics {
 
     /// [`KeyMetrics::bandwidth`] with the stream kernel it came from, so that
     /// every sentence built on it names the same kernel.
-    pub fn bandwidth_named(&self) -> Option<(&'static str, Val)> {
+    pub fn bandwidth_named(&self) -> Option<(Stream, Val)> {
         match (self.stream_triad, self.stream_copy) {
-            (Some(t), Some(c)) if c.value > t.value => Some(("copy", c)),
-            (Some(t), _) => Some(("triad", t)),
-            (None, c) => c.map(|c| ("copy", c)),
+            (Some(t), Some(c)) if c.value > t.value => Some((Stream::Copy, c)),
+            (Some(t), _) => Some((Stream::Triad, t)),
+            (None, c) => c.map(|c| (Stream::Copy, c)),
         }
+    }
+}
+
+/// The better of two values of one higher-is-better metric: verified
+/// first, then the higher.
+fn better(a: Option<Val>, b: Option<Val>) -> Option<Val> {
+    match (a, b) {
+        (Some(a), Some(b)) if (b.verified, b.value) > (a.verified, a.value) => Some(b),
+        (Some(a), _) => Some(a),
+        (None, b) => b,
     }
 }
 

@@ -6,59 +6,89 @@ use serde::Serialize;
 
 use super::flags::FMA_CRIPPLE_RATIO;
 use super::metrics::Val;
+use crate::catalogue::{Kernel, Metric, Peak, Stream, Suite};
 use crate::gpu::AdapterDesc;
 use crate::report::ResultRow;
 use crate::units::si;
 
-/// A stream row over arrays that may fit a cache (`comparable=no(...)`):
-/// measured, but not a figure of the memory behind the cache.
+/// A stream row over arrays that may fit a cache: measured, but not a
+/// figure of the memory behind the cache.
 pub fn cache_sized(r: &ResultRow) -> bool {
-    r.params.contains("comparable=no")
+    r.params.cache_sized().is_some()
 }
 
-fn matches(r: &ResultRow, suite: &str, kernel: &str, metric: &str, param: Option<&str>) -> bool {
-    r.suite == suite
-        && r.kernel == kernel
-        && r.metric == metric
-        && param.is_none_or(|p| r.params.contains(p))
-        && r.value.is_finite()
+/// Which rows a figure is taken from: a kernel's metric, of one model
+/// where given.
+#[derive(Clone, Copy, Debug)]
+pub struct Pick<'a> {
+    pub kernel: Kernel,
+    pub metric: Metric,
+    pub model: Option<&'a str>,
+    /// Rows over arrays that may fit a cache instead of the others: kept
+    /// apart, under their own name, and never a memory figure.
+    pub cache_sized: bool,
 }
 
-/// The value of a kernel: the best verified row matching suite, kernel and
-/// metric (and containing `param` in its params when given). Unverified
-/// rows never feed a judgment; cache-sized rows are no memory figure.
-pub fn best(
-    rows: &[ResultRow],
-    suite: &str,
-    kernel: &str,
-    metric: &str,
-    param: Option<&str>,
-) -> Option<f64> {
-    rows.iter()
-        .filter(|r| r.verified && !cache_sized(r) && matches(r, suite, kernel, metric, param))
-        .map(|r| r.value)
-        .reduce(f64::max)
+impl Pick<'_> {
+    pub fn of(kernel: Kernel, metric: Metric) -> Pick<'static> {
+        Pick {
+            kernel,
+            metric,
+            model: None,
+            cache_sized: false,
+        }
+    }
+
+    pub fn model(self, model: &str) -> Pick<'_> {
+        Pick {
+            model: Some(model),
+            ..self
+        }
+    }
+
+    /// The cache-sized rows of the kernel instead.
+    pub fn cache_sized(self) -> Self {
+        Pick {
+            cache_sized: true,
+            ..self
+        }
+    }
+
+    fn matches(&self, r: &ResultRow) -> bool {
+        r.kernel == self.kernel
+            && r.metric == self.metric
+            && self.model.is_none_or(|m| r.params.model() == Some(m))
+            && cache_sized(r) == self.cache_sized
+            && r.value.is_finite()
+    }
+
+    /// The best of `values` by the metric's direction.
+    fn best_of(&self, values: impl Iterator<Item = f64>) -> Option<f64> {
+        values.reduce(|a, b| if self.metric.better(b, a) { b } else { a })
+    }
+}
+
+/// The value of a kernel: the best verified row (by its metric's
+/// direction) that `pick` matches. Unverified rows never feed a judgment;
+/// cache-sized rows are no memory figure.
+pub fn best(rows: &[ResultRow], pick: Pick) -> Option<f64> {
+    pick.best_of(
+        rows.iter()
+            .filter(|r| r.verified && pick.matches(r))
+            .map(|r| r.value),
+    )
 }
 
 /// [`best`] for display: the best verified row, else (marked) the best
 /// unverified one.
-pub fn shown(
-    rows: &[ResultRow],
-    suite: &str,
-    kernel: &str,
-    metric: &str,
-    param: Option<&str>,
-) -> Option<Val> {
-    best(rows, suite, kernel, metric, param)
+pub fn shown(rows: &[ResultRow], pick: Pick) -> Option<Val> {
+    best(rows, pick)
         .map(|value| Val {
             value,
             verified: true,
         })
         .or_else(|| {
-            rows.iter()
-                .filter(|r| !cache_sized(r) && matches(r, suite, kernel, metric, param))
-                .map(|r| r.value)
-                .reduce(f64::max)
+            pick.best_of(rows.iter().filter(|r| pick.matches(r)).map(|r| r.value))
                 .map(|value| Val {
                     value,
                     verified: false,
@@ -74,10 +104,10 @@ pub struct DecodeBound {
     /// weight read" when an `llm` kernel read weights faster than stream.
     pub kernel: String,
     /// The suite that measured it (whose power the energy figure uses).
-    pub suite: &'static str,
+    pub suite: Suite,
     pub bytes_per_s: f64,
     /// The best memory-sized stream figure when the bound is not it.
-    pub stream: Option<(&'static str, f64)>,
+    pub stream: Option<(Stream, f64)>,
     /// Stream ran, but only over arrays that may fit a cache.
     pub stream_cache_sized: bool,
 }
@@ -90,7 +120,7 @@ impl DecodeBound {
 
     /// Why the bound is not a stream figure, when it is not.
     pub fn note(&self) -> Option<String> {
-        if self.suite == "stream" {
+        if self.suite == Suite::Stream {
             return None;
         }
         Some(match self.stream {
@@ -107,7 +137,7 @@ impl DecodeBound {
 }
 
 /// The stream kernels that are memory figures, in the order preferred on a tie.
-const STREAM_KERNELS: [&str; 2] = ["triad", "copy"];
+const STREAM_KERNELS: [Stream; 2] = [Stream::Triad, Stream::Copy];
 
 /// The one rule for the bandwidth behind every decode ceiling and share:
 /// the best verified, memory-sized rate of stream triad or copy, or of the
@@ -116,36 +146,36 @@ const STREAM_KERNELS: [&str; 2] = ["triad", "copy"];
 pub fn decode_bound(rows: &[ResultRow]) -> Option<DecodeBound> {
     let stream = STREAM_KERNELS
         .into_iter()
-        .filter_map(|k| best(rows, "stream", k, "bandwidth", None).map(|b| (k, b)))
-        .fold(None, |acc: Option<(&str, f64)>, (k, b)| match acc {
+        .filter_map(|k| best(rows, Pick::of(Kernel::Stream(k), Metric::Bandwidth)).map(|b| (k, b)))
+        .fold(None, |acc: Option<(Stream, f64)>, (k, b)| match acc {
             Some((_, a)) if a >= b => acc,
             _ => Some((k, b)),
         });
-    let mut llm: Option<(&str, f64)> = None;
+    let mut llm: Option<(Kernel, f64)> = None;
     for r in rows.iter().filter(|r| {
-        r.verified && r.suite == "llm" && r.kernel.starts_with("decode_") && r.metric == "bandwidth"
+        r.verified && matches!(r.kernel, Kernel::Decode(_)) && r.metric == Metric::Bandwidth
     }) {
         if r.value.is_finite() && llm.is_none_or(|(_, b)| r.value > b) {
-            llm = Some((&r.kernel, r.value));
+            llm = Some((r.kernel, r.value));
         }
     }
     match (stream, llm) {
         (Some((k, s)), l) if l.is_none_or(|(_, b)| b <= s) => Some(DecodeBound {
             kernel: format!("stream {k}"),
-            suite: "stream",
+            suite: Suite::Stream,
             bytes_per_s: s,
             stream: None,
             stream_cache_sized: false,
         }),
         (s, Some((k, b))) => Some(DecodeBound {
             kernel: format!("{k}'s own weight read"),
-            suite: "llm",
+            suite: Suite::Llm,
             bytes_per_s: b,
             stream: s,
             stream_cache_sized: s.is_none()
                 && rows
                     .iter()
-                    .any(|r| r.suite == "stream" && r.verified && cache_sized(r)),
+                    .any(|r| r.suite == Suite::Stream && r.verified && cache_sized(r)),
         }),
         _ => None,
     }
@@ -163,8 +193,9 @@ pub struct FmaJudgment {
 
 /// The one rule for throttled FMA.
 pub fn fma_judgment(rows: &[ResultRow]) -> Option<FmaJudgment> {
-    let fma = best(rows, "peak", "fp32_fma", "peak_rate", None)?;
-    let unfused = best(rows, "peak", "fp32_mul_add", "peak_rate", None)?;
+    let rate = |k| best(rows, Pick::of(Kernel::Peak(k), Metric::PeakRate));
+    let fma = rate(Peak::Fp32Fma)?;
+    let unfused = rate(Peak::Fp32MulAdd)?;
     if unfused <= 0.0 {
         return None;
     }

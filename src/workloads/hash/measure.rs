@@ -7,6 +7,7 @@ use super::{
     check_candidates, check_coverage, check_non_hits, self_test, variant_header, Dispatched,
     HashKernel, NonceRange, MAX_DISPATCH_NONCES, WGSL,
 };
+use crate::catalogue::{Kernel, Metric, Params};
 use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::reference::KNOWN_BLOCKS;
 use crate::sha::{self, Header, Prepared, Target};
@@ -35,16 +36,14 @@ impl Workload for HashLoop<'_, '_> {
     fn spec(&self) -> Spec {
         let (groups, iters) = self.kernel.geometry(self.per_dispatch);
         Spec {
-            kernel: "sha256d".into(),
-            params: format!(
-                "nonces_per_dispatch={};workgroups={groups}x{};iterations={iters};lanes={};share_bits={}",
-                self.per_dispatch,
-                super::WORKGROUP,
-                self.kernel.lanes,
-                self.share_bits
-            ),
-            metric: "hash_rate",
-            unit: "H/s",
+            kernel: Kernel::Sha256d,
+            params: Params::new()
+                .detail("nonces_per_dispatch", self.per_dispatch)
+                .detail("workgroups", format!("{groups}x{}", super::WORKGROUP))
+                .detail("iterations", iters)
+                .detail("lanes", self.kernel.lanes)
+                .detail("share_bits", self.share_bits),
+            metric: Metric::HashRate,
             latency: false,
         }
     }
@@ -165,7 +164,7 @@ impl TimedDispatches<'_, '_> {
 /// recomputed.
 pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let gpu = ctx.gpu;
-    let wgsl = ctx.shaders.get("sha256d", WGSL)?;
+    let wgsl = ctx.shaders.get(super::SHADER, WGSL)?;
     let max_reps = 64;
     let hits_cap = 1 << 15;
     let kernel = HashKernel::new(gpu, &wgsl, max_reps, hits_cap)?;

@@ -28,6 +28,8 @@ pub use measure::{run, TimedDispatches};
 use crate::sha::{self, Header};
 
 pub const WGSL: &str = include_str!("../../../shaders/sha256d.wgsl");
+/// The shader's name, for `--shader-dir` (`sha256d.wgsl`).
+pub const SHADER: &str = "sha256d";
 
 const WORKGROUP: u32 = 64;
 /// Dynamic offsets must be multiples of this (WebGPU's maximum alignment

@@ -16,6 +16,7 @@ use super::gpu::{self as g, GpuMatrix, WINDOWS};
 use super::layout::Layout;
 use super::reference::{expected, Tally};
 use super::shapes::{Model, Residency};
+use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::gpu::Gpu;
 use crate::harness::{Check, Derived, Reps, Spec, Workload};
 use crate::timing::Timed;
@@ -160,17 +161,20 @@ impl<'g> Decode<'g> {
 impl Workload for Decode<'_> {
     fn spec(&self) -> Spec {
         Spec {
-            kernel: format!("decode_{}", self.format.name()),
-            params: format!(
-                "model={};format={};activations=f32;layout={};{};weight_bytes_per_token={}",
-                self.model.name,
-                self.format.name(),
-                self.layout,
-                self.res.params(),
-                self.model.layers * self.model.layer_bytes(self.format)
-            ),
-            metric: "token_rate",
-            unit: "tok/s",
+            kernel: Kernel::Decode(self.format),
+            params: self
+                .res
+                .params(
+                    Params::new()
+                        .with(Fact::Model(self.model.name.into()))
+                        .with(Fact::Format(self.format))
+                        .detail("activations", "f32")
+                        .with(Fact::Layout(self.layout.into())),
+                )
+                .with(Fact::WeightBytesPerToken(
+                    self.model.layers * self.model.layer_bytes(self.format),
+                )),
+            metric: Metric::TokenRate,
             latency: false,
         }
     }
@@ -185,8 +189,7 @@ impl Workload for Decode<'_> {
 
     fn derived(&self) -> Vec<Derived> {
         vec![Derived {
-            metric: "bandwidth",
-            unit: "B/s",
+            metric: Metric::Bandwidth,
             factor: self.weight_bytes_per_rep() / self.res.tokens_per_rep(),
         }]
     }

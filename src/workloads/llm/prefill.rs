@@ -17,6 +17,7 @@ use super::gpu::{self as g, GpuMatrix, WINDOWS};
 use super::layout::Layout;
 use super::reference::{expected, Tally};
 use super::shapes::{Matrix, Model};
+use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::gpu::Gpu;
 use crate::harness::{Check, Derived, Reps, Spec, Workload};
 use crate::timing::Timed;
@@ -161,18 +162,17 @@ impl Workload for Prefill<'_> {
     fn spec(&self) -> Spec {
         let names: Vec<&str> = self.matrices.iter().map(|m| m.shape.name).collect();
         Spec {
-            kernel: format!("prefill_{}", self.format.name()),
-            params: format!(
-                "model={};format={};activations=f32;layout={};batch={};matrices={};token_share={:.5};scaled_to_all_layers=true",
-                self.model.name,
-                self.format.name(),
-                self.layout.name(),
-                self.tokens,
-                names.join("+"),
-                self.token_share()
-            ),
-            metric: "token_rate",
-            unit: "tok/s",
+            kernel: Kernel::Prefill(self.format),
+            params: Params::new()
+                .with(Fact::Model(self.model.name.into()))
+                .with(Fact::Format(self.format))
+                .detail("activations", "f32")
+                .with(Fact::Layout(self.layout.name().into()))
+                .with(Fact::Batch(self.tokens))
+                .detail("matrices", names.join("+"))
+                .detail("token_share", format!("{:.5}", self.token_share()))
+                .detail("scaled_to_all_layers", true),
+            metric: Metric::TokenRate,
             latency: false,
         }
     }
@@ -187,8 +187,7 @@ impl Workload for Prefill<'_> {
 
     fn derived(&self) -> Vec<Derived> {
         vec![Derived {
-            metric: "flops",
-            unit: "FLOP/s",
+            metric: Metric::Flops,
             factor: 2.0 * (self.model.layers * self.model.layer_weights()) as f64,
         }]
     }

@@ -2,6 +2,7 @@
 //! kept resident on a given adapter.
 
 use super::formats::Format;
+use crate::catalogue::Params;
 use crate::gpu::Gpu;
 use crate::workloads::Scale;
 
@@ -124,11 +125,11 @@ impl Residency {
         self.per_rep as f64 / self.per_token as f64
     }
 
-    pub fn params(&self) -> String {
-        format!(
-            "layers_resident={};layers_per_rep={};layers_per_token={}",
-            self.resident, self.per_rep, self.per_token
-        )
+    /// `p` with the residency's facts added.
+    pub fn params(&self, p: Params) -> Params {
+        p.detail("layers_resident", self.resident)
+            .detail("layers_per_rep", self.per_rep)
+            .detail("layers_per_token", self.per_token)
     }
 }
 

@@ -8,6 +8,7 @@ use super::kernel::{Matmul, Operands, WINDOWS};
 use super::shaders::Kernels;
 use super::verify::{verify_sum, Coverage};
 use super::Precision;
+use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
 use crate::workloads::{Ctx, SuiteOutput};
@@ -30,17 +31,16 @@ struct Gemm<'g> {
     /// input window, and B.
     a: Vec<Vec<f32>>,
     b: Vec<f32>,
-    kernel: &'static str,
-    params: String,
+    kernel: Kernel,
+    params: Params,
 }
 
 impl Workload for Gemm<'_> {
     fn spec(&self) -> Spec {
         Spec {
-            kernel: self.kernel.into(),
+            kernel: self.kernel,
             params: self.params.clone(),
-            metric: "flops",
-            unit: "FLOP/s",
+            metric: Metric::Flops,
             latency: false,
         }
     }
@@ -129,12 +129,15 @@ pub fn measure(
         Precision::F32 => "f32",
         Precision::F16 => "f16in-f32acc",
     };
-    let params = format!(
-        "m={m};n={n};k={k};{};loads={};precision={accumulate};dispatches={}",
-        config.describe(),
-        if mm.vec4 { "vec4" } else { "scalar" },
-        mm.bands.len(),
-    );
+    let mut params = Params::new()
+        .with(Fact::GemmM(m.into()))
+        .with(Fact::GemmN(n.into()))
+        .with(Fact::GemmK(k.into()));
+    params.0.extend(config.params().0);
+    let params = params
+        .detail("loads", if mm.vec4 { "vec4" } else { "scalar" })
+        .detail("precision", accumulate)
+        .detail("dispatches", mm.bands.len());
     let gemm = Gemm {
         mm,
         a,

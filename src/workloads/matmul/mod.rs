@@ -20,6 +20,7 @@ mod verify;
 use anyhow::Result;
 
 use super::{Ctx, Scale, Skipped, SuiteOutput};
+use crate::catalogue::Kernel;
 use crate::gpu::Gpu;
 
 pub use autotune::{autotune, Tuned, FORCE_VARIANT};
@@ -35,10 +36,10 @@ pub enum Precision {
 }
 
 impl Precision {
-    pub fn kernel(self) -> &'static str {
+    pub fn kernel(self) -> Kernel {
         match self {
-            Precision::F32 => "sgemm",
-            Precision::F16 => "hgemm",
+            Precision::F32 => Kernel::Sgemm,
+            Precision::F16 => Kernel::Hgemm,
         }
     }
 }
@@ -111,11 +112,10 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let mut out = SuiteOutput::default();
     for precision in [Precision::F32, Precision::F16] {
         if precision == Precision::F16 && !ctx.gpu.has(wgpu::Features::SHADER_F16) {
-            out.skipped.push(Skipped {
-                suite: "matmul".into(),
-                kernel: precision.kernel().into(),
-                reason: "unsupported: adapter lacks SHADER_F16".into(),
-            });
+            out.skipped.push(Skipped::new(
+                precision.kernel(),
+                "unsupported: adapter lacks SHADER_F16",
+            ));
             continue;
         }
         let kernels = Kernels::load(ctx.shaders, precision)?;

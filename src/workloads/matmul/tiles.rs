@@ -1,6 +1,7 @@
 //! Tile shapes: how a multiplication is split between invocations (the
 //! shader's override constants), and which shapes autotuning tries.
 
+use crate::catalogue::{Fact, Params};
 use crate::gpu::Gpu;
 
 /// How the work is split between invocations.
@@ -56,25 +57,26 @@ impl TileConfig {
         self.wg_x * 4 * self.tnv
     }
 
-    /// `tile=BMxBNxBK;thread=TMxTN;wg=XxY`, for the result's params
-    /// (`layout=rows` is added for the CPU layout, whose K step is 1).
+    /// `tile=BMxBNxBK;thread=TMxTN;wg=XxY`, the variant's name (and
+    /// [`TileConfig::params`] as text).
     pub fn describe(&self) -> String {
+        self.params().to_string()
+    }
+
+    /// The variant as the result's params (`layout=rows` is added for the
+    /// CPU layouts, whose K step is 1).
+    pub fn params(&self) -> Params {
+        let p = Params::new()
+            .detail("tile", format!("{}x{}x{}", self.bm(), self.bn(), self.bk))
+            .detail("thread", format!("{}x{}", self.tm, self.tnv * 4))
+            .detail("wg", format!("{}x{}", self.wg_x, self.wg_y));
         let layout = match self.layout {
-            Layout::Tiled => "",
-            Layout::Rows => ";layout=rows",
-            Layout::RowsTex => ";layout=rows_tex",
-            Layout::RowsSubgroup => ";layout=rows_subgroup",
+            Layout::Tiled => return p,
+            Layout::Rows => "rows",
+            Layout::RowsTex => "rows_tex",
+            Layout::RowsSubgroup => "rows_subgroup",
         };
-        format!(
-            "tile={}x{}x{};thread={}x{};wg={}x{}{layout}",
-            self.bm(),
-            self.bn(),
-            self.bk,
-            self.tm,
-            self.tnv * 4,
-            self.wg_x,
-            self.wg_y
-        )
+        p.with(Fact::Layout(layout.into()))
     }
 
     /// The entry point for this shape and problem, and the bindings of A

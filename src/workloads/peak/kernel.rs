@@ -10,6 +10,7 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
 use super::{replay, verify, Kernel};
+use crate::catalogue::{self, Metric};
 use crate::gpu::Gpu;
 use crate::harness::{Check, Reps, Spec, Workload};
 use crate::timing::Timed;
@@ -229,22 +230,26 @@ fn params(kernel: Kernel, iters: u32, rep: u32) -> Params {
 impl Workload for PeakKernel<'_> {
     fn spec(&self) -> Spec {
         let shape = if self.kernel == Kernel::Sha256Round {
-            "states=vec4".to_string()
+            ("states", "vec4".to_string())
         } else {
             let (lanes, bytes) = self.kernel.lanes_and_bytes();
-            format!("chains={}x{lanes}x{}bit", self.chains, bytes * 8)
+            (
+                "chains",
+                format!("{}x{lanes}x{}bit", self.chains, bytes * 8),
+            )
         };
+        let mut params = catalogue::Params::new()
+            .detail(shape.0, shape.1)
+            .detail("iters", self.iters)
+            .detail("invocations", self.invocations())
+            .detail("wg", self.wg);
+        for (k, v) in self.kernel.counting() {
+            params = params.detail(k, v);
+        }
         Spec {
-            kernel: self.kernel.name().into(),
-            params: format!(
-                "{shape};iters={};invocations={};wg={};{}",
-                self.iters,
-                self.invocations(),
-                self.wg,
-                self.kernel.counting()
-            ),
-            metric: "peak_rate",
-            unit: self.kernel.unit(),
+            kernel: catalogue::Kernel::Peak(self.kernel),
+            params,
+            metric: Metric::PeakRate,
             latency: false,
         }
     }

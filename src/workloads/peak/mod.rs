@@ -59,61 +59,14 @@ const DOT_W: u32 = 0x07f3_11a5;
 /// to a value within 2^32 / 81921 > 52000 steps.
 pub const DOT_C: u32 = 0x0001_0001;
 
-/// Every kernel of the suite, in the order measured.
-pub const KERNELS: [&str; 7] = [
-    "fp64_fma",
-    "fp32_fma",
-    "fp32_mul_add",
-    "fp16_fma",
-    "int8_dot4",
-    "i32_mad",
-    "sha256_round",
-];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kernel {
-    Fp64Fma,
-    Fp32Fma,
-    Fp32MulAdd,
-    Fp16Fma,
-    Int8Dot4,
-    I32Mad,
-    Sha256Round,
-}
+/// The suite's kernels are the catalogue's; what measuring them takes is
+/// said here.
+pub use crate::catalogue::Peak as Kernel;
 
 impl Kernel {
-    pub fn all() -> [Kernel; 7] {
-        [
-            Kernel::Fp64Fma,
-            Kernel::Fp32Fma,
-            Kernel::Fp32MulAdd,
-            Kernel::Fp16Fma,
-            Kernel::Int8Dot4,
-            Kernel::I32Mad,
-            Kernel::Sha256Round,
-        ]
-    }
-
-    pub fn name(self) -> &'static str {
-        KERNELS[Kernel::all()
-            .iter()
-            .position(|k| *k == self)
-            .expect("listed")]
-    }
-
-    pub fn is_float(self) -> bool {
-        matches!(
-            self,
-            Kernel::Fp64Fma | Kernel::Fp32Fma | Kernel::Fp32MulAdd | Kernel::Fp16Fma
-        )
-    }
-
-    pub fn unit(self) -> &'static str {
-        if self.is_float() {
-            "FLOP/s"
-        } else {
-            "OP/s"
-        }
+    /// Every kernel of the suite, in the order measured.
+    pub fn all() -> &'static [Kernel] {
+        Kernel::ALL
     }
 
     /// The device feature the kernel needs beyond the baseline.
@@ -210,13 +163,16 @@ impl Kernel {
     }
 
     /// How the row's work is counted, for its params.
-    pub fn counting(self) -> &'static str {
+    pub fn counting(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            Kernel::Fp64Fma | Kernel::Fp32Fma | Kernel::Fp16Fma => "flop_per_fma=2",
-            Kernel::Fp32MulAdd => "flop_per_op=1;unfused=separate_mul_and_add_chains",
-            Kernel::Int8Dot4 => "ops_per_dot4=8",
-            Kernel::I32Mad => "ops_per_mad=2",
-            Kernel::Sha256Round => "ops_per_round=23;rotate_counts=1",
+            Kernel::Fp64Fma | Kernel::Fp32Fma | Kernel::Fp16Fma => &[("flop_per_fma", "2")],
+            Kernel::Fp32MulAdd => &[
+                ("flop_per_op", "1"),
+                ("unfused", "separate_mul_and_add_chains"),
+            ],
+            Kernel::Int8Dot4 => &[("ops_per_dot4", "8")],
+            Kernel::I32Mad => &[("ops_per_mad", "2")],
+            Kernel::Sha256Round => &[("ops_per_round", "23"), ("rotate_counts", "1")],
         }
     }
 
@@ -249,14 +205,13 @@ pub fn compose(head: &str, body: &str) -> String {
 /// `run --suite peak`: every kernel the adapter supports.
 pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let mut out = SuiteOutput::default();
-    for kernel in Kernel::all() {
+    for &kernel in Kernel::all() {
         if let Some((feature, name)) = kernel.feature() {
             if !ctx.gpu.has(feature) {
-                out.skipped.push(Skipped {
-                    suite: "peak".into(),
-                    kernel: kernel.name().into(),
-                    reason: format!("unsupported: adapter lacks {name}"),
-                });
+                out.skipped.push(Skipped::new(
+                    crate::catalogue::Kernel::Peak(kernel),
+                    format!("unsupported: adapter lacks {name}"),
+                ));
                 continue;
             }
         }

@@ -5,6 +5,7 @@
 use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
+use crate::catalogue::{Fact, Kernel, Metric, Params, Soak};
 use crate::gpu::Gpu;
 use crate::harness::{Check, Reps, Spec, Workload};
 use crate::sha::{self, Header, Prepared, Target};
@@ -267,12 +268,13 @@ fn bind(
     })
 }
 
-fn spec(kernel: &str, interval: usize, t_s: f64, metric: &'static str, unit: &'static str) -> Spec {
+fn spec(kernel: Soak, interval: usize, t_s: f64, metric: Metric) -> Spec {
     Spec {
-        kernel: kernel.into(),
-        params: format!("interval={interval};t_s={t_s:.1}"),
+        kernel: Kernel::Soak(kernel),
+        params: Params::new()
+            .with(Fact::Interval(interval as u64))
+            .with(Fact::StartS(t_s)),
         metric,
-        unit,
         latency: false,
     }
 }
@@ -288,7 +290,7 @@ pub struct FmaInterval<'a, 'g> {
 
 impl Workload for FmaInterval<'_, '_> {
     fn spec(&self) -> Spec {
-        spec("soak_fma", self.interval, self.t_s, "flops", "FLOP/s")
+        spec(Soak::Fma, self.interval, self.t_s, Metric::Flops)
     }
     fn work_per_rep(&self) -> f64 {
         // Per step: two multiplies and two fused multiply-adds.
@@ -378,7 +380,7 @@ pub struct CopyInterval<'a, 'g> {
 
 impl Workload for CopyInterval<'_, '_> {
     fn spec(&self) -> Spec {
-        spec("soak_copy", self.interval, self.t_s, "bandwidth", "B/s")
+        spec(Soak::Copy, self.interval, self.t_s, Metric::Bandwidth)
     }
     fn work_per_rep(&self) -> f64 {
         self.l.copy_src.len() as f64 * 8.0
@@ -479,7 +481,7 @@ impl<'a, 'g> HashInterval<'a, 'g> {
 
 impl Workload for HashInterval<'_, '_> {
     fn spec(&self) -> Spec {
-        spec("soak_hash", self.interval, self.t_s, "hash_rate", "H/s")
+        spec(Soak::Hash, self.interval, self.t_s, Metric::HashRate)
     }
     fn work_per_rep(&self) -> f64 {
         self.l.hash_count as f64

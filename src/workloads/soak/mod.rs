@@ -15,6 +15,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Ctx, Measured, Scale, SuiteOutput};
+use crate::catalogue::{Kernel, Soak};
 use crate::harness::measure;
 use crate::timing::TimingPlan;
 pub use kernels::Load;
@@ -63,7 +64,7 @@ impl Plan {
 /// Throughput of one load over the soak.
 #[derive(Clone, Debug, Serialize)]
 pub struct Series {
-    pub kernel: String,
+    pub kernel: Kernel,
     pub unit: String,
     /// (seconds since the soak began, median rate of the interval).
     pub points: Vec<(f64, f64)>,
@@ -188,11 +189,11 @@ pub fn judge(
 ) -> Stability {
     let w = window(seconds);
     let mut series = Vec::new();
-    for kernel in ["soak_hash", "soak_fma", "soak_copy"] {
+    for kernel in [Soak::Hash, Soak::Fma, Soak::Copy].map(Kernel::Soak) {
         let points: Vec<(f64, f64)> = rows
             .iter()
             .filter(|m| m.kernel == kernel)
-            .map(|m| (interval_start(&m.params), m.summary.median))
+            .map(|m| (m.params.start_s().unwrap_or(0.0), m.summary.median))
             .collect();
         if points.is_empty() {
             continue;
@@ -209,7 +210,7 @@ pub fn judge(
         let best = values.iter().cloned().fold(f64::MIN, f64::max);
         let worst = values.iter().cloned().fold(f64::MAX, f64::min);
         series.push(Series {
-            kernel: kernel.into(),
+            kernel,
             unit: rows
                 .iter()
                 .find(|m| m.kernel == kernel)
@@ -266,14 +267,6 @@ pub fn judge(
         series,
         finding,
     }
-}
-
-fn interval_start(params: &str) -> f64 {
-    params
-        .split(';')
-        .find_map(|kv| kv.strip_prefix("t_s="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
 }
 
 /// `run --suite soak`: a short soak. An unstable GPU counts as a wrong

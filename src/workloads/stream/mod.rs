@@ -15,6 +15,7 @@ pub mod kernels;
 use anyhow::Result;
 
 use super::{Ctx, Scale, SuiteOutput};
+use crate::catalogue::{self, Fact, Metric, Params};
 use crate::gpu::Gpu;
 use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
@@ -69,20 +70,13 @@ const CPU_FULL_BYTES: u64 = 128 << 20;
 /// even at several TB/s this covers 0.1 s samples.
 const MAX_REPS: u32 = 4096;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kernel {
-    Copy,
-    Mul,
-    Add,
-    Triad,
-    Dot,
-}
+/// The suite's kernels are the catalogue's.
+pub use crate::catalogue::Stream as Kernel;
 
 /// One row of the kernel table.
 #[derive(Clone, Copy, Debug)]
 pub struct KernelInfo {
     pub kernel: Kernel,
-    pub name: &'static str,
     /// f32 values read plus written per element (BabelStream's counting).
     pub words_moved: u64,
 }
@@ -97,27 +91,22 @@ impl KernelInfo {
 pub const KERNELS: [KernelInfo; 5] = [
     KernelInfo {
         kernel: Kernel::Copy,
-        name: "copy",
         words_moved: 2,
     },
     KernelInfo {
         kernel: Kernel::Mul,
-        name: "mul",
         words_moved: 2,
     },
     KernelInfo {
         kernel: Kernel::Add,
-        name: "add",
         words_moved: 3,
     },
     KernelInfo {
         kernel: Kernel::Triad,
-        name: "triad",
         words_moved: 3,
     },
     KernelInfo {
         kernel: Kernel::Dot,
-        name: "dot",
         words_moved: 2,
     },
 ];
@@ -149,19 +138,17 @@ pub fn largest_cache_bytes(gpu: &Gpu) -> u64 {
     sizes.max().unwrap_or(64 << 20)
 }
 
-/// `;comparable=no(...)` when the three arrays together are under four
+/// [`Fact::CacheSized`] when the three arrays together are under four
 /// times the largest cache: such a rate is the cache's, not the memory's,
 /// and the summary derives nothing from it.
-pub fn cache_note(bytes: u64, cache: u64) -> String {
-    if 3 * bytes < 4 * cache {
-        format!(
-            ";comparable=no(working set {} under 4x a {} cache)",
+pub fn cache_note(bytes: u64, cache: u64) -> Option<Fact> {
+    (3 * bytes < 4 * cache).then(|| {
+        Fact::CacheSized(format!(
+            "working set {} under 4x a {} cache",
             3 * bytes,
             cache
-        )
-    } else {
-        String::new()
-    }
+        ))
+    })
 }
 
 pub fn array_bytes(gpu: &Gpu, scale: Scale, requested: Option<u64>) -> Result<u64> {
@@ -203,8 +190,8 @@ struct Step<'r, 'g> {
     kernels: &'r StreamKernels<'g>,
     info: KernelInfo,
     bytes: u64,
-    /// `;comparable=no(...)` when the arrays may fit in a cache.
-    cache_note: String,
+    /// When the arrays may fit in a cache.
+    cache_note: Option<Fact>,
     /// The next repetition index expected; encoding must be contiguous.
     next: u64,
     replay: &'r mut Replay,
@@ -214,17 +201,19 @@ impl Workload for Step<'_, '_> {
     fn spec(&self) -> Spec {
         let k = self.kernels;
         Spec {
-            kernel: self.info.name.into(),
-            params: format!(
-                "array_bytes={};elements={};bytes_per_element={};workgroups={}x{WORKGROUP}{}",
-                self.bytes,
-                k.elements,
-                self.info.bytes_per_element(),
-                k.groups,
-                self.cache_note
+            kernel: catalogue::Kernel::Stream(self.info.kernel),
+            params: Params(
+                [
+                    Fact::ArrayBytes(self.bytes),
+                    Fact::detail("elements", k.elements),
+                    Fact::detail("bytes_per_element", self.info.bytes_per_element()),
+                    Fact::detail("workgroups", format!("{}x{WORKGROUP}", k.groups)),
+                ]
+                .into_iter()
+                .chain(self.cache_note.clone())
+                .collect(),
             ),
-            metric: "bandwidth",
-            unit: "B/s",
+            metric: Metric::Bandwidth,
             latency: false,
         }
     }

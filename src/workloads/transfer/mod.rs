@@ -26,6 +26,7 @@ pub mod timed;
 use anyhow::Result;
 
 use super::{Ctx, Scale, SuiteOutput};
+use crate::catalogue::Metric;
 use crate::gpu::Gpu;
 use crate::harness;
 
@@ -97,7 +98,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             let mut w = Transfer::new(&mut link, path, n, src)?;
             w.plateau = n == max;
             let rows = harness::measure_host(ctx, w)?;
-            if let Some(p) = rows.iter().find(|m| m.metric == "plateau") {
+            if let Some(p) = rows.iter().find(|m| m.metric == Metric::Plateau) {
                 plateaus.push(p.summary.median);
             }
             out.measured.extend(rows);

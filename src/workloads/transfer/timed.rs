@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::link::{first_difference, map_after, rotation, Link, SLACK, SLACK_WORDS};
+use crate::catalogue::{self, Fact, Kernel, Metric, Params};
 use crate::gpu::Gpu;
 use crate::harness::{Check, Derived, HostWorkload, Reps, Spec};
 use crate::timing::{Run, Timed};
@@ -41,12 +42,12 @@ pub enum Path {
 }
 
 impl Path {
-    pub fn kernel(self) -> &'static str {
-        match self {
-            Path::WriteBuffer => "h2d_write_buffer",
-            Path::Staging => "h2d_staging",
-            Path::Download => "d2h",
-        }
+    pub fn kernel(self) -> Kernel {
+        Kernel::Transfer(match self {
+            Path::WriteBuffer => catalogue::Transfer::WriteBuffer,
+            Path::Staging => catalogue::Transfer::Staging,
+            Path::Download => catalogue::Transfer::Download,
+        })
     }
 }
 
@@ -172,15 +173,16 @@ fn ends_match(got: &[u8], want: &[u8]) -> bool {
 
 impl HostWorkload for Transfer<'_, '_> {
     fn spec(&self) -> Spec {
-        let mut params = format!("bytes={};data=random, window rotating per transfer", self.n);
+        let mut params = Params::new()
+            .with(Fact::Bytes(self.n))
+            .detail("data", "random, window rotating per transfer");
         if self.plateau {
-            params.push_str(";plateau=median of this size's samples (the largest)");
+            params = params.detail("plateau", "median of this size's samples (the largest)");
         }
         Spec {
-            kernel: self.path.kernel().into(),
+            kernel: self.path.kernel(),
             params,
-            metric: "bandwidth",
-            unit: "B/s",
+            metric: Metric::Bandwidth,
             latency: false,
         }
     }
@@ -196,8 +198,7 @@ impl HostWorkload for Transfer<'_, '_> {
     fn derived(&self) -> Vec<Derived> {
         if self.plateau {
             vec![Derived {
-                metric: "plateau",
-                unit: "B/s",
+                metric: Metric::Plateau,
                 factor: 1.0,
             }]
         } else {
@@ -309,10 +310,9 @@ impl<'g> RoundTripLatency<'g> {
 impl HostWorkload for RoundTripLatency<'_> {
     fn spec(&self) -> Spec {
         Spec {
-            kernel: "round_trip".into(),
-            params: format!("bytes={ROUND_TRIP_BYTES}"),
-            metric: "latency",
-            unit: "s",
+            kernel: Kernel::Transfer(catalogue::Transfer::RoundTrip),
+            params: Params::new().with(Fact::Bytes(ROUND_TRIP_BYTES)),
+            metric: Metric::Latency,
             latency: true,
         }
     }

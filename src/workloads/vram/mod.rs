@@ -14,6 +14,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Ctx, Measured, SuiteOutput};
+use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::harness::{measure, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
 use mem::TestMemory;
@@ -68,13 +69,13 @@ struct WritePasses<'a, 'g> {
 impl Workload for WritePasses<'_, '_> {
     fn spec(&self) -> Spec {
         Spec {
-            kernel: "vram_write".into(),
-            params: format!(
-                "bytes={};read_modify_write=yes",
-                self.t.bytes() - self.t.chunks[0].words as u64 * 4
-            ),
-            metric: "bandwidth",
-            unit: "B/s",
+            kernel: Kernel::VramWrite,
+            params: Params::new()
+                .with(Fact::Bytes(
+                    self.t.bytes() - self.t.chunks[0].words as u64 * 4,
+                ))
+                .detail("read_modify_write", "yes"),
+            metric: Metric::Bandwidth,
             latency: false,
         }
     }
@@ -113,10 +114,9 @@ struct CheckRuns<'a, 'g> {
 impl Workload for CheckRuns<'_, '_> {
     fn spec(&self) -> Spec {
         Spec {
-            kernel: "vram_check".into(),
-            params: format!("bytes={}", self.t.bytes()),
-            metric: "bandwidth",
-            unit: "B/s",
+            kernel: Kernel::VramCheck,
+            params: Params::new().with(Fact::Bytes(self.t.bytes())),
+            metric: Metric::Bandwidth,
             latency: false,
         }
     }
