@@ -16,19 +16,7 @@ use crate::workloads::hash::{self, HashKernel, NonceRange};
 use crate::workloads::Shaders;
 
 pub fn mine(args: MineArgs) -> Result<i32> {
-    let start = args.start as u64;
-    let count = args.count.unwrap_or((1u64 << 32) - start);
-    if start + count > 1 << 32 {
-        return Err(usage!(
-            "--start {start} --count {count} runs past the last nonce 4294967295 (nonces do not wrap around)"
-        ));
-    }
-    let target = match (&args.target, args.share_bits) {
-        (Some(hex), _) => Target::from_hex(hex),
-        (None, Some(n)) => Target::from_share_bits(n),
-        (None, None) => Target::from_bits(sha::header_bits(&args.header)),
-    }
-    .map_err(|e| usage!("{e}"))?;
+    let (start, count, target) = nonces(&args)?;
     let adapters = Adapters::enumerate(args.adapter.backend);
     let idx = adapters.select(args.adapter.adapter.as_deref(), false)?[0];
     let (adapter, desc) = &adapters.list[idx];
@@ -53,18 +41,7 @@ pub fn mine(args: MineArgs) -> Result<i32> {
     let header = args.header;
     let prep = [sha::prepare(&header)];
 
-    let pb = if args.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let pb = ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr());
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {percent}% {human_pos}/{human_len} nonces, eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        pb
-    };
+    let pb = nonce_bar(args.quiet, count);
     let t0 = Instant::now();
     let mut pending: Vec<(u64, u64)> = Vec::new();
     let mut next = start;
@@ -102,14 +79,7 @@ pub fn mine(args: MineArgs) -> Result<i32> {
         let cov = hash::check_coverage(&prep, &dispatched, &cover, 1 << 14, rand::random());
         check.problems.extend(cov.problems);
         candidates += hits.items.len() as u64;
-        let mut winners: Vec<(u32, [u8; 32])> = hits
-            .items
-            .iter()
-            .map(|&(_, nonce)| (nonce, sha::block_hash(&header, nonce)))
-            .filter(|(_, h)| target.is_met_by(h))
-            .collect();
-        winners.sort();
-        for (nonce, h) in winners {
+        for (nonce, h) in winners(&header, &hits.items, &target) {
             found += 1;
             pb.suspend(|| writeln!(out, "{nonce} {}", sha::display_hex(&h)))?;
         }
@@ -132,4 +102,50 @@ pub fn mine(args: MineArgs) -> Result<i32> {
         return Ok(exit::UNVERIFIED);
     }
     Ok(exit::OK)
+}
+
+/// The first nonce, how many to test and the target, from the flags; a
+/// range past the last nonce or a bad target is the user's to fix.
+fn nonces(args: &MineArgs) -> Result<(u64, u64, Target)> {
+    let start = args.start as u64;
+    let count = args.count.unwrap_or((1u64 << 32) - start);
+    if start + count > 1 << 32 {
+        return Err(usage!(
+            "--start {start} --count {count} runs past the last nonce 4294967295 (nonces do not wrap around)"
+        ));
+    }
+    let target = match (&args.target, args.share_bits) {
+        (Some(hex), _) => Target::from_hex(hex),
+        (None, Some(n)) => Target::from_share_bits(n),
+        (None, None) => Target::from_bits(sha::header_bits(&args.header)),
+    }
+    .map_err(|e| usage!("{e}"))?;
+    Ok((start, count, target))
+}
+
+/// A bar of the nonces searched, on a terminal unless quiet.
+fn nonce_bar(quiet: bool, count: u64) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {percent}% {human_pos}/{human_len} nonces, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+/// The GPU's candidates whose hash, recomputed on the CPU, meets the
+/// target, in nonce order.
+fn winners(header: &sha::Header, hits: &[(u32, u32)], target: &Target) -> Vec<(u32, [u8; 32])> {
+    let mut winners: Vec<(u32, [u8; 32])> = hits
+        .iter()
+        .map(|&(_, nonce)| (nonce, sha::block_hash(header, nonce)))
+        .filter(|(_, h)| target.is_met_by(h))
+        .collect();
+    winners.sort();
+    winners
 }

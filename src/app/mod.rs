@@ -1,10 +1,14 @@
-//! The commands: `list`, `run`, `mine`, `compare`; one module each.
+//! The commands: `list`, `run`, `mine`, `compare`, `cards`, `health`; one
+//! module each, with the settings and the measuring of one adapter that
+//! `run` and `health` share.
 
 mod cards;
 mod compare;
 mod health;
+mod measure;
 mod mine;
 mod run;
+mod settings;
 
 pub use cards::cards;
 pub use compare::compare;

@@ -1,25 +1,25 @@
 //! `hashflops run`: every selected suite on every selected adapter.
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::Write;
 
-use crate::catalogue::{Kernel, Suite};
-use crate::report::energy::{self, Energy, Window};
+use crate::report::energy::{self, Energy};
 use crate::report::rig::Rig;
 use crate::report::verdict::{self, AdapterVerdict};
-use crate::telemetry::{self, Sampler, Telemetry};
+use crate::telemetry::{self, Telemetry};
 use crate::workloads::transfer;
 
 use anyhow::Result;
 use serde::Serialize;
 
+use super::measure::{self, AdapterOutcome};
+use super::settings::Settings;
+use crate::catalogue::{Kernel, Suite};
 use crate::cli::RunArgs;
 use crate::error::exit;
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
 use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
 use crate::report::{files, table, ResultRow, RunMeta};
-use crate::timing::TimingPlan;
-use crate::workloads::{self, Ctx, Scale, Shaders, SizeOptions, Skipped};
+use crate::workloads::{self, Scale, Skipped};
 
 /// Everything one `run` produced, as written to `--json`.
 #[derive(Serialize)]
@@ -29,7 +29,7 @@ struct RunDoc<'a> {
     schema_version: u32,
     #[serde(flatten)]
     meta: &'a RunMeta,
-    adapters: Vec<AdapterDesc>,
+    adapters: &'a [AdapterDesc],
     rows: &'a [ResultRow],
     skipped: &'a [Skipped],
     notes: &'a [String],
@@ -46,169 +46,78 @@ struct RunDoc<'a> {
 }
 
 pub fn run(args: RunArgs) -> Result<i32> {
-    // A results file that cannot take the rows is found out before minutes
-    // of measuring, not after; so are outputs that would overwrite each
-    // other or a shader being read.
-    let mut targets = Vec::new();
-    if let Some(p) = &args.csv {
-        targets.push(files::Target::new("--csv", p, files::Kind::AppendCsv));
-    }
-    if let Some(p) = &args.json {
-        targets.push(files::Target::new("--json", p, files::Kind::Replace));
-    }
-    if let Some(p) = &args.prom {
-        targets.push(files::Target {
-            no_stdout: Some("--prom writes a file for node_exporter: give a path, not -"),
-            ..files::Target::new("--prom", p, files::Kind::Replace)
-        });
-    }
-    let shader_files = files::files_in(args.shader_dir.as_deref());
-    let inputs: Vec<&std::path::Path> = shader_files.iter().map(|p| p.as_path()).collect();
-    files::check_outputs(&targets, &inputs)?;
-    let csv_stdout = args.csv.as_deref().is_some_and(files::is_stdout);
-    let json_stdout = args.json.as_deref().is_some_and(files::is_stdout);
-    // With rows on stdout, the tables people read go to stderr, so that the
-    // CSV or JSON stays parseable.
-    // A reader that leaves early (`| head`) does not stop the results
-    // files from being written.
-    let human = || -> Box<dyn Write> {
-        if csv_stdout || json_stdout {
-            Box::new(super::ReaderMayLeave::new(std::io::stderr().lock()))
-        } else {
-            Box::new(super::ReaderMayLeave::new(std::io::stdout().lock()))
-        }
-    };
-    let adapters = Adapters::enumerate(args.adapter.backend);
-    let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
-    let scale = if args.quick {
-        Scale::Quick
-    } else if args.full {
-        Scale::Full
-    } else {
-        Scale::Default
-    };
-    let (samples, target_s) = match scale {
-        Scale::Quick => (5, 0.1),
-        Scale::Default => (10, 0.1),
-        Scale::Full => (20, 0.25),
-    };
-    let samples = args.samples.unwrap_or(samples);
-    let shaders = Shaders::from_dir(args.shader_dir.clone())?;
-    let sizes = SizeOptions {
-        m: args.m,
-        n: args.n,
-        k: args.k,
-        size: args.size,
-    };
-    let suites = args.suite.clone().unwrap_or_else(workloads::default_suites);
+    let s = Settings::for_run(&args)?;
     // The verdict and summary close a run of several suites or adapters.
-    let summarised = suites.0.len() > 1 || selected.len() > 1;
+    let summarised = s.suites.len() > 1 || s.selected.len() > 1;
     let meta = RunMeta::now();
-    let mut rows: Vec<ResultRow> = Vec::new();
-    let mut skipped: Vec<Skipped> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    let mut failures = super::Failures::default();
-    let mut wrong: Vec<String> = Vec::new();
-    let mut energies: Vec<Energy> = Vec::new();
-    let mut used: Vec<AdapterDesc> = Vec::new();
-
-    // Status lines are for people watching a terminal, like the progress.
-    let chatty = !args.quiet && std::io::stderr().is_terminal();
+    let mut all = Gathered::default();
     super::catch_interrupts("the suite in progress");
-    for &idx in &selected {
+    for &idx in &s.selected {
         if super::interrupted() {
             break;
         }
-        let (adapter, desc) = &adapters.list[idx];
-        used.push(desc.clone());
-        if chatty {
+        let desc = s.desc(idx);
+        all.used.push(desc.clone());
+        if s.chatty() {
             eprintln!(
                 "hashflops: adapter {}: {} ({}, {})",
                 desc.index, desc.name, desc.backend, desc.device_type
             );
         }
-        let gpu = match Gpu::open(adapter, desc) {
-            Ok(g) => g,
-            Err(e) => {
-                failures.push(format_args!("adapter {}", desc.index), &e);
-                continue;
-            }
+        let Some(gpu) = measure::open(&s, idx, &mut all.failures) else {
+            continue;
         };
-        let first_row = rows.len();
-        let first_skip = skipped.len();
-        let first_note = notes.len();
-        // Power, clocks and the link are read while the suites run.
-        let sampler = Sampler::start(desc, Duration::from_secs(1));
-        let mut windows: Vec<Window> = Vec::new();
-        let adapter_start = Instant::now();
-        for (done, suite) in suites.0.iter().enumerate() {
-            if super::interrupted() {
-                break;
-            }
-            let pb = super::progress(args.quiet);
-            pb.set_prefix(suite_progress(&suites.0, done, adapter_start.elapsed()));
-            pb.set_message(format!("{suite}: setting up"));
-            let mut plan = TimingPlan::new(samples, target_s);
-            plan.progress = pb.clone();
-            let ctx = Ctx {
-                gpu: &gpu,
-                scale,
-                plan,
-                shaders: &shaders,
-                sizes: &sizes,
-                progress: pb.clone(),
-            };
-            let started = Instant::now();
-            let t0_s = sampler.elapsed_s();
-            let result = workloads::run_suite(*suite, &ctx);
-            windows.push(Window {
-                suite: *suite,
-                t0_s,
-                t1_s: sampler.elapsed_s(),
-            });
-            pb.finish_and_clear();
-            let ended = if result.is_ok() { "done" } else { "failed" };
-            match result {
-                Ok(out) => {
-                    for m in &out.measured {
-                        rows.push(ResultRow::new(&meta, desc, m));
-                    }
-                    skipped.extend(out.skipped);
-                    notes.extend(out.notes);
-                    for w in out.wrong {
-                        eprintln!(
-                            "hashflops: wrong answer: {suite} on adapter {}: {w}",
-                            desc.index
-                        );
-                        wrong.push(format!("{suite} on adapter {}: {w}", desc.index));
-                    }
-                }
-                Err(e) => {
-                    // Reported once, after every suite has had its turn.
-                    failures.push(format_args!("{suite} on adapter {}", desc.index), &e);
-                }
-            }
-            // One line per suite as it ends, terminal or not (a log, CI):
-            // the progress bar shows only on a terminal.
-            if !args.quiet {
-                let on = if selected.len() > 1 {
-                    format!(" on adapter {}", desc.index)
-                } else {
-                    String::new()
-                };
-                eprintln!(
-                    "hashflops: {suite}{on} {ended} ({}/{}, {:.0} s)",
-                    done + 1,
-                    suites.0.len(),
-                    started.elapsed().as_secs_f64()
-                );
-            }
-        }
-        let tele = sampler.stop();
-        let adapter_energy = energy::energy(&tele, &windows, &rows[first_row..]);
-        add_telemetry(&meta, desc, tele, &mut rows, &mut skipped);
-        let mine = &rows[first_row..];
-        let mut out = human();
+        let got = measure::adapter(&s, &meta, &gpu, &mut all.failures, &mut |suite, ctx| {
+            workloads::run_suite(suite, ctx)
+        });
+        all.add(&s, &meta, desc, got, summarised)?;
+    }
+    let closing = close(&s, &mut all, summarised)?;
+    write_files(&s, &meta, &all, &closing)?;
+    ending(&all, &closing)
+}
+
+/// What the adapters gave, in the order they were measured.
+#[derive(Default)]
+struct Gathered {
+    rows: Vec<ResultRow>,
+    skipped: Vec<Skipped>,
+    notes: Vec<String>,
+    failures: super::Failures,
+    wrong: Vec<String>,
+    energies: Vec<Energy>,
+    used: Vec<AdapterDesc>,
+}
+
+/// What closes a run: the verdict, summary and rig links over all adapters.
+struct Closing {
+    summaries: Vec<AdapterSummary>,
+    rig: Option<Rig>,
+    verdicts: Vec<AdapterVerdict>,
+}
+
+impl Gathered {
+    /// One adapter's outcome, with its telemetry as rows, printed as its
+    /// block of the output and kept for the summary and the files.
+    fn add(
+        &mut self,
+        s: &Settings,
+        meta: &RunMeta,
+        desc: &AdapterDesc,
+        got: AdapterOutcome,
+        summarised: bool,
+    ) -> Result<()> {
+        let AdapterOutcome {
+            mut rows,
+            mut skipped,
+            notes,
+            wrong,
+            telemetry,
+            windows,
+        } = got;
+        let adapter_energy = energy::energy(&telemetry, &windows, &rows);
+        add_telemetry(meta, desc, telemetry, &mut rows, &mut skipped);
+        let mut out = s.human();
         // Before anything else: a software adapter measures the CPU.
         if desc.is_cpu() {
             writeln!(out, "{}", cpu_adapter_line(desc))?;
@@ -218,105 +127,133 @@ pub fn run(args: RunArgs) -> Result<i32> {
             "\n{} ({}, {}, {} {})",
             desc.name, desc.backend, desc.device_type, desc.driver, desc.driver_info
         )?;
-        if !mine.is_empty() {
-            writeln!(out, "{}", table::results_table(mine))?;
+        if !rows.is_empty() {
+            writeln!(out, "{}", table::results_table(&rows))?;
         }
         // The summary says these again, so only a run without one gets them.
         if !summarised {
-            for line in derived_lines(mine) {
+            for line in derived_lines(&rows) {
                 writeln!(out, "{line}")?;
             }
         }
-        for line in skipped_lines(&skipped[first_skip..]) {
+        for line in skipped_lines(&skipped) {
             writeln!(out, "{line}")?;
         }
         writeln!(out, "{}", energy::render(&adapter_energy))?;
-        energies.push(adapter_energy);
-        for n in &notes[first_note..] {
+        for n in &notes {
             writeln!(out, "{n}")?;
         }
+        self.energies.push(adapter_energy);
+        self.rows.extend(rows);
+        self.skipped.extend(skipped);
+        self.notes.extend(notes);
+        self.wrong.extend(wrong);
+        Ok(())
     }
+}
 
-    let summaries: Vec<AdapterSummary> =
-        used.iter().map(|d| AdapterSummary::new(d, &rows)).collect();
+/// The summaries, the rig's links (several cards, not interrupted) and the
+/// verdicts; printed when the run is `summarised`.
+fn close(s: &Settings, all: &mut Gathered, summarised: bool) -> Result<Closing> {
+    let summaries: Vec<AdapterSummary> = all
+        .used
+        .iter()
+        .map(|d| AdapterSummary::new(d, &all.rows))
+        .collect();
     let rig = if summaries.len() > 1 && !super::interrupted() {
         let totals = summary::rig_totals(&summaries);
-        let progress = super::progress(args.quiet);
+        let progress = super::progress(s.quiet);
         progress.set_message("rig: host links alone and all at once, card to card");
-        let r = measure_rig(&adapters, &selected, scale, totals, &summaries);
+        let r = measure_rig(&s.adapters, &s.selected, s.scale, totals, &summaries);
         progress.finish_and_clear();
         match r {
             Ok(r) => Some(r),
             Err(e) => {
-                failures.push("rig links", &e);
+                all.failures.push("rig links", &e);
                 None
             }
         }
     } else {
         None
     };
-    let verdicts: Vec<AdapterVerdict> = used
+    let verdicts: Vec<AdapterVerdict> = all
+        .used
         .iter()
         .map(|d| AdapterVerdict {
             adapter_index: d.index,
             adapter: d.name.clone(),
-            findings: verdict::verdict(d, &rows, &[]),
+            findings: verdict::verdict(d, &all.rows, &[]),
         })
         .collect();
     if summarised {
-        let mut out = human();
+        let mut out = s.human();
         for v in &verdicts {
             write!(out, "{}", verdict::render(v))?;
         }
-        for s in &summaries {
-            write!(out, "{}", s.render())?;
+        for summary in &summaries {
+            write!(out, "{}", summary.render())?;
         }
         if let Some(r) = &rig {
             write!(out, "{}", r.render())?;
         }
     }
+    Ok(Closing {
+        summaries,
+        rig,
+        verdicts,
+    })
+}
 
-    if let Some(path) = &args.csv {
-        files::append_csv(path, &rows)?;
+/// The results files asked for, after everything was printed.
+fn write_files(s: &Settings, meta: &RunMeta, all: &Gathered, c: &Closing) -> Result<()> {
+    let o = &s.outputs;
+    if let Some(path) = &o.csv {
+        files::append_csv(path, &all.rows)?;
     }
-    if let Some(path) = &args.prom {
+    if let Some(path) = &o.prom {
         files::replace_file(
             path,
-            crate::report::prom::render(&meta, &used, &rows).as_bytes(),
+            crate::report::prom::render(meta, &all.used, &all.rows).as_bytes(),
         )?;
     }
-    if let Some(path) = &args.json {
+    if let Some(path) = &o.json {
         let doc = RunDoc {
             tool: "hashflops",
             schema_version: crate::report::SCHEMA_VERSION,
-            meta: &meta,
-            adapters: used,
-            rows: &rows,
-            skipped: &skipped,
-            notes: &notes,
+            meta,
+            adapters: &all.used,
+            rows: &all.rows,
+            skipped: &all.skipped,
+            notes: &all.notes,
             interrupted: super::interrupted(),
-            failures: failures.lines(),
-            wrong_answers: &wrong,
-            energy: &energies,
-            summaries: &summaries,
-            rig: rig.as_ref(),
-            verdict: &verdicts,
+            failures: all.failures.lines(),
+            wrong_answers: &all.wrong,
+            energy: &all.energies,
+            summaries: &c.summaries,
+            rig: c.rig.as_ref(),
+            verdict: &c.verdicts,
         };
         files::write_json(path, &doc)?;
     }
-    let unverified = rows.iter().filter(|r| !r.verified).count()
-        + rig.as_ref().map_or(0, |r| usize::from(!r.verified));
+    Ok(())
+}
+
+/// The exit code, after the last lines on stderr.
+fn ending(all: &Gathered, c: &Closing) -> Result<i32> {
+    let unverified = all.rows.iter().filter(|r| !r.verified).count()
+        + c.rig.as_ref().map_or(0, |r| usize::from(!r.verified));
     // Interrupted: what finished was printed and written; the code says
     // the run is incomplete, whatever else happened.
     if super::interrupted() {
-        failures.print_all();
+        all.failures.print_all();
         eprintln!("hashflops: interrupted: the results cover the suites that finished");
         return Ok(exit::INTERRUPTED);
     }
     // One line per failure; the last goes back to main, which prints it and
     // exits 2 or 1 by its cause (after the results that did work were
     // printed and written).
-    failures.finish()?;
+    all.failures.finish()?;
+    let wrong = &all.wrong;
     if !wrong.is_empty() {
         eprintln!(
             "hashflops: {} wrong answer(s) from GPU kernels (listed above)",
@@ -401,25 +338,6 @@ fn skipped_lines(skipped: &[Skipped]) -> Vec<String> {
         out.push(format!("telemetry {}: {reason}", quantities.join(", ")));
     }
     out
-}
-
-/// How long each suite takes next to `hash`, roughly (the same ratio at
-/// each scale), as the registry states it.
-fn suite_weight(suite: Suite) -> f64 {
-    workloads::suite(suite).map_or(1.0, |s| s.eta_weight)
-}
-
-/// "suite 3/6, about 40 s left": the time the finished suites took,
-/// scaled by the weight of those left over the weight of those done.
-fn suite_progress(suites: &[Suite], done: usize, elapsed: Duration) -> String {
-    let mut s = format!("suite {}/{}", done + 1, suites.len());
-    let weight = |list: &[Suite]| list.iter().map(|n| suite_weight(*n)).sum::<f64>();
-    let (finished, left) = suites.split_at(done.min(suites.len()));
-    if done > 0 && weight(finished) > 0.0 {
-        let secs = elapsed.as_secs_f64() * weight(left) / weight(finished);
-        s += &format!(", about {secs:.0} s left");
-    }
-    s
 }
 
 /// Opens every selected card at once and measures the links between them.

@@ -6,17 +6,17 @@ mod verdict;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::catalogue::Quantity;
+use super::measure::{self, AdapterOutcome};
+use super::settings::Settings;
+use crate::catalogue::{Quantity, Suite};
 use crate::cli::HealthArgs;
 use crate::error::exit;
-use crate::gpu::{AdapterDesc, Adapters, Gpu};
+use crate::gpu::AdapterDesc;
 use crate::report::{files, prom, table, ResultRow, RunMeta};
-use crate::telemetry::{LinkState, Sampler, Telemetry};
-use crate::timing::TimingPlan;
-use crate::workloads::{soak, vram, Ctx, Scale, Shaders, SizeOptions};
+use crate::telemetry::{LinkState, Telemetry};
+use crate::workloads::{soak, vram, Ctx, Scale, SuiteOutput};
 use verdict::{judge, Facts, Reading, Verdict};
 
 /// The shortest soak whose stability is judged: throttling from heat or
@@ -55,7 +55,7 @@ struct HealthDoc<'a> {
     schema_version: u32,
     #[serde(flatten)]
     meta: &'a RunMeta,
-    adapters: Vec<AdapterDesc>,
+    adapters: &'a [AdapterDesc],
     rows: &'a [ResultRow],
     health: &'a [CardHealth],
     telemetry: &'a [AdapterTelemetry],
@@ -65,186 +65,175 @@ struct HealthDoc<'a> {
 }
 
 pub fn health(args: HealthArgs) -> Result<i32> {
-    const NO_STDOUT: Option<&str> =
-        Some("health prints its verdict on stdout: give --csv/--json a file, not -");
-    let mut targets = Vec::new();
-    if let Some(p) = &args.csv {
-        targets.push(files::Target {
-            no_stdout: NO_STDOUT,
-            ..files::Target::new("--csv", p, files::Kind::AppendCsv)
-        });
-    }
-    if let Some(p) = &args.json {
-        targets.push(files::Target {
-            no_stdout: NO_STDOUT,
-            ..files::Target::new("--json", p, files::Kind::Replace)
-        });
-    }
-    if let Some(p) = &args.prom {
-        targets.push(files::Target {
-            no_stdout: Some("--prom writes a file for node_exporter: give a path, not -"),
-            ..files::Target::new("--prom", p, files::Kind::Replace)
-        });
-    }
-    let shader_files = files::files_in(args.shader_dir.as_deref());
-    let inputs: Vec<&std::path::Path> = shader_files.iter().map(|p| p.as_path()).collect();
-    files::check_outputs(&targets, &inputs)?;
-    let adapters = Adapters::enumerate(args.adapter.backend);
-    let selected = adapters.select(args.adapter.adapter.as_deref(), args.all_adapters)?;
-    let shaders = Shaders::from_dir(args.shader_dir.clone())?;
+    let s = Settings::for_health(&args)?;
     super::catch_interrupts("the current interval");
-    let sizes = SizeOptions::default();
     let meta = RunMeta::now();
-    let mut rows = Vec::new();
-    let mut cards = Vec::new();
-    let mut tele = Vec::new();
-    let mut failures = super::Failures::default();
-    let mut wrong = Vec::new();
-    let mut used = Vec::new();
-    let mut prom_cards = Vec::new();
-    for idx in selected {
+    let mut all = Gathered::default();
+    for &idx in &s.selected {
         if super::interrupted() {
             break;
         }
-        let (adapter, desc) = &adapters.list[idx];
-        used.push(desc.clone());
-        let gpu = match Gpu::open(adapter, desc) {
-            Ok(g) => g,
-            Err(e) => {
-                failures.push(format_args!("adapter {}", desc.index), &e);
-                continue;
-            }
+        all.used.push(s.desc(idx).clone());
+        let Some(gpu) = measure::open(&s, idx, &mut all.failures) else {
+            continue;
         };
-        let started = Instant::now();
-        let sampler = Sampler::start(desc, Duration::from_secs(1));
-        let pb = progress(args.quiet);
-        let mut plan = TimingPlan::new(5, 0.1);
-        plan.progress = pb.clone();
-        let ctx = Ctx {
-            gpu: &gpu,
-            scale: Scale::Default,
-            plan,
-            shaders: &shaders,
-            sizes: &sizes,
-            progress: pb.clone(),
-        };
-        pb.set_prefix(format!("vram: {} s left", args.duration.as_secs()));
         // A CPU adapter checks memory at tens of MB/s: the small size keeps
         // the VRAM test to a fraction of a short health run.
-        let vram_scale = if desc.is_cpu() {
+        let vram_scale = if gpu.desc.is_cpu() {
             Scale::Quick
         } else {
             Scale::Default
         };
-        let vram_plan = vram::plan(&gpu, vram_scale);
-        let memory = match vram::test(&ctx, &vram_plan) {
-            Ok(out) => {
-                rows.extend(out.measured.iter().map(|m| ResultRow::new(&meta, desc, m)));
-                Some(out.memory)
-            }
-            Err(e) => {
-                failures.push(format_args!("vram on adapter {}", desc.index), &e);
-                None
-            }
+        let mut parts = Parts {
+            started: Instant::now(),
+            duration: args.duration,
+            vram_plan: vram::plan(&gpu, vram_scale),
+            memory: None,
+            vram_s: 0.0,
+            stability: None,
         };
-        let vram_s = started.elapsed().as_secs_f64();
-        let stability = if super::interrupted() {
-            None
-        } else {
-            // The soak takes what the VRAM test left of the duration.
-            let left = args.duration.saturating_sub(started.elapsed());
-            match soak::soak(&ctx, &soak::Plan::for_duration(left), &super::STOP) {
-                Ok(out) => {
-                    rows.extend(out.measured.iter().map(|m| ResultRow::new(&meta, desc, m)));
-                    Some(out.stability)
-                }
-                Err(e) => {
-                    failures.push(format_args!("soak on adapter {}", desc.index), &e);
-                    None
-                }
-            }
-        };
-        pb.finish_and_clear();
-        let telemetry = sampler.stop();
-        let card = card_health(
-            desc,
-            &vram_plan,
-            memory.as_ref(),
-            stability.as_ref(),
-            vram_s,
-            &telemetry,
-            super::interrupted(),
-        );
-        if let Some(s) = stability.as_ref().filter(|s| s.status == "unstable") {
-            wrong.push(format!("soak on adapter {}: {}", desc.index, s.finding));
-        }
-        print_card(
-            desc,
-            &rows,
-            &card,
-            memory.as_ref(),
-            stability.as_ref(),
-            &telemetry,
-        )?;
-        if args.prom.is_some() {
-            prom_cards.push(prom::CardHealth {
-                adapter: desc.clone(),
-                healthy: card.verdict == Verdict::Healthy,
-                memory: memory.clone(),
-                stability: stability.clone(),
-                telemetry: telemetry.clone(),
-            });
-        }
-        cards.push(card);
-        tele.push(AdapterTelemetry {
-            adapter_index: desc.index,
-            telemetry,
+        let got = measure::adapter(&s, &meta, &gpu, &mut all.failures, &mut |suite, ctx| {
+            parts.run(suite, ctx)
         });
+        all.add(&s, &gpu.desc, got, parts)?;
     }
     let interrupted = super::interrupted();
     if interrupted {
         eprintln!("hashflops: interrupted: the verdict covers what ran");
     }
-    if let Some(path) = &args.csv {
-        files::append_csv(path, &rows)?;
-    }
-    if let Some(path) = &args.prom {
-        let text = prom::render_health(&meta, &prom_cards);
-        files::replace_file(path, text.as_bytes())?;
-    }
-    if let Some(path) = &args.json {
-        let doc = HealthDoc {
-            tool: "hashflops",
-            schema_version: crate::report::SCHEMA_VERSION,
-            meta: &meta,
-            adapters: used,
-            rows: &rows,
-            health: &cards,
-            telemetry: &tele,
-            interrupted,
-            failures: failures.lines(),
-            wrong_answers: &wrong,
-        };
-        files::write_json(path, &doc)?;
-    }
+    write_files(&s, &meta, &all, interrupted)?;
     if interrupted {
-        failures.print_all();
+        all.failures.print_all();
         return Ok(exit::INTERRUPTED);
     }
-    failures.finish()?;
+    all.failures.finish()?;
     // `incomplete` is no fault: exit 0, the verdict says what was not covered.
-    let faulty =
-        cards.iter().any(|c| c.verdict == Verdict::Faulty) || rows.iter().any(|r| !r.verified);
+    let faulty = all.cards.iter().any(|c| c.verdict == Verdict::Faulty)
+        || all.rows.iter().any(|r| !r.verified);
     Ok(if faulty { exit::UNVERIFIED } else { exit::OK })
 }
 
-fn progress(quiet: bool) -> ProgressBar {
-    let pb = super::progress(quiet);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {prefix}: {msg}")
-    {
-        pb.set_style(style);
+/// Health's two suites on one card, and what each found beside its rows.
+struct Parts {
+    started: Instant,
+    duration: Duration,
+    vram_plan: vram::Plan,
+    memory: Option<vram::Memory>,
+    /// How long the VRAM test took, for the soak's judgement.
+    vram_s: f64,
+    stability: Option<soak::Stability>,
+}
+
+impl Parts {
+    fn run(&mut self, suite: Suite, ctx: &Ctx) -> Result<SuiteOutput> {
+        let measured = if suite == Suite::Vram {
+            let out = vram::test(ctx, &self.vram_plan);
+            self.vram_s = self.started.elapsed().as_secs_f64();
+            let out = out?;
+            self.memory = Some(out.memory);
+            out.measured
+        } else {
+            // The soak takes what the VRAM test left of the duration.
+            let left = self.duration.saturating_sub(self.started.elapsed());
+            let out = soak::soak(ctx, &soak::Plan::for_duration(left), &super::STOP)?;
+            self.stability = Some(out.stability);
+            out.measured
+        };
+        Ok(SuiteOutput {
+            measured,
+            ..Default::default()
+        })
     }
-    pb
+}
+
+/// What the cards gave, in the order they were tested.
+#[derive(Default)]
+struct Gathered {
+    rows: Vec<ResultRow>,
+    cards: Vec<CardHealth>,
+    tele: Vec<AdapterTelemetry>,
+    failures: super::Failures,
+    wrong: Vec<String>,
+    used: Vec<AdapterDesc>,
+    prom_cards: Vec<prom::CardHealth>,
+}
+
+impl Gathered {
+    /// One card's verdict, printed and kept for the files.
+    fn add(
+        &mut self,
+        s: &Settings,
+        desc: &AdapterDesc,
+        got: AdapterOutcome,
+        p: Parts,
+    ) -> Result<()> {
+        let telemetry = got.telemetry;
+        self.rows.extend(got.rows);
+        let card = card_health(
+            desc,
+            &p.vram_plan,
+            p.memory.as_ref(),
+            p.stability.as_ref(),
+            p.vram_s,
+            &telemetry,
+            super::interrupted(),
+        );
+        if let Some(st) = p.stability.as_ref().filter(|st| st.status == "unstable") {
+            self.wrong
+                .push(format!("soak on adapter {}: {}", desc.index, st.finding));
+        }
+        print_card(
+            desc,
+            &self.rows,
+            &card,
+            p.memory.as_ref(),
+            p.stability.as_ref(),
+            &telemetry,
+        )?;
+        if s.outputs.prom.is_some() {
+            self.prom_cards.push(prom::CardHealth {
+                adapter: desc.clone(),
+                healthy: card.verdict == Verdict::Healthy,
+                memory: p.memory,
+                stability: p.stability,
+                telemetry: telemetry.clone(),
+            });
+        }
+        self.cards.push(card);
+        self.tele.push(AdapterTelemetry {
+            adapter_index: desc.index,
+            telemetry,
+        });
+        Ok(())
+    }
+}
+
+/// The results files asked for, after every card's verdict was printed.
+fn write_files(s: &Settings, meta: &RunMeta, all: &Gathered, interrupted: bool) -> Result<()> {
+    let o = &s.outputs;
+    if let Some(path) = &o.csv {
+        files::append_csv(path, &all.rows)?;
+    }
+    if let Some(path) = &o.prom {
+        let text = prom::render_health(meta, &all.prom_cards);
+        files::replace_file(path, text.as_bytes())?;
+    }
+    if let Some(path) = &o.json {
+        let doc = HealthDoc {
+            tool: "hashflops",
+            schema_version: crate::report::SCHEMA_VERSION,
+            meta,
+            adapters: &all.used,
+            rows: &all.rows,
+            health: &all.cards,
+            telemetry: &all.tele,
+            interrupted,
+            failures: all.failures.lines(),
+            wrong_answers: &all.wrong,
+        };
+        files::write_json(path, &doc)?;
+    }
+    Ok(())
 }
 
 /// The PCIe generation of a per-lane rate.

@@ -108,98 +108,131 @@ fn size(b: u64) -> String {
     }
 }
 
+/// What the facts say was covered, was not, and was found wrong.
+#[derive(Default)]
+struct Coverage {
+    covered: Vec<String>,
+    missing: Vec<String>,
+    faults: Vec<&'static str>,
+}
+
+impl Coverage {
+    fn memory(&mut self, m: &Memory) {
+        match m {
+            Memory::NotRun => self
+                .missing
+                .push("memory: the VRAM test did not finish".to_string()),
+            Memory::Faulty => self.faults.push("memory errors"),
+            Memory::Clean {
+                tested,
+                full: Some(full),
+                rule,
+            } if tested >= full => self
+                .covered
+                .push(format!("memory in full ({}; {rule})", size(*tested))),
+            Memory::Clean {
+                tested,
+                full: Some(full),
+                rule,
+            } => self.missing.push(format!(
+                "memory: {} tested of the {} full coverage needs ({rule})",
+                size(*tested),
+                size(*full)
+            )),
+            Memory::Clean {
+                tested,
+                full: None,
+                rule,
+            } => self.missing.push(format!(
+                "memory: {} tested, full coverage unknown ({rule})",
+                size(*tested)
+            )),
+        }
+    }
+
+    fn stability(&mut self, s: &Stability) {
+        match s {
+            Stability::NotRun => self
+                .missing
+                .push("stability: the soak did not finish".to_string()),
+            Stability::Faulty => self
+                .faults
+                .push("results wrong or throughput unsteady under load"),
+            Stability::Stable { seconds } => {
+                self.covered.push(format!("stable over {seconds:.0} s"))
+            }
+            Stability::NotJudged(why) => self.missing.push(format!("stability not judged ({why})")),
+        }
+    }
+
+    /// The link and power read go to what was covered; those not available
+    /// come back as a remark, since the verdict does not need them.
+    fn readings(&mut self, f: &Facts) -> Option<String> {
+        let both = [
+            (Quantity::Link.name(), &f.link),
+            (Quantity::Power.name(), &f.power),
+        ];
+        let unavailable: Vec<&str> = both
+            .iter()
+            .filter(|(_, r)| matches!(r, Reading::NotAvailable(_)))
+            .map(|(q, _)| *q)
+            .collect();
+        let read: Vec<&str> = both
+            .iter()
+            .filter(|(_, r)| **r == Reading::Read)
+            .map(|(q, _)| *q)
+            .collect();
+        if !read.is_empty() {
+            self.covered.push(format!("{} read", read.join(" and ")));
+        }
+        match unavailable.as_slice() {
+            [] => None,
+            qs => Some(format!(
+                "{} not available on this system (the verdict does not require {})",
+                qs.join(" and "),
+                if qs.len() == 1 { "it" } else { "them" }
+            )),
+        }
+    }
+
+    /// The verdict and its detail, faults first, then Ctrl-C.
+    fn conclude(&self, interrupted: bool) -> (Verdict, String) {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "nothing".to_string()
+            } else {
+                v.join("; ")
+            }
+        };
+        let (covered, missing) = (list(&self.covered), list(&self.missing));
+        if !self.faults.is_empty() {
+            (
+                Verdict::Faulty,
+                format!("found: {}", self.faults.join("; ")),
+            )
+        } else if interrupted {
+            (
+                Verdict::Interrupted,
+                format!("cut short by Ctrl-C; covered: {covered}; not covered: {missing}"),
+            )
+        } else if self.missing.is_empty() {
+            (Verdict::Healthy, format!("covered: {covered}"))
+        } else {
+            (
+                Verdict::Incomplete,
+                format!("covered: {covered}\n  not covered: {missing}"),
+            )
+        }
+    }
+}
+
 /// The verdict from the facts: the one place it is decided.
 pub fn judge(f: &Facts) -> Judgement {
-    let mut covered = Vec::new();
-    let mut missing = Vec::new();
-    let mut faults = Vec::new();
-    match &f.memory {
-        Memory::NotRun => missing.push("memory: the VRAM test did not finish".to_string()),
-        Memory::Faulty => faults.push("memory errors"),
-        Memory::Clean {
-            tested,
-            full: Some(full),
-            rule,
-        } if tested >= full => covered.push(format!("memory in full ({}; {rule})", size(*tested))),
-        Memory::Clean {
-            tested,
-            full: Some(full),
-            rule,
-        } => missing.push(format!(
-            "memory: {} tested of the {} full coverage needs ({rule})",
-            size(*tested),
-            size(*full)
-        )),
-        Memory::Clean {
-            tested,
-            full: None,
-            rule,
-        } => missing.push(format!(
-            "memory: {} tested, full coverage unknown ({rule})",
-            size(*tested)
-        )),
-    }
-    match &f.stability {
-        Stability::NotRun => missing.push("stability: the soak did not finish".to_string()),
-        Stability::Faulty => faults.push("results wrong or throughput unsteady under load"),
-        Stability::Stable { seconds } => covered.push(format!("stable over {seconds:.0} s")),
-        Stability::NotJudged(why) => missing.push(format!("stability not judged ({why})")),
-    }
-    let readings = [
-        (Quantity::Link.name(), &f.link),
-        (Quantity::Power.name(), &f.power),
-    ];
-    let unavailable: Vec<&str> = readings
-        .iter()
-        .filter(|(_, r)| matches!(r, Reading::NotAvailable(_)))
-        .map(|(q, _)| *q)
-        .collect();
-    let read: Vec<&str> = readings
-        .iter()
-        .filter(|(_, r)| **r == Reading::Read)
-        .map(|(q, _)| *q)
-        .collect();
-    if !read.is_empty() {
-        covered.push(format!("{} read", read.join(" and ")));
-    }
-    let not_available = match unavailable.as_slice() {
-        [] => None,
-        qs => Some(format!(
-            "{} not available on this system (the verdict does not require {})",
-            qs.join(" and "),
-            if qs.len() == 1 { "it" } else { "them" }
-        )),
-    };
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "nothing".to_string()
-        } else {
-            v.join("; ")
-        }
-    };
-    let (verdict, detail) = if !faults.is_empty() {
-        (Verdict::Faulty, format!("found: {}", faults.join("; ")))
-    } else if f.interrupted {
-        (
-            Verdict::Interrupted,
-            format!(
-                "cut short by Ctrl-C; covered: {}; not covered: {}",
-                list(&covered),
-                list(&missing)
-            ),
-        )
-    } else if missing.is_empty() {
-        (Verdict::Healthy, format!("covered: {}", list(&covered)))
-    } else {
-        (
-            Verdict::Incomplete,
-            format!(
-                "covered: {}\n  not covered: {}",
-                list(&covered),
-                list(&missing)
-            ),
-        )
-    };
+    let mut c = Coverage::default();
+    c.memory(&f.memory);
+    c.stability(&f.stability);
+    let not_available = c.readings(f);
+    let (verdict, detail) = c.conclude(f.interrupted);
     let detail = match not_available {
         Some(n) if verdict != Verdict::Faulty => format!("{detail}; {n}"),
         _ => detail,

@@ -3,6 +3,8 @@
 //! of TFLOP/s. The key figures panel; the AI panel draws with the same.
 
 use anyhow::Result;
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -190,6 +192,9 @@ fn range(values: &[f64]) -> (f64, f64) {
     (lo, lo * 10f64.powf(span / 0.62))
 }
 
+/// A column's chart: log values across, one band per row.
+type LogChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, RangedCoordf64>>;
+
 /// Draws `rows` as bars in `columns` under `caption`; with `note_title`, a
 /// text column at the right holds each row's note.
 pub fn draw<DB: DrawingBackend>(
@@ -213,92 +218,142 @@ where
     let (names, rest) = body.split_horizontally(NAME_W);
     let (cols_area, note_area) = rest.split_horizontally(w - 16 - NAME_W - note_w);
     let col_areas = cols_area.split_evenly((1, columns.len()));
-    let n = rows.len() as f64;
-    let name_font = font(13);
-    let value_font = font(12);
+    // The rows' heights in pixels, as the first column placed them.
     let mut centers: Vec<i32> = Vec::new();
     for (ci, (col, sub)) in columns.iter().zip(col_areas.iter()).enumerate() {
-        let values: Vec<f64> = rows
-            .iter()
-            .filter_map(|r| r.cells[ci].map(|c| c.value))
-            .collect();
-        let (lo, hi) = range(&values);
-        let mut chart = ChartBuilder::on(sub)
-            .caption(&col.title, bold(14))
-            .margin_left(6)
-            .margin_right(10)
-            .x_label_area_size(36)
-            .build_cartesian_2d((lo..hi).log_scale(), 0f64..n)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(0)
-            .x_labels(4)
-            .label_style(font(12))
-            .x_label_formatter(&|v| value_text(*v, col.unit))
-            .light_line_style(RGBColor(238, 238, 238))
-            .draw()
-            .map_err(e)?;
-        let plot = chart.plotting_area();
-        let (bx, by) = plot.get_base_pixel();
-        let (pw, _) = plot.dim_in_pixel();
-        let text_area = plot.strip_coord_spec();
-        for (ri, row) in rows.iter().enumerate() {
-            let y_mid = n - ri as f64 - 0.5;
-            let (_, py) = chart.backend_coord(&(lo, y_mid));
-            if ci == 0 {
-                centers.push(py);
-            }
-            let Some(cell) = row.cells[ci] else {
-                let missing = row.missing_in(ci);
-                let (_, th) = text_size(missing, &value_font);
-                text_area
-                    .draw(&Text::new(
-                        missing,
-                        (6, py - by - th / 2),
-                        value_font.clone().color(&RGBColor(150, 150, 150)),
-                    ))
-                    .map_err(e)?;
-                continue;
-            };
-            let v = cell.value.clamp(lo, hi);
-            let bar = [(lo, y_mid - 0.36), (v, y_mid + 0.36)];
-            match cell.look {
-                Look::Measured(c) => {
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(bar, c.filled())))
-                        .map_err(e)?;
-                }
-                Look::Reference(b) => {
-                    let (c, hollow) = ref_look(b);
-                    let fill = if hollow { WHITE.filled() } else { c.filled() };
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(bar, fill)))
-                        .map_err(e)?;
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new(
-                            bar,
-                            RGBColor(110, 110, 110).stroke_width(1),
-                        )))
-                        .map_err(e)?;
-                }
-            }
-            let mut text = value_text(cell.value, col.unit);
-            if cell.unverified {
-                text += " UNVERIFIED";
-            }
-            let (tw, th) = text_size(&text, &value_font);
-            let (ex, _) = chart.backend_coord(&(v, y_mid));
-            let x = (ex - bx + 5).min(pw as i32 - tw - 2).max(2);
+        let at = draw_column(sub, col, ci, rows)?;
+        if ci == 0 {
+            centers = at;
+        }
+    }
+    draw_names(&names, rows, &centers)?;
+    if let Some(title) = note_title {
+        draw_notes(&note_area, title, rows, &centers, note_w as i32)?;
+    }
+    Ok(())
+}
+
+/// Column `ci` of every row: a bar with its value, or why it is missing.
+/// Returns each row's middle, in pixels of the backend.
+fn draw_column<DB: DrawingBackend>(
+    sub: &DrawingArea<DB, Shift>,
+    col: &Column,
+    ci: usize,
+    rows: &[Row],
+) -> Result<Vec<i32>>
+where
+    DB::ErrorType: 'static,
+{
+    let value_font = font(12);
+    let n = rows.len() as f64;
+    let values: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.cells[ci].map(|c| c.value))
+        .collect();
+    let (lo, hi) = range(&values);
+    let mut chart = ChartBuilder::on(sub)
+        .caption(&col.title, bold(14))
+        .margin_left(6)
+        .margin_right(10)
+        .x_label_area_size(36)
+        .build_cartesian_2d((lo..hi).log_scale(), 0f64..n)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(0)
+        .x_labels(4)
+        .label_style(font(12))
+        .x_label_formatter(&|v| value_text(*v, col.unit))
+        .light_line_style(RGBColor(238, 238, 238))
+        .draw()
+        .map_err(e)?;
+    let plot = chart.plotting_area();
+    let (bx, by) = plot.get_base_pixel();
+    let (pw, _) = plot.dim_in_pixel();
+    let text_area = plot.strip_coord_spec();
+    let mut centers = Vec::new();
+    for (ri, row) in rows.iter().enumerate() {
+        let y_mid = n - ri as f64 - 0.5;
+        let (_, py) = chart.backend_coord(&(lo, y_mid));
+        centers.push(py);
+        let Some(cell) = row.cells[ci] else {
+            let missing = row.missing_in(ci);
+            let (_, th) = text_size(missing, &value_font);
             text_area
-                .draw(&Text::new(text, (x, py - by - th / 2), value_font.clone()))
+                .draw(&Text::new(
+                    missing,
+                    (6, py - by - th / 2),
+                    value_font.clone().color(&RGBColor(150, 150, 150)),
+                ))
+                .map_err(e)?;
+            continue;
+        };
+        let v = cell.value.clamp(lo, hi);
+        draw_bar(
+            &mut chart,
+            [(lo, y_mid - 0.36), (v, y_mid + 0.36)],
+            cell.look,
+        )?;
+        let mut text = value_text(cell.value, col.unit);
+        if cell.unverified {
+            text += " UNVERIFIED";
+        }
+        let (tw, th) = text_size(&text, &value_font);
+        let (ex, _) = chart.backend_coord(&(v, y_mid));
+        let x = (ex - bx + 5).min(pw as i32 - tw - 2).max(2);
+        text_area
+            .draw(&Text::new(text, (x, py - by - th / 2), value_font.clone()))
+            .map_err(e)?;
+    }
+    Ok(centers)
+}
+
+/// One bar: filled in the adapter's colour, or a reference card's look
+/// with a grey outline.
+fn draw_bar<DB: DrawingBackend>(
+    chart: &mut LogChart<'_, DB>,
+    bar: [(f64, f64); 2],
+    look: Look,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    match look {
+        Look::Measured(c) => {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(bar, c.filled())))
+                .map_err(e)?;
+        }
+        Look::Reference(b) => {
+            let (c, hollow) = ref_look(b);
+            let fill = if hollow { WHITE.filled() } else { c.filled() };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(bar, fill)))
+                .map_err(e)?;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    bar,
+                    RGBColor(110, 110, 110).stroke_width(1),
+                )))
                 .map_err(e)?;
         }
     }
-    // Names and notes beside the rows, at the rows' heights.
+    Ok(())
+}
+
+/// The rows' names at the left, at the rows' heights.
+fn draw_names<DB: DrawingBackend>(
+    names: &DrawingArea<DB, Shift>,
+    rows: &[Row],
+    centers: &[i32],
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let name_font = font(13);
     let (_, ny) = names.get_base_pixel();
-    for (row, py) in rows.iter().zip(&centers) {
+    for (row, py) in rows.iter().zip(centers) {
         let name = fit_text(&row.name, &name_font, NAME_W as i32 - 12);
         let (_, th) = text_size(&name, &name_font);
         names
@@ -309,19 +364,32 @@ where
             ))
             .map_err(e)?;
     }
-    if let Some(title) = note_title {
-        let (_, ty) = note_area.get_base_pixel();
-        let top = centers.first().copied().unwrap_or(ty + 40) - ty - ROW_H as i32;
+    Ok(())
+}
+
+/// The notes column at the right under `title`, at the rows' heights.
+fn draw_notes<DB: DrawingBackend>(
+    note_area: &DrawingArea<DB, Shift>,
+    title: &str,
+    rows: &[Row],
+    centers: &[i32],
+    note_w: i32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let value_font = font(12);
+    let (_, ty) = note_area.get_base_pixel();
+    let top = centers.first().copied().unwrap_or(ty + 40) - ty - ROW_H as i32;
+    note_area
+        .draw(&Text::new(title.to_string(), (8, top.max(0) - 6), bold(14)))
+        .map_err(e)?;
+    for (row, py) in rows.iter().zip(centers) {
+        let note = fit_text(&row.note, &value_font, note_w - 12);
+        let (_, th) = text_size(&note, &value_font);
         note_area
-            .draw(&Text::new(title.to_string(), (8, top.max(0) - 6), bold(14)))
+            .draw(&Text::new(note, (8, py - ty - th / 2), value_font.clone()))
             .map_err(e)?;
-        for (row, py) in rows.iter().zip(&centers) {
-            let note = fit_text(&row.note, &value_font, note_w as i32 - 12);
-            let (_, th) = text_size(&note, &value_font);
-            note_area
-                .draw(&Text::new(note, (8, py - ty - th / 2), value_font.clone()))
-                .map_err(e)?;
-        }
     }
     Ok(())
 }

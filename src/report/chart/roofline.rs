@@ -4,6 +4,7 @@
 //! adapter and a large GPU read on one chart.
 
 use anyhow::Result;
+use plotters::coord::combinators::LogCoord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -44,6 +45,29 @@ fn roof(bw: Option<f64>, peak: Option<f64>, top: f64) -> Vec<(f64, f64)> {
     }
 }
 
+/// Both axes log: operations per byte across, operations per second up.
+type LogLog<'a, DB> = ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, LogCoord<f64>>>;
+
+/// What is drawn so far: labels to place last, and the markers they must
+/// not cover; `ymin..ymax` is the vertical axis.
+struct Drawn {
+    ymin: f64,
+    ymax: f64,
+    labels: Vec<Label>,
+    markers: Vec<(f64, f64)>,
+}
+
+impl Drawn {
+    /// Everything drawn is kept inside the axes, whatever the files said.
+    fn fit(&self, y: f64) -> f64 {
+        if y.is_nan() {
+            self.ymin
+        } else {
+            y.clamp(self.ymin, self.ymax)
+        }
+    }
+}
+
 pub fn draw<DB: DrawingBackend>(series: &[Series], area: &DrawingArea<DB, Shift>) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -58,14 +82,6 @@ where
         ys.extend(bandwidth(s).map(|(b, _)| b * X0 * 10.0));
     }
     let (ymin, ymax) = y_range(&ys);
-    // Everything drawn is kept inside the axes, whatever the files said.
-    let fit = |y: f64| {
-        if y.is_nan() {
-            ymin
-        } else {
-            y.clamp(ymin, ymax)
-        }
-    };
     let mut chart = ChartBuilder::on(area)
         .caption(
             "Roofline (measured, log-log): f32 matmul against the f32 FMA roof, the SHA-256d hash loop against the integer roof",
@@ -88,97 +104,135 @@ where
         .light_line_style(RGBColor(238, 238, 238))
         .draw()
         .map_err(e)?;
-
-    let mut labels: Vec<Label> = Vec::new();
-    let mut markers: Vec<(f64, f64)> = Vec::new();
+    let mut drawn = Drawn {
+        ymin,
+        ymax,
+        labels: Vec::new(),
+        markers: Vec::new(),
+    };
     for s in series {
-        let m = &s.metrics;
-        let c = s.color;
-        let bw = bandwidth(s);
-        let fp = m.fp32_fma.map(|v| v.value);
-        let float_roof: Vec<(f64, f64)> = roof(bw.map(|b| b.0), fp, ymax)
-            .into_iter()
-            .map(|(x, y)| (x, fit(y)))
-            .collect();
-        if !float_roof.is_empty() {
-            chart
-                .draw_series(LineSeries::new(float_roof, c.stroke_width(2)))
-                .map_err(e)?;
-        }
-        if let Some(p) = fp {
-            labels.push(Label {
-                at: (X1 / 1.2, fit(p)),
-                text: format!("{}: f32 FMA {}", s.index, si(p, "FLOP/s")),
-                color: c,
-                left: true,
-                lift: 11,
-            });
-        }
-        if let Some((b, kernel)) = bw {
-            labels.push(Label {
-                at: (X0 * 1.5, fit(b * X0 * 1.5)),
-                text: format!("{}: {kernel} {}", s.index, si(b, "B/s")),
-                color: c,
-                left: false,
-                lift: 11,
-            });
-        }
-        if let Some((p, kernel)) = s.int_peak {
-            let pts: Vec<(f64, f64)> = roof(bw.map(|b| b.0), Some(p), ymax)
-                .into_iter()
-                .map(|(x, y)| (x, fit(y)))
-                .collect();
-            chart
-                .draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(2)))
-                .map_err(e)?;
-            labels.push(Label {
-                at: (X1 / 1.2, fit(p)),
-                text: format!("{}: integer ({kernel}) {}", s.index, si(p, "OP/s")),
-                color: c,
-                left: true,
-                lift: -11,
-            });
-        }
-        if let Some(mm) = m.sgemm {
-            let at = (s.matmul_intensity.clamp(X0, X1), fit(mm.value));
-            chart
-                .draw_series(std::iter::once(Circle::new(at, 6, c.filled())))
-                .map_err(e)?;
-            markers.push(at);
-            labels.push(Label {
-                at,
-                text: format!("{}: f32 matmul {}", s.index, si(mm.value, "FLOP/s")),
-                color: c,
-                left: false,
-                lift: 0,
-            });
-        }
-        if let Some(h) = m.hash_rate {
-            let at = (HASH_X, fit(h.value * OPS_PER_SHA256D));
-            chart
-                .draw_series(std::iter::once(TriangleMarker::new(at, 8, c.filled())))
-                .map_err(e)?;
-            markers.push(at);
-            labels.push(Label {
-                at,
-                text: match Some(h.value * OPS_PER_SHA256D).filter(|v| v.is_finite()) {
-                    Some(ops) => format!(
-                        "{}: SHA-256d {} = {}",
-                        s.index,
-                        si(h.value, "H/s"),
-                        si(ops, "OP/s")
-                    ),
-                    None => format!("{}: SHA-256d {}", s.index, si(h.value, "H/s")),
-                },
-                color: c,
-                left: true,
-                lift: 0,
-            });
-        }
+        draw_roofs(&mut chart, s, &mut drawn)?;
+        draw_markers(&mut chart, s, &mut drawn)?;
     }
+    place_labels(&chart, drawn)
+}
 
-    // Labels in pixels of the plotting area, beside their anchors, placed
-    // after every marker so that none is covered.
+/// A series' float roof (solid) and integer roof (dashed), with labels for
+/// the peaks and the bandwidth slope.
+fn draw_roofs<DB: DrawingBackend>(
+    chart: &mut LogLog<'_, DB>,
+    s: &Series,
+    d: &mut Drawn,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let m = &s.metrics;
+    let c = s.color;
+    let bw = bandwidth(s);
+    let fp = m.fp32_fma.map(|v| v.value);
+    let float_roof: Vec<(f64, f64)> = roof(bw.map(|b| b.0), fp, d.ymax)
+        .into_iter()
+        .map(|(x, y)| (x, d.fit(y)))
+        .collect();
+    if !float_roof.is_empty() {
+        chart
+            .draw_series(LineSeries::new(float_roof, c.stroke_width(2)))
+            .map_err(e)?;
+    }
+    if let Some(p) = fp {
+        d.labels.push(Label {
+            at: (X1 / 1.2, d.fit(p)),
+            text: format!("{}: f32 FMA {}", s.index, si(p, "FLOP/s")),
+            color: c,
+            left: true,
+            lift: 11,
+        });
+    }
+    if let Some((b, kernel)) = bw {
+        d.labels.push(Label {
+            at: (X0 * 1.5, d.fit(b * X0 * 1.5)),
+            text: format!("{}: {kernel} {}", s.index, si(b, "B/s")),
+            color: c,
+            left: false,
+            lift: 11,
+        });
+    }
+    if let Some((p, kernel)) = s.int_peak {
+        let pts: Vec<(f64, f64)> = roof(bw.map(|b| b.0), Some(p), d.ymax)
+            .into_iter()
+            .map(|(x, y)| (x, d.fit(y)))
+            .collect();
+        chart
+            .draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(2)))
+            .map_err(e)?;
+        d.labels.push(Label {
+            at: (X1 / 1.2, d.fit(p)),
+            text: format!("{}: integer ({kernel}) {}", s.index, si(p, "OP/s")),
+            color: c,
+            left: true,
+            lift: -11,
+        });
+    }
+    Ok(())
+}
+
+/// A series' f32 matmul (a circle) and hash loop (a triangle), labelled.
+fn draw_markers<DB: DrawingBackend>(
+    chart: &mut LogLog<'_, DB>,
+    s: &Series,
+    d: &mut Drawn,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let m = &s.metrics;
+    let c = s.color;
+    if let Some(mm) = m.sgemm {
+        let at = (s.matmul_intensity.clamp(X0, X1), d.fit(mm.value));
+        chart
+            .draw_series(std::iter::once(Circle::new(at, 6, c.filled())))
+            .map_err(e)?;
+        d.markers.push(at);
+        d.labels.push(Label {
+            at,
+            text: format!("{}: f32 matmul {}", s.index, si(mm.value, "FLOP/s")),
+            color: c,
+            left: false,
+            lift: 0,
+        });
+    }
+    if let Some(h) = m.hash_rate {
+        let at = (HASH_X, d.fit(h.value * OPS_PER_SHA256D));
+        chart
+            .draw_series(std::iter::once(TriangleMarker::new(at, 8, c.filled())))
+            .map_err(e)?;
+        d.markers.push(at);
+        d.labels.push(Label {
+            at,
+            text: match Some(h.value * OPS_PER_SHA256D).filter(|v| v.is_finite()) {
+                Some(ops) => format!(
+                    "{}: SHA-256d {} = {}",
+                    s.index,
+                    si(h.value, "H/s"),
+                    si(ops, "OP/s")
+                ),
+                None => format!("{}: SHA-256d {}", s.index, si(h.value, "H/s")),
+            },
+            color: c,
+            left: true,
+            lift: 0,
+        });
+    }
+    Ok(())
+}
+
+/// Labels in pixels of the plotting area, beside their anchors, placed
+/// after every marker so that none is covered.
+fn place_labels<DB: DrawingBackend>(chart: &LogLog<'_, DB>, d: Drawn) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let plot = chart.plotting_area();
     let (bx, by) = plot.get_base_pixel();
     let px = |p: (f64, f64)| {
@@ -187,11 +241,11 @@ where
     };
     let text_area = plot.strip_coord_spec();
     let mut placer = Placer::new(text_area.dim_in_pixel());
-    for &m in &markers {
+    for &m in &d.markers {
         placer.reserve(px(m), 8);
     }
     let f = font(13);
-    for l in labels {
+    for l in d.labels {
         let size = super::labels::text_size(&l.text, &f);
         let (ax, ay) = px(l.at);
         let (x, y) = placer.place((ax, ay - l.lift), size, l.left);

@@ -132,23 +132,7 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
             // Each run's own figures, as its column would show them, then
             // combined: a median never pairs one run's fast path or size
             // with another's slow one.
-            let figures = match merge {
-                None => figures::figures(&mine),
-                Some(how) => {
-                    let mut at: HashMap<&str, usize> = HashMap::new();
-                    let mut by_run: Vec<Vec<&ResultRow>> = Vec::new();
-                    for r in &mine {
-                        let i = *at.entry(&r.run_id).or_insert_with(|| {
-                            by_run.push(Vec::new());
-                            by_run.len() - 1
-                        });
-                        by_run[i].push(r);
-                    }
-                    let per_run: Vec<Vec<Figure>> =
-                        by_run.iter().map(|rows| figures::figures(rows)).collect();
-                    figures::combine(&per_run, how)
-                }
-            };
+            let figures = group_figures(&mine, merge);
             if merge.is_some() && runs.len() > 1 {
                 let how = match merge {
                     Some(Merge::Median) => "median",
@@ -180,6 +164,24 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
         })
         .collect();
     Ok(groups)
+}
+
+/// A group's figures: its rows', or each run's combined as `merge` says.
+fn group_figures(mine: &[&ResultRow], merge: Option<Merge>) -> Vec<Figure> {
+    let Some(how) = merge else {
+        return figures::figures(mine);
+    };
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    let mut by_run: Vec<Vec<&ResultRow>> = Vec::new();
+    for r in mine {
+        let i = *at.entry(&r.run_id).or_insert_with(|| {
+            by_run.push(Vec::new());
+            by_run.len() - 1
+        });
+        by_run[i].push(r);
+    }
+    let per_run: Vec<Vec<Figure>> = by_run.iter().map(|rows| figures::figures(rows)).collect();
+    figures::combine(&per_run, how)
 }
 
 fn matmul_size(rows: &[&ResultRow]) -> Option<(f64, f64, f64)> {

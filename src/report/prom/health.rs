@@ -49,15 +49,24 @@ pub fn render_health(meta: &RunMeta, cards: &[CardHealth]) -> String {
     x.encode()
 }
 
+/// The card's identity labels and `extra`.
+fn with(id: &Labels, extra: &[(&str, &str)]) -> Labels {
+    let mut l = id.clone();
+    l.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    l
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
 impl Exposition {
     fn card(&mut self, meta: &RunMeta, c: &CardHealth) {
         let id = self.identity_labels(Identity::of_desc(meta, &c.adapter), c.adapter.index);
-        let with = |extra: &[(&str, &str)]| -> Labels {
-            let mut l = id.clone();
-            l.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            l
-        };
-        let flag = |b: bool| if b { 1.0 } else { 0.0 };
         self.set(
             "hashflops_health_healthy",
             "1 when health's verdict on the card is healthy, else 0",
@@ -65,156 +74,173 @@ impl Exposition {
             flag(c.healthy),
             false,
         );
+        self.card_memory(&id, c.memory.as_ref());
+        self.card_stability(&id, c.stability.as_ref());
+        self.card_link(&id, &c.telemetry);
+        self.card_power(&id, &c.telemetry);
+    }
 
-        let memory = c.memory.as_ref().map_or("not run", |m| m.status.as_str());
-        for state in states(&MEMORY_STATES, memory) {
+    fn card_memory(&mut self, id: &Labels, memory: Option<&vram::Memory>) {
+        let status = memory.map_or("not run", |m| m.status.as_str());
+        for state in states(&MEMORY_STATES, status) {
             self.set(
                 "hashflops_health_memory_status",
                 "the VRAM test's outcome: 1 for the card's status, 0 for the others",
-                with(&[("status", state)]),
-                flag(state == memory),
+                with(id, &[("status", state)]),
+                flag(state == status),
                 false,
             );
         }
-        if let Some(m) = &c.memory {
+        let Some(m) = memory else {
+            return;
+        };
+        self.set(
+            "hashflops_health_memory_errors",
+            "words the VRAM test found with flipped bits",
+            id.clone(),
+            m.errors as f64,
+            false,
+        );
+        self.set(
+            "hashflops_health_memory_tested_bytes",
+            "bytes of VRAM the test covered",
+            id.clone(),
+            m.bytes_tested as f64,
+            false,
+        );
+        if let Some(share) = m.coverage_share {
             self.set(
-                "hashflops_health_memory_errors",
-                "words the VRAM test found with flipped bits",
+                "hashflops_health_memory_coverage_ratio",
+                "the share of the reported VRAM the test covered",
                 id.clone(),
-                m.errors as f64,
+                share,
                 false,
             );
+        }
+    }
+
+    fn card_stability(&mut self, id: &Labels, stability: Option<&soak::Stability>) {
+        let status = stability.map_or("not run", |s| s.status.as_str());
+        for state in states(&STABILITY_STATES, status) {
             self.set(
-                "hashflops_health_memory_tested_bytes",
-                "bytes of VRAM the test covered",
-                id.clone(),
-                m.bytes_tested as f64,
+                "hashflops_health_stability_status",
+                "the soak's outcome: 1 for the card's status, 0 for the others",
+                with(id, &[("status", state)]),
+                flag(state == status),
                 false,
             );
-            if let Some(share) = m.coverage_share {
+        }
+        let Some(s) = stability else {
+            return;
+        };
+        self.set(
+            "hashflops_health_soak_seconds",
+            "how long the soak ran",
+            id.clone(),
+            s.seconds,
+            false,
+        );
+        // Rates of a soak whose results differed are no verified figures.
+        if !s.results_differ {
+            self.card_soak_rates(id, s);
+        }
+    }
+
+    fn card_soak_rates(&mut self, id: &Labels, s: &soak::Stability) {
+        if let Some(r) = s.worst_over_best {
+            self.set(
+                "hashflops_health_soak_worst_over_best_ratio",
+                "the soak's worst interval over its best, the lowest of its loads",
+                id.clone(),
+                r,
+                false,
+            );
+        }
+        if let Some(d) = s.worst_drop_pct {
+            self.set(
+                "hashflops_health_soak_drop_percent",
+                "the drop from the soak's first window to its last, the largest of its loads",
+                id.clone(),
+                d,
+                false,
+            );
+        }
+        for series in &s.series {
+            let name = format!("hashflops_health_soak_rate_{}", unit_name(&series.unit));
+            let help = format!(
+                "a soak load's mean rate in {} over its first and last window",
+                series.unit
+            );
+            for (window, v) in [("first", series.first_window), ("last", series.last_window)] {
                 self.set(
-                    "hashflops_health_memory_coverage_ratio",
-                    "the share of the reported VRAM the test covered",
-                    id.clone(),
-                    share,
+                    &name,
+                    &help,
+                    with(
+                        id,
+                        &[("kernel", &series.kernel.to_string()), ("window", window)],
+                    ),
+                    v,
                     false,
                 );
             }
         }
+    }
 
-        let stability = c
-            .stability
-            .as_ref()
-            .map_or("not run", |s| s.status.as_str());
-        for state in states(&STABILITY_STATES, stability) {
-            self.set(
-                "hashflops_health_stability_status",
-                "the soak's outcome: 1 for the card's status, 0 for the others",
-                with(&[("status", state)]),
-                flag(state == stability),
-                false,
-            );
-        }
-        if let Some(s) = &c.stability {
-            self.set(
-                "hashflops_health_soak_seconds",
-                "how long the soak ran",
-                id.clone(),
-                s.seconds,
-                false,
-            );
-            // Rates of a soak whose results differed are no verified figures.
-            if !s.results_differ {
-                if let Some(r) = s.worst_over_best {
-                    self.set(
-                        "hashflops_health_soak_worst_over_best_ratio",
-                        "the soak's worst interval over its best, the lowest of its loads",
-                        id.clone(),
-                        r,
-                        false,
-                    );
-                }
-                if let Some(d) = s.worst_drop_pct {
-                    self.set(
-                        "hashflops_health_soak_drop_percent",
-                        "the drop from the soak's first window to its last, the largest of its loads",
-                        id.clone(),
-                        d,
-                        false,
-                    );
-                }
-                for series in &s.series {
-                    let name = format!("hashflops_health_soak_rate_{}", unit_name(&series.unit));
-                    let help = format!(
-                        "a soak load's mean rate in {} over its first and last window",
-                        series.unit
-                    );
-                    for (window, v) in
-                        [("first", series.first_window), ("last", series.last_window)]
-                    {
-                        self.set(
-                            &name,
-                            &help,
-                            with(&[("kernel", &series.kernel.to_string()), ("window", window)]),
-                            v,
-                            false,
-                        );
-                    }
-                }
+    fn card_link(&mut self, id: &Labels, t: &Telemetry) {
+        let Some(link) = &t.link else {
+            return;
+        };
+        for (state, gts, width) in [
+            ("current", link.current_gts, link.current_width),
+            ("max", link.max_gts, link.max_width),
+        ] {
+            if let Some(g) = gts {
+                self.set(
+                    "hashflops_health_link_speed_transfers_per_second",
+                    "the PCIe link's rate per lane: as trained (current) and what card and slot are capable of (max)",
+                    with(id, &[("state", state)]),
+                    g * 1e9,
+                    false,
+                );
+            }
+            if let Some(w) = width {
+                self.set(
+                    "hashflops_health_link_width_lanes",
+                    "the PCIe link's lanes: as trained (current) and what card and slot are capable of (max)",
+                    with(id, &[("state", state)]),
+                    w as f64,
+                    false,
+                );
             }
         }
+    }
 
-        if let Some(link) = &c.telemetry.link {
-            for (state, gts, width) in [
-                ("current", link.current_gts, link.current_width),
-                ("max", link.max_gts, link.max_width),
-            ] {
-                if let Some(g) = gts {
-                    self.set(
-                        "hashflops_health_link_speed_transfers_per_second",
-                        "the PCIe link's rate per lane: as trained (current) and what card and slot are capable of (max)",
-                        with(&[("state", state)]),
-                        g * 1e9,
-                        false,
-                    );
-                }
-                if let Some(w) = width {
-                    self.set(
-                        "hashflops_health_link_width_lanes",
-                        "the PCIe link's lanes: as trained (current) and what card and slot are capable of (max)",
-                        with(&[("state", state)]),
-                        w as f64,
-                        false,
-                    );
-                }
-            }
-        }
-
-        let watts: Vec<f64> = c
-            .telemetry
+    fn card_power(&mut self, id: &Labels, t: &Telemetry) {
+        let watts: Vec<f64> = t
             .readings
             .iter()
             .filter(|r| r.quantity == Quantity::Power)
             .map(|r| r.value)
             .collect();
-        if !watts.is_empty() {
-            let mean = watts.iter().sum::<f64>() / watts.len() as f64;
-            let peak = watts.iter().cloned().fold(f64::MIN, f64::max);
-            self.set(
-                "hashflops_health_power_mean_watts",
-                "the card's mean power draw over the health run",
-                id.clone(),
-                mean,
-                false,
-            );
-            self.set(
-                "hashflops_health_power_peak_watts",
-                "the card's highest power reading over the health run",
-                id.clone(),
-                peak,
-                false,
-            );
+        if watts.is_empty() {
+            return;
         }
+        let mean = watts.iter().sum::<f64>() / watts.len() as f64;
+        let peak = watts.iter().cloned().fold(f64::MIN, f64::max);
+        self.set(
+            "hashflops_health_power_mean_watts",
+            "the card's mean power draw over the health run",
+            id.clone(),
+            mean,
+            false,
+        );
+        self.set(
+            "hashflops_health_power_peak_watts",
+            "the card's highest power reading over the health run",
+            id.clone(),
+            peak,
+            false,
+        );
     }
 }
 

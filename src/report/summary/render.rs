@@ -20,22 +20,46 @@ pub fn mark(from: &[Option<Val>]) -> &'static str {
     }
 }
 
+/// A figure with its unit, marked when unverified.
+fn v(x: Option<Val>, unit: &str) -> String {
+    match x {
+        Some(x) => format!("{}{}", si(x.value, unit), mark(&[Some(x)])),
+        None => "not measured".to_string(),
+    }
+}
+
+/// One line of a section: the name in a column, then the figures.
+fn line(out: &mut String, k: &str, val: String) {
+    *out += &format!("  {k:<22} {val}\n");
+}
+
 impl AdapterSummary {
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let m = &self.metrics;
-        let v = |x: Option<Val>, unit: &str| match x {
-            Some(x) => format!("{}{}", si(x.value, unit), mark(&[Some(x)])),
-            None => "not measured".to_string(),
-        };
-        out += &format!(
+        let mut out = format!(
             "\n== Summary: adapter {} {} ({}, {}) ==\nmeasured\n",
             self.adapter_index, self.adapter, self.backend, self.device_type
         );
-        let line = |out: &mut String, k: &str, val: String| {
-            *out += &format!("  {k:<22} {val}\n");
-        };
-        line(&mut out, "SHA-256d (mining)", v(m.hash_rate, "H/s"));
+        self.render_compute(&mut out);
+        self.render_memory(&mut out);
+        let derived = self.render_derived();
+        if !derived.is_empty() {
+            out += "derived\n";
+            out += &derived;
+        }
+        if !self.flags.is_empty() {
+            out += "for scale\n";
+            for f in &self.flags {
+                out += &format!("  - {f}\n");
+            }
+        }
+        out += &render_neighbours(&self.neighbours);
+        out
+    }
+
+    /// The measured hash rate, matmul, peaks and the FMA ratio.
+    fn render_compute(&self, out: &mut String) {
+        let m = &self.metrics;
+        line(out, "SHA-256d (mining)", v(m.hash_rate, "H/s"));
         let eff = self
             .matmul_efficiency
             .map(|e| {
@@ -46,14 +70,10 @@ impl AdapterSummary {
                 )
             })
             .unwrap_or_default();
+        line(out, "f32 matmul", format!("{}{eff}", v(m.sgemm, "FLOP/s")));
+        line(out, "f16 matmul", v(m.hgemm, "FLOP/s"));
         line(
-            &mut out,
-            "f32 matmul",
-            format!("{}{eff}", v(m.sgemm, "FLOP/s")),
-        );
-        line(&mut out, "f16 matmul", v(m.hgemm, "FLOP/s"));
-        line(
-            &mut out,
+            out,
             "f32 peak",
             format!(
                 "FMA {}, mul+add {}",
@@ -73,13 +93,13 @@ impl AdapterSummary {
                 .iter()
                 .map(|(name, x, unit)| format!("{name} {}", v(*x, unit)))
                 .collect();
-            line(&mut out, "precision ladder", steps.join(" | "));
+            line(out, "precision ladder", steps.join(" | "));
         }
         // Judged once, from verified rows; a ratio resting on an
         // unverified figure is shown, marked, and not judged.
         match (self.fma, self.fma_unfused_ratio) {
             (Some(j), _) => line(
-                &mut out,
+                out,
                 "FMA : unfused",
                 format!(
                     "{:.2} ({})",
@@ -88,12 +108,17 @@ impl AdapterSummary {
                 ),
             ),
             (None, Some(r)) => line(
-                &mut out,
+                out,
                 "FMA : unfused",
                 format!("{r:.2}{} (not judged)", mark(&[m.fp32_fma, m.fp32_mul_add])),
             ),
             (None, None) => {}
         }
+    }
+
+    /// The measured bandwidth, host link, memory size and LLM rates.
+    fn render_memory(&self, out: &mut String) {
+        let m = &self.metrics;
         // A cache-sized rate is measured: named so, never "not measured".
         let stream = |mem: Option<Val>, cache: Option<Val>| match (mem, cache) {
             (None, Some(c)) => format!(
@@ -104,7 +129,7 @@ impl AdapterSummary {
             (x, _) => v(x, "B/s"),
         };
         line(
-            &mut out,
+            out,
             "memory bandwidth",
             format!(
                 "triad {}, copy {}",
@@ -113,7 +138,7 @@ impl AdapterSummary {
             ),
         );
         line(
-            &mut out,
+            out,
             "host link",
             format!(
                 "upload {}, download {}, round trip {}",
@@ -124,7 +149,7 @@ impl AdapterSummary {
         );
         let mem = &self.memory;
         line(
-            &mut out,
+            out,
             mem.word,
             match mem.bytes {
                 Some(b) => format!("{} ({})", si(b as f64, "B"), mem.source),
@@ -132,8 +157,13 @@ impl AdapterSummary {
             },
         );
         for l in &self.llm_measured {
-            out += &format!("  {l}\n");
+            *out += &format!("  {l}\n");
         }
+    }
+
+    /// FLOP per hash and the LLM ceilings; empty when neither applies.
+    fn render_derived(&self) -> String {
+        let m = &self.metrics;
         let mut derived = String::new();
         if let Some(f) = self.flop_per_hash {
             line(
@@ -146,20 +176,9 @@ impl AdapterSummary {
             );
         }
         if let (false, Some(bw)) = (self.llm.is_empty(), &self.decode_bound) {
-            derived += &render_ceilings(&self.llm, bw, m.upload, mem.word);
+            derived += &render_ceilings(&self.llm, bw, m.upload, self.memory.word);
         }
-        if !derived.is_empty() {
-            out += "derived\n";
-            out += &derived;
-        }
-        if !self.flags.is_empty() {
-            out += "for scale\n";
-            for f in &self.flags {
-                out += &format!("  - {f}\n");
-            }
-        }
-        out += &render_neighbours(&self.neighbours);
-        out
+        derived
     }
 }
 
