@@ -5,6 +5,7 @@ pub mod error;
 
 pub mod app;
 pub mod cli;
+pub mod domain;
 pub mod gpu;
 pub mod harness;
 pub mod reference;

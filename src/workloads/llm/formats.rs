@@ -6,6 +6,8 @@ pub const Q4_0_WGSL: &str = include_str!("../../../shaders/llm_q4_0.wgsl");
 pub const Q8_0_WGSL: &str = include_str!("../../../shaders/llm_q8_0.wgsl");
 pub const F16_WGSL: &str = include_str!("../../../shaders/llm_f16.wgsl");
 
+use crate::domain::hash::mix32;
+
 /// Weights per block (llama.cpp's QK4_0 and QK8_0; the f16 kernels walk the
 /// same 32-wide steps).
 pub const BLOCK: u64 = 32;
@@ -87,17 +89,6 @@ impl Format {
 
 fn f16_at(b: &[u8], at: usize) -> f64 {
     half::f16::from_bits(u16::from_le_bytes([b[at], b[at + 1]])).to_f64()
-}
-
-/// The integer hash both generators use (a 32-bit avalanche mix).
-pub fn mix32(v: u32) -> u32 {
-    let mut x = v;
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^= x >> 16;
-    x
 }
 
 /// A controlled f16: random sign and mantissa, exponent 2^-4..2^-1.
