@@ -173,7 +173,12 @@ fn the_pcie_table_gives_the_likely_links() {
         transfer::pcie_bytes_per_s("3.0", 16),
         Some(0.985 * 16.0 * 1e9)
     );
-    assert_eq!(transfer::pcie_bytes_per_s("6.0", 16), None);
+    // PCIe 6.0 is in the table (NVML reports it); 7.0 is not.
+    assert_eq!(
+        transfer::pcie_bytes_per_s("6.0", 16),
+        Some(7.563 * 16.0 * 1e9)
+    );
+    assert_eq!(transfer::pcie_bytes_per_s("7.0", 16), None);
     // A riser at 0.8 GB/s: PCIe 3.0 x1 or 1.0 x4 (1.0 GB/s), not 2.0 x1 (0.5).
     assert_eq!(
         transfer::likely_links(0.8e9),

@@ -5,3 +5,4 @@
 //! cannot mean two things in two places.
 
 pub mod hash;
+pub mod pcie;
