@@ -5,13 +5,12 @@
 
 use serde::Serialize;
 
-use super::summary::rules::host_available;
 use super::summary::{
     adapter_memory, decode_bound, decode_ceiling, fits, fma_judgment, model_bytes,
     read_bytes_per_token, DecodeBound, MODELS, Q4_BITS,
 };
 use super::ResultRow;
-use crate::gpu::AdapterDesc;
+use crate::gpu::{host_available, AdapterDesc};
 use crate::reference_cards::{self, Card};
 use crate::units::{num, si, tokens_per_s};
 use crate::workloads::transfer::pcie::{link_class, LinkClass, LINK_THRESHOLDS_GB};

@@ -61,7 +61,7 @@ pub struct AdapterSummary {
 impl AdapterSummary {
     /// The summary; a CPU adapter's memory is the host's, read now.
     pub fn new(desc: &AdapterDesc, rows: &[ResultRow]) -> AdapterSummary {
-        let host = desc.is_cpu().then(rules::host_available).flatten();
+        let host = desc.is_cpu().then(crate::gpu::host_available).flatten();
         AdapterSummary::with_host(desc, rows, host)
     }
 

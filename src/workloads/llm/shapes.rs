@@ -90,18 +90,21 @@ pub fn models(gpu: &Gpu) -> Vec<Model> {
     }
 }
 
-/// Bytes of weights a run may keep resident: on a GPU most of its VRAM
-/// (unknown VRAM: 2 GiB); on a software adapter a few hundred MiB (one
-/// layer with --quick), which keeps the CPU's time in check.
+/// Bytes of weights a run may keep resident: on a GPU most of its memory
+/// (unknown: 2 GiB); on a software adapter a few hundred MiB (one layer
+/// with --quick), which keeps the CPU's time in check, and never over a
+/// quarter of what the host can give it.
 pub fn weight_budget(gpu: &Gpu, scale: Scale) -> u64 {
+    let usable = gpu.desc.usable_memory();
     if gpu.desc.is_cpu() {
-        return match scale {
+        let budget: u64 = match scale {
             Scale::Quick => 0,
             Scale::Default => 512 << 20,
             Scale::Full => 2 << 30,
         };
+        return usable.map_or(budget, |u| budget.min(u / 4));
     }
-    match gpu.desc.vram_bytes {
+    match usable {
         Some(v) => v / 10 * 8,
         None => 2 << 30,
     }
