@@ -7,15 +7,16 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::Merge;
+use crate::domain::formats::Format;
+use crate::domain::models::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
 use crate::report::summary::{KeyMetrics, Val, FIELDS};
 use crate::report::ResultRow;
 use crate::units::TOKENS_PER_S;
-use crate::workloads::llm::shapes::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
 
 /// The models and formats whose token rates get a row, in table order:
 /// the `llm` suite's own, so the rows stay bounded whatever a file holds.
-const MODELS: [&str; 3] = [LLAMA2_7B.name, LLAMA2_13B.name, LLAMA2_70B.name];
-const FORMATS: [&str; 3] = ["q4_0", "q8_0", "f16"];
+const MODELS: [&str; 3] = [LLAMA2_7B.id, LLAMA2_13B.id, LLAMA2_70B.id];
+const FORMATS: [&str; 3] = [Format::Q4_0.name(), Format::Q8_0.name(), Format::F16.name()];
 const PHASES: [&str; 2] = ["decode", "prefill"];
 
 /// One row of the table for one column.

@@ -163,7 +163,7 @@ impl Workload for Decode<'_> {
             kernel: format!("decode_{}", self.format.name()),
             params: format!(
                 "model={};format={};activations=f32;layout={};{};weight_bytes_per_token={}",
-                self.model.name,
+                self.model.id,
                 self.format.name(),
                 self.layout,
                 self.res.params(),

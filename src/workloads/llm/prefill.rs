@@ -164,7 +164,7 @@ impl Workload for Prefill<'_> {
             kernel: format!("prefill_{}", self.format.name()),
             params: format!(
                 "model={};format={};activations=f32;layout={};batch={};matrices={};token_share={:.5};scaled_to_all_layers=true",
-                self.model.name,
+                self.model.id,
                 self.format.name(),
                 self.layout.name(),
                 self.tokens,
