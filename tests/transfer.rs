@@ -199,7 +199,7 @@ fn low_plateaus_get_plain_words() {
     );
     assert!(riser.contains("at or below PCIe 3.0 x1"), "{riser}");
     assert!(
-        riser.contains("a 14 GB model takes about 18 s to load"),
+        riser.contains("Llama-2-7B F16 (a 13.5 GB file) takes about 17 s to load"),
         "{riser}"
     );
     // What training over it costs is the verdict's `link.narrow`, said once.

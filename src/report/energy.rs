@@ -4,8 +4,10 @@
 
 use serde::Serialize;
 
-use super::summary::{best, decode_bound, read_bytes_per_token, Q4_BITS};
+use super::summary::{best, decode_bound};
 use super::ResultRow;
+use crate::domain::formats::Format;
+use crate::domain::models::LLAMA2_7B;
 use crate::telemetry::{mean_power, Telemetry};
 
 /// When each suite ran, in seconds since the sampler started.
@@ -77,7 +79,7 @@ pub fn energy(t: &Telemetry, windows: &[Window], rows: &[ResultRow]) -> Energy {
     // The one bound on decode, over the bytes Llama-2-7B Q4_0 reads per token.
     if let Some(b) = decode_bound(rows) {
         if let Some(w) = watts(t, windows, b.suite) {
-            let c = b.bytes_per_s / read_bytes_per_token(0, Q4_BITS);
+            let c = b.bytes_per_s / LLAMA2_7B.weights_read_per_token(Format::Q4_0);
             e.ceiling_tokens_per_kwh = Some(c * J_PER_KWH / w);
             e.ceiling_bound = Some(b.kernel);
             e.ceiling_bandwidth_bs = Some(b.bytes_per_s);

@@ -43,8 +43,6 @@ pub struct LlmRate {
     pub format: String,
     pub decode: Option<f64>,
     pub prefill: Option<f64>,
-    /// The model's weights in this format (the decode rows say it).
-    pub weight_bytes: Option<f64>,
 }
 
 /// What is known of an adapter's memory for the fit.
@@ -154,7 +152,6 @@ fn llm_rates(rows: &[&ResultRow]) -> Vec<LlmRate> {
                     format,
                     decode: None,
                     prefill: None,
-                    weight_bytes: None,
                 });
                 out.len() - 1
             }
@@ -162,12 +159,7 @@ fn llm_rates(rows: &[&ResultRow]) -> Vec<LlmRate> {
         let l = &mut out[i];
         let keep = |old: Option<f64>| Some(old.map_or(r.value, |o| o.max(r.value)));
         match kind {
-            "decode" => {
-                l.decode = keep(l.decode);
-                l.weight_bytes = param(&r.params, "weight_bytes_per_token")
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .or(l.weight_bytes);
-            }
+            "decode" => l.decode = keep(l.decode),
             "prefill" => l.prefill = keep(l.prefill),
             _ => {}
         }

@@ -2,7 +2,10 @@
 //! generations (the domain's table) and lane counts fit it, the class of
 //! link, and the plain-words note for the terminal.
 
+use crate::domain::formats::Format;
+use crate::domain::models::{Model, LLAMA2_7B};
 use crate::domain::pcie::{self, GENERATIONS};
+use crate::units::si;
 
 const GB: f64 = 1e9;
 
@@ -32,9 +35,8 @@ pub enum LinkClass {
 pub const LINK_THRESHOLDS_GB: [(LinkClass, f64); 2] =
     [(LinkClass::Riser, 2.0), (LinkClass::Narrow, 7.0)];
 
-/// Size of the example model whose load time the notes quote: 7B
-/// parameters in fp16.
-pub const EXAMPLE_MODEL_BYTES: f64 = 14e9;
+/// The example model whose load time the notes quote, and its format.
+pub const EXAMPLE_MODEL: (Model, Format) = (LLAMA2_7B, Format::F16);
 
 pub fn link_class(bytes_per_s: f64) -> LinkClass {
     let gb = bytes_per_s / GB;
@@ -90,7 +92,15 @@ pub fn link_note(bytes_per_s: f64, is_cpu: bool, adapter: &str) -> Option<String
             "host link {gb:.1} GB/s: {adapter} is a CPU adapter, so transfers are copies within host memory (no PCIe link to judge)"
         ));
     }
-    let load_s = EXAMPLE_MODEL_BYTES / bytes_per_s;
+    let (model, format) = EXAMPLE_MODEL;
+    let file = model.file_size(format);
+    let load = format!(
+        "{} {} (a {} file) takes about {:.0} s to load",
+        model.name,
+        format.label(),
+        si(file, "B"),
+        file / bytes_per_s
+    );
     let consistent = likely_links(bytes_per_s);
     let links = if consistent.is_empty() {
         String::new()
@@ -105,11 +115,10 @@ pub fn link_note(bytes_per_s: f64, is_cpu: bool, adapter: &str) -> Option<String
         });
     match link_class(bytes_per_s) {
         LinkClass::Riser => Some(format!(
-            "host link {gb:.1} GB/s: looks like a PCIe x1 riser or a Gen1/Gen2 link, {ceiling}{links}; \
-             a 14 GB model takes about {load_s:.0} s to load"
+            "host link {gb:.1} GB/s: looks like a PCIe x1 riser or a Gen1/Gen2 link, {ceiling}{links}; {load}"
         )),
         LinkClass::Narrow => Some(format!(
-            "host link {gb:.1} GB/s: a narrow link, {ceiling}{links}; a 14 GB model takes about {load_s:.0} s to load"
+            "host link {gb:.1} GB/s: a narrow link, {ceiling}{links}; {load}"
         )),
         LinkClass::Full => None,
     }
