@@ -6,6 +6,7 @@ pub mod error;
 pub mod app;
 pub mod catalogue;
 pub mod cli;
+pub mod domain;
 pub mod gpu;
 pub mod harness;
 pub mod reference;

@@ -10,18 +10,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{formats::Format, models::LLAMA2_7B};
+
 const CSV: &str = include_str!("../data/reference_cards.csv");
 
 /// Bytes Ethash reads per hash: 64 accesses of 128 bytes.
 pub const ETHASH_BYTES_PER_HASH: f64 = 8192.0;
 /// Share of spec bandwidth tuned Ethash miners reached (80-90 %).
 pub const ETHASH_BANDWIDTH_SHARE: f64 = 0.85;
-/// Llama-2-7B Q4_0 weights single-stream decode reads per token: the
-/// quantity every decode ceiling divides, from the model's shape.
-pub fn llama7b_q4_0_read_bytes() -> f64 {
-    use crate::report::summary::{read_bytes_per_token, Q4_BITS};
-    read_bytes_per_token(0, Q4_BITS)
-}
 
 /// Where a figure comes from.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -183,7 +179,8 @@ pub struct EthashEstimate {
 pub fn estimate_from_ethash(ethash_hs: f64) -> EthashEstimate {
     let traffic = ethash_hs * ETHASH_BYTES_PER_HASH;
     let bandwidth = traffic / ETHASH_BANDWIDTH_SHARE;
-    let ceiling = bandwidth / llama7b_q4_0_read_bytes();
+    // Over the weights decode reads per token, as every ceiling divides.
+    let ceiling = bandwidth / LLAMA2_7B.weights_read_per_token(Format::Q4_0);
     EthashEstimate {
         ethash_hs,
         ethash_traffic_bs: traffic,
@@ -309,7 +306,10 @@ mod tests {
         assert!((e.ethash_traffic_bs - 245.76e9).abs() < 1e6);
         assert!((e.bandwidth_bs - 245.76e9 / 0.85).abs() < 1e6);
         assert!(
-            (e.llama7b_q4_0_ceiling_tps - e.bandwidth_bs / llama7b_q4_0_read_bytes()).abs() < 1e-9
+            (e.llama7b_q4_0_ceiling_tps
+                - e.bandwidth_bs / LLAMA2_7B.weights_read_per_token(Format::Q4_0))
+            .abs()
+                < 1e-9
         );
         assert!(e.llama7b_q4_0_low_tps < e.llama7b_q4_0_high_tps);
     }

@@ -368,7 +368,7 @@ fn no_figure_above_its_bound(text: &str) {
     let rates = figures(decode, "tok/s");
     assert_eq!(rates.len(), 2, "measured and ceiling: {decode}");
     assert!(rates[0] <= rates[1], "{decode}");
-    for (format, table) in [("q4_0", "│ 7B q4 "), ("f16", "│ 7B fp16 ")] {
+    for (format, table) in [("q4_0", "│ 7B q4_0 "), ("f16", "│ 7B f16 ")] {
         let Some(measured) = text.lines().find(|l| {
             l.trim_start()
                 .starts_with(&format!("LLM decode 7B {format}"))
@@ -434,7 +434,7 @@ fn a_cpu_adapter_is_bounded_by_its_fastest_verified_read_and_judged_by_host_memo
         .collect();
     assert!(codes.contains(&"host_memory.fit"), "{codes:?}");
     assert!(
-        text.contains("host memory 23.0 GB available (a CPU adapter computes in the host's memory): Llama-2-13B Q4_0"),
+        text.contains("host memory 23.0 GB available (a CPU adapter computes in the host's memory): Llama-2-13B Q4_0 (7.32 GB resident) fits"),
         "{text}"
     );
     assert!(text.contains("fits host memory"), "{text}");

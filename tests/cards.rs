@@ -56,8 +56,8 @@ fn an_ethash_rate_gives_a_labelled_estimate() {
     // summary divides (not the file size).
     assert!(text.contains("246 GB/s"), "{text}");
     assert!(text.contains("289 GB/s"), "{text}");
-    let read =
-        hashflops::report::summary::read_bytes_per_token(0, hashflops::report::summary::Q4_BITS);
+    use hashflops::domain::{formats::Format, models::LLAMA2_7B};
+    let read = LLAMA2_7B.weights_read_per_token(Format::Q4_0);
     let shown = hashflops::units::si(read, "B");
     assert!(
         text.contains(&format!("{shown} of weights read per token")),
@@ -69,6 +69,11 @@ fn an_ethash_rate_gives_a_labelled_estimate() {
         "{text}"
     );
     assert!(text.contains("estimate"), "{text}");
+    // The model's other two sizes, each named.
+    let resident = hashflops::units::si(LLAMA2_7B.bytes_resident(Format::Q4_0), "B");
+    let file = hashflops::units::si(LLAMA2_7B.file_size(Format::Q4_0), "B");
+    assert!(text.contains(&format!("{resident} resident")), "{text}");
+    assert!(text.contains(&format!("a {file} file")), "{text}");
 
     for bad in ["-3", "0", "nan", "abc"] {
         let out = hashflops(&["cards", "--ethash", bad]);

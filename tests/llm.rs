@@ -18,11 +18,14 @@ use hashflops::workloads::{Shaders, SizeOptions};
 /// Rows 1184, 30 and 416: not multiples of 4 (decode) or 64 (prefill);
 /// K 1184 and 416: 37 and 13 blocks, not multiples of the 32 lanes.
 const TINY: Model = Model {
-    name: "tiny",
+    id: "tiny",
+    name: "Tiny",
+    size: "tiny",
     hidden: 1184,
     ffn: 416,
     layers: 3,
     kv: 30,
+    vocab: 32,
 };
 /// Two layers per repetition from one resident: the repeat check runs too.
 const RES: Residency = Residency {

@@ -7,8 +7,10 @@ use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 use crate::cli::CardsArgs;
+use crate::domain::{formats::Format, models::LLAMA2_7B};
 use crate::error::exit;
 use crate::reference_cards::{self, Basis, Card, ETHASH_BANDWIDTH_SHARE, ETHASH_BYTES_PER_HASH};
+use crate::report::summary::FIT_HEADROOM;
 use crate::units::si;
 
 pub fn cards(args: CardsArgs) -> Result<i32> {
@@ -140,9 +142,19 @@ fn print_ethash_estimate(out: &mut impl Write, mhs: f64) -> std::io::Result<()> 
         out,
         "estimate: Llama-2-7B Q4_0 decode at most {:.0} tok/s (bandwidth / {} of weights read per token); real runtimes reach 60-85 % of that: about {:.0}-{:.0} tok/s",
         e.llama7b_q4_0_ceiling_tps,
-        si(reference_cards::llama7b_q4_0_read_bytes(), "B"),
+        si(LLAMA2_7B.weights_read_per_token(Format::Q4_0), "B"),
         e.llama7b_q4_0_low_tps,
         e.llama7b_q4_0_high_tps
+    )?;
+    let (m, f) = (LLAMA2_7B, Format::Q4_0);
+    writeln!(
+        out,
+        "{} {}: {} resident (fits with its cache in {} of VRAM), a {} file",
+        m.name,
+        f.label(),
+        si(m.bytes_resident(f), "B"),
+        si(m.bytes_resident(f) / FIT_HEADROOM, "B"),
+        si(m.file_size(f), "B")
     )?;
     writeln!(out, "These are estimates from a remembered rate, not measurements: `hashflops run` measures the card.")
 }

@@ -10,11 +10,13 @@ use crate::usage_bail;
 
 mod adapters;
 pub mod identity;
+mod memory;
 
 pub use adapters::{
     backend_name, normalize_bus_id, quiet_driver_environment, AdapterDesc, Adapters, BackendChoice,
     NO_ADAPTER_HELP,
 };
+pub use memory::host_available;
 
 /// An open device on one adapter.
 pub struct Gpu {

@@ -5,12 +5,12 @@
 use serde::Serialize;
 
 use super::summary::rules::Pick;
-use super::summary::{best, decode_bound, read_bytes_per_token, Q4_BITS};
+use super::summary::{best, decode_bound};
 use super::ResultRow;
 use crate::catalogue::{Kernel, Metric, Quantity, Suite};
+use crate::domain::formats::Format;
+use crate::domain::models::LLAMA2_7B;
 use crate::telemetry::{mean_power, Telemetry};
-use crate::workloads::llm::formats::Format;
-use crate::workloads::llm::shapes::LLAMA2_7B;
 
 /// When each suite ran, in seconds since the sampler started.
 #[derive(Clone, Debug, Serialize)]
@@ -75,14 +75,14 @@ pub fn energy(t: &Telemetry, windows: &[Window], rows: &[ResultRow]) -> Energy {
         e.matmul_gflop_per_j = Some(f / 1e9 / w);
     }
     e.decode_watts = watts(t, windows, Suite::Llm);
-    let decode = Pick::of(Kernel::Decode(Format::Q4_0), Metric::TokenRate).model(LLAMA2_7B.name);
+    let decode = Pick::of(Kernel::Decode(Format::Q4_0), Metric::TokenRate).model(LLAMA2_7B.id);
     if let (Some(w), Some(tps)) = (e.decode_watts, best(rows, decode)) {
         e.decode_tokens_per_kwh = Some(tps * J_PER_KWH / w);
     }
     // The one bound on decode, over the bytes Llama-2-7B Q4_0 reads per token.
     if let Some(b) = decode_bound(rows) {
         if let Some(w) = watts(t, windows, b.suite) {
-            let c = b.bytes_per_s / read_bytes_per_token(0, Q4_BITS);
+            let c = b.bytes_per_s / LLAMA2_7B.weights_read_per_token(Format::Q4_0);
             e.ceiling_tokens_per_kwh = Some(c * J_PER_KWH / w);
             e.ceiling_bound = Some(b.kernel);
             e.ceiling_bandwidth_bs = Some(b.bytes_per_s);

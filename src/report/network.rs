@@ -7,37 +7,8 @@
 
 use serde::Serialize;
 
+use crate::domain::models::{Model, MODELS};
 use crate::units::si;
-
-/// A model shape for the arithmetic: hidden size, layers, parameters.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct ModelShape {
-    pub name: &'static str,
-    pub hidden: u64,
-    pub layers: u64,
-    pub params: f64,
-}
-
-pub const MODELS: [ModelShape; 3] = [
-    ModelShape {
-        name: "Llama-2-7B",
-        hidden: 4096,
-        layers: 32,
-        params: 6.74e9,
-    },
-    ModelShape {
-        name: "Llama-2-13B",
-        hidden: 5120,
-        layers: 40,
-        params: 13.0e9,
-    },
-    ModelShape {
-        name: "Llama-2-70B",
-        hidden: 8192,
-        layers: 80,
-        params: 69.0e9,
-    },
-];
 
 /// Activations and gradients cross the link as fp16.
 pub const BYTES_PER_VALUE: f64 = 2.0;
@@ -98,20 +69,20 @@ pub fn ring_allreduce_s(bytes: f64, n: u32, link: &Link) -> f64 {
 
 /// Pipeline parallel (layers split across cards): per generated token one
 /// activation vector crosses each of the n-1 boundaries.
-pub fn pipeline_per_token_s(m: &ModelShape, n: u32, link: &Link) -> f64 {
+pub fn pipeline_per_token_s(m: &Model, n: u32, link: &Link) -> f64 {
     let bytes = m.hidden as f64 * BYTES_PER_VALUE;
     (n.saturating_sub(1)) as f64 * hop(bytes, link)
 }
 
 /// Tensor parallel: two all-reduces of the activations per layer per token.
-pub fn tensor_per_token_s(m: &ModelShape, n: u32, link: &Link) -> f64 {
+pub fn tensor_per_token_s(m: &Model, n: u32, link: &Link) -> f64 {
     let bytes = m.hidden as f64 * BYTES_PER_VALUE;
     2.0 * m.layers as f64 * ring_allreduce_s(bytes, n, link)
 }
 
 /// Data-parallel training: one ring all-reduce of every fp16 gradient per step.
-pub fn data_parallel_step_s(m: &ModelShape, n: u32, link: &Link) -> f64 {
-    ring_allreduce_s(m.params * BYTES_PER_VALUE, n, link)
+pub fn data_parallel_step_s(m: &Model, n: u32, link: &Link) -> f64 {
+    ring_allreduce_s(m.params() as f64 * BYTES_PER_VALUE, n, link)
 }
 
 /// One line of the network table.

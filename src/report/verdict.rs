@@ -5,18 +5,18 @@
 
 use serde::Serialize;
 
-use super::summary::rules::{host_available, Pick};
+use super::summary::rules::Pick;
 use super::summary::{
-    adapter_memory, decode_bound, decode_ceiling, fits, fma_judgment, model_bytes,
-    read_bytes_per_token, DecodeBound, MODELS, Q4_BITS,
+    adapter_memory, decode_bound, decode_ceiling, fits, fma_judgment, DecodeBound,
 };
 use super::ResultRow;
 use crate::catalogue::{Kernel, Metric, Peak, Transfer};
+use crate::domain::formats::Format;
+use crate::domain::models::{Model, LLAMA2_7B, MODELS};
+use crate::gpu::host_available;
 use crate::gpu::AdapterDesc;
 use crate::reference_cards::{self, Card};
 use crate::units::{num, si, tokens_per_s};
-use crate::workloads::llm::formats::Format;
-use crate::workloads::llm::shapes::LLAMA2_7B;
 use crate::workloads::transfer::pcie::{link_class, LinkClass, LINK_THRESHOLDS_GB};
 
 /// What a finding says about the card.
@@ -45,21 +45,18 @@ fn finding(code: &'static str, stance: Stance, text: String) -> Finding {
 /// The value of a kernel: one rule, the summary's and the energy's too.
 pub use super::summary::best;
 
-/// Llama-2 weights in bytes at Q4_0 (4.5 bits per weight with scales).
-pub fn q4_bytes(params: f64) -> f64 {
-    model_bytes(params, Q4_BITS)
-}
-
-/// Llama-2-7B's parameter count.
-const P7B: f64 = MODELS[0].1;
-
-/// The largest Llama-2 whose Q4_0 weights fit `vram` with room for its
-/// cache: its name and parameter count.
-pub fn largest_q4_fit(vram: u64) -> Option<(&'static str, f64)> {
+/// The largest Llama-2 whose Q4_0 weights, resident, fit `memory` bytes
+/// with room for its cache.
+pub fn largest_q4_fit(memory: u64) -> Option<Model> {
     MODELS
         .into_iter()
         .rev()
-        .find(|(_, p)| fits(q4_bytes(*p), vram))
+        .find(|m| fits(m.bytes_resident(Format::Q4_0), memory))
+}
+
+/// "3.79 GB resident": how the fit findings quote a model's size.
+pub fn q4_resident(m: &Model) -> String {
+    format!("{} resident", si(m.bytes_resident(Format::Q4_0), "B"))
 }
 
 /// Findings for one adapter from its rows; `faults` are findings from the
@@ -89,7 +86,7 @@ pub fn verdict_with_host(
     let bound = decode_bound(rows);
     // What decode reads per token of Llama-2-7B Q4_0: the bytes the llm
     // suite's rate counts, so its rate and this ceiling speak of the same.
-    let read_7b = read_bytes_per_token(0, Q4_BITS);
+    let read_7b = LLAMA2_7B.weights_read_per_token(Format::Q4_0);
     let ceiling = bound
         .as_ref()
         .map(|b| decode_ceiling(b.bytes_per_s, read_7b));
@@ -100,7 +97,7 @@ pub fn verdict_with_host(
 
     // LLM inference: the measured decode first, else the ceiling. Below
     // 10 tok/s a reply of a few hundred tokens takes minutes.
-    let q4 = |metric| Pick::of(Kernel::Decode(Format::Q4_0), metric).model(LLAMA2_7B.name);
+    let q4 = |metric| Pick::of(Kernel::Decode(Format::Q4_0), metric).model(LLAMA2_7B.id);
     let decode = best(rows, q4(Metric::TokenRate));
     let stance = |tps: f64| {
         if tps >= 10.0 {
@@ -171,24 +168,26 @@ pub fn verdict_with_host(
     };
     if let Some(v) = memory.bytes {
         match largest_q4_fit(v) {
-            Some((name, p)) => out.push(finding(
+            Some(m) => out.push(finding(
                 fit_code,
                 Stance::GoodFor,
                 format!(
-                    "{} {}{what}: Llama-2-{name} Q4_0 ({}) fits",
+                    "{} {}{what}: {} Q4_0 ({}) fits",
                     memory.word,
                     si(v as f64, "B"),
-                    si(q4_bytes(p), "B")
+                    m.name,
+                    q4_resident(&m)
                 ),
             )),
             None => out.push(finding(
                 small_code,
                 Stance::NotFor,
                 format!(
-                    "{} {}{what}: not even Llama-2-7B Q4_0 ({}) fits with room for its cache",
+                    "{} {}{what}: not even {} Q4_0 ({}) fits with room for its cache",
                     memory.word,
                     si(v as f64, "B"),
-                    si(q4_bytes(P7B), "B")
+                    LLAMA2_7B.name,
+                    q4_resident(&LLAMA2_7B)
                 ),
             )),
         }
@@ -258,7 +257,7 @@ fn link_finding(bytes_per_s: f64) -> Option<Finding> {
         format!(
             "training across cards: the host link moves {} at best, under {bound} GB/s ({what}): all-reducing a Llama-2-7B's fp16 gradients takes about {:.0} s per step",
             si(bytes_per_s, "B/s"),
-            2.0 * model_bytes(P7B, 16.0) / bytes_per_s
+            2.0 * LLAMA2_7B.params() as f64 * super::network::BYTES_PER_VALUE / bytes_per_s
         ),
     ))
 }

@@ -101,17 +101,9 @@ pub fn readings(nvml: &Nvml, bus: &str, t_s: f64) -> Vec<Reading> {
     .unwrap_or_default()
 }
 
-/// PCIe generation -> GT/s per lane.
+/// NVML reports a generation, the rows a rate: GT/s per lane.
 fn gen_gts(generation: u32) -> Option<f64> {
-    match generation {
-        1 => Some(2.5),
-        2 => Some(5.0),
-        3 => Some(8.0),
-        4 => Some(16.0),
-        5 => Some(32.0),
-        6 => Some(64.0),
-        _ => None,
-    }
+    crate::domain::pcie::by_number(generation).map(|g| g.gts)
 }
 
 /// The link as NVML reports it.

@@ -67,13 +67,12 @@ pub fn device_dir(root: &Path, bus_id: &str, vendor: u32, device: u32) -> Result
     }
 }
 
-/// `8.0 GT/s PCIe`, `2.5 GT/s`, `16 GT/s` -> GT/s; `Unknown` -> None.
+/// `8.0 GT/s PCIe`, `2.5 GT/s`, `16 GT/s` -> GT/s; `Unknown`, or a rate no
+/// PCIe generation has, -> None.
 pub fn parse_speed(s: &str) -> Option<f64> {
     let first = s.split_whitespace().next()?;
-    first
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && *v > 0.0)
+    let gts = first.parse::<f64>().ok()?;
+    crate::domain::pcie::by_gts(gts).map(|g| g.gts)
 }
 
 /// The link as the bus reports it now, and what card and slot can do.

@@ -9,17 +9,21 @@ use plotters::prelude::*;
 use super::bars::{self, Cell, Column, Look, Row};
 use super::data::{LlmRate, RefCard, Series, Vram};
 use super::roofline::darker;
+use crate::domain::formats::Format;
+use crate::domain::models;
 use crate::report::summary::{fits, FIT_HEADROOM};
-use crate::report::verdict::{largest_q4_fit, q4_bytes};
+use crate::report::verdict::{largest_q4_fit, q4_resident};
 use crate::units::si;
 
 /// Whether one measured model and format fits the adapter's memory, by the
-/// rule the verdict uses (weights within [`FIT_HEADROOM`] of VRAM).
+/// rule the verdict uses (the model resident within [`FIT_HEADROOM`] of
+/// VRAM).
 fn fit_note(l: &LlmRate, vram: &Vram) -> String {
-    let Some(w) = l.weight_bytes else {
-        return "weights' size not in the rows".into();
+    let (Some(m), Some(f)) = (models::by_id(&l.model), Format::from_name(&l.format)) else {
+        return "not a model or format this build knows".into();
     };
-    let weights = si(w, "B");
+    let w = m.bytes_resident(f);
+    let weights = format!("{} resident", si(w, "B"));
     match vram {
         Vram::Card { bytes, card } => {
             if fits(w, *bytes) {
@@ -41,10 +45,11 @@ fn fit_note(l: &LlmRate, vram: &Vram) -> String {
 fn card_fit(vram: Option<u64>) -> String {
     match vram {
         Some(v) => match largest_q4_fit(v) {
-            Some((name, p)) => format!(
-                "VRAM {}: up to {name} Q4_0 ({}) fits",
+            Some(m) => format!(
+                "VRAM {}: up to {} Q4_0 ({}) fits",
                 si(v as f64, "B"),
-                si(q4_bytes(p), "B")
+                m.size,
+                q4_resident(&m)
             ),
             None => format!("VRAM {}: 7B Q4_0 does not fit", si(v as f64, "B")),
         },

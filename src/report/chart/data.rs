@@ -45,8 +45,6 @@ pub struct LlmRate {
     pub format: String,
     pub decode: Option<f64>,
     pub prefill: Option<f64>,
-    /// The model's weights in this format (the decode rows say it).
-    pub weight_bytes: Option<f64>,
 }
 
 /// What is known of an adapter's memory for the fit.
@@ -134,7 +132,6 @@ fn llm_rates(rows: &[ResultRow]) -> Vec<LlmRate> {
                     format,
                     decode: None,
                     prefill: None,
-                    weight_bytes: None,
                 });
                 out.len() - 1
             }
@@ -142,14 +139,7 @@ fn llm_rates(rows: &[ResultRow]) -> Vec<LlmRate> {
         let l = &mut out[i];
         let value = best(rows, Pick::of(r.kernel, r.metric).model(&l.model));
         match r.kernel {
-            Kernel::Decode(_) => {
-                l.decode = value;
-                l.weight_bytes = r
-                    .params
-                    .weight_bytes_per_token()
-                    .map(|b| b as f64)
-                    .or(l.weight_bytes);
-            }
+            Kernel::Decode(_) => l.decode = value,
             _ => l.prefill = value,
         }
     }

@@ -8,15 +8,15 @@ use serde::Serialize;
 
 use super::Merge;
 use crate::catalogue::{Kernel, Metric};
+use crate::domain::formats::FORMATS as WEIGHT_FORMATS;
+use crate::domain::models::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
 use crate::report::summary::{KeyMetrics, Val, FIELDS};
 use crate::report::ResultRow;
 use crate::units::TOKENS_PER_S;
-use crate::workloads::llm::formats::FORMATS as WEIGHT_FORMATS;
-use crate::workloads::llm::shapes::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
 
 /// The models and formats whose token rates get a row, in table order:
 /// the `llm` suite's own, so the rows stay bounded whatever a file holds.
-const MODELS: [&str; 3] = [LLAMA2_7B.name, LLAMA2_13B.name, LLAMA2_70B.name];
+const MODELS: [&str; 3] = [LLAMA2_7B.id, LLAMA2_13B.id, LLAMA2_70B.id];
 const PHASES: [&str; 2] = ["decode", "prefill"];
 
 /// One row of the table for one column.

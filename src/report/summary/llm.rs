@@ -9,65 +9,46 @@ use super::metrics::Val;
 use super::render::mark;
 use super::rules::{shown, DecodeBound, Pick};
 use crate::catalogue::{Kernel, Metric};
-use crate::report::{network, ResultRow};
+use crate::domain::formats::FORMATS;
+use crate::domain::models::MODELS;
+use crate::report::ResultRow;
 use crate::units::{num, si, tokens_per_s};
 use crate::workloads::llm::formats::FORMATS as WEIGHT_FORMATS;
-use crate::workloads::llm::shapes::LLAMA2_7B;
+use crate::domain::models::LLAMA2_7B;
 
-/// Bits per weight of the model formats in the LLM table: fp16 exactly;
-/// q8 and q4 with the per-block scales of llama.cpp's Q8_0 / Q4 formats.
-pub const FORMATS: [(&str, f64); 3] = [("fp16", 16.0), ("q8", 8.5), ("q4", 4.5)];
-/// Llama-2's parameter counts, the models the verdict and the rig's
-/// network arithmetic speak of, so every figure for "7B" agrees.
-pub const MODELS: [(&str, f64); 3] = [
-    ("7B", network::MODELS[0].params),
-    ("13B", network::MODELS[1].params),
-    ("70B", network::MODELS[2].params),
-];
-/// Bits per weight of Q4_0, the format the verdict judges by.
-pub const Q4_BITS: f64 = FORMATS[2].1;
-/// Share of the bandwidth bound that real runtimes reach in single-stream decode.
+/// Share of the bound that real runtimes reach in single-stream decode.
 pub const REALISTIC: (f64, f64) = (0.60, 0.85);
 /// Room left in VRAM for the KV cache and activations when judging a fit.
 pub const FIT_HEADROOM: f64 = 0.9;
 
-pub fn model_bytes(params: f64, bits: f64) -> f64 {
-    params * bits / 8.0
-}
-
 /// Single-stream decode reads every weight once per token, so
-/// tokens/s <= bandwidth / model bytes.
-pub fn decode_ceiling(bandwidth_bs: f64, model_bytes: f64) -> f64 {
-    bandwidth_bs / model_bytes
+/// tokens/s <= bandwidth / bytes of weights read per token.
+pub fn decode_ceiling(bandwidth_bs: f64, weights_read_per_token: f64) -> f64 {
+    bandwidth_bs / weights_read_per_token
 }
 
-pub fn fits(model_bytes: f64, vram_bytes: u64) -> bool {
-    model_bytes <= vram_bytes as f64 * FIT_HEADROOM
+/// Whether a model of `bytes_resident` fits `memory_bytes` with room for
+/// its cache.
+pub fn fits(bytes_resident: f64, memory_bytes: u64) -> bool {
+    bytes_resident <= memory_bytes as f64 * FIT_HEADROOM
 }
 
-pub fn load_seconds(model_bytes: f64, link_bs: f64) -> f64 {
-    model_bytes / link_bs
-}
-
-/// Bytes of weights single-stream decode reads per token at `bits` per
-/// weight: every matrix of every layer, as the `llm` suite's decode kernels
-/// read them (its rows' `weight_bytes_per_token`). The embedding table is
-/// read a row per token and the output head is left out, so the ceilings
-/// bound the layers the suite measures (and, a little loosely, a whole model).
-pub fn read_bytes_per_token(model: usize, bits: f64) -> f64 {
-    use crate::workloads::llm::shapes::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
-    let m = [LLAMA2_7B, LLAMA2_13B, LLAMA2_70B][model];
-    (m.layers * m.layer_weights()) as f64 * bits / 8.0
+pub fn load_seconds(file_bytes: f64, link_bs: f64) -> f64 {
+    file_bytes / link_bs
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LlmRow {
+    /// Its size class: `7B`.
     pub model: String,
+    /// As in kernel names: `q4_0`.
     pub format: String,
-    /// The whole model: what must fit and be loaded.
-    pub model_bytes: f64,
-    /// What decode reads per token, which the ceiling divides.
-    pub read_bytes_per_token: f64,
+    /// Every parameter in the format: what must fit the adapter's memory.
+    pub bytes_resident: f64,
+    /// The layers' weights decode reads per token, which the ceiling divides.
+    pub weights_read_per_token: f64,
+    /// The GGUF file's tensors: what a load moves over the host link.
+    pub file_size: f64,
     pub ceiling_tokens_s: f64,
     pub realistic_tokens_s: (f64, f64),
     /// Fits the adapter's memory: VRAM, or the host's for a CPU adapter.
@@ -86,20 +67,22 @@ pub fn ceiling_rows(
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (i, (model, params)) in MODELS.into_iter().enumerate() {
-        for (format, bits) in FORMATS {
-            let bytes = model_bytes(params, bits);
-            let read = read_bytes_per_token(i, bits);
+    for m in MODELS {
+        for f in FORMATS {
+            let resident = m.bytes_resident(f);
+            let read = m.weights_read_per_token(f);
+            let file = m.file_size(f);
             let c = decode_ceiling(bw.bytes_per_s, read);
             out.push(LlmRow {
-                model: model.into(),
-                format: format.into(),
-                model_bytes: bytes,
-                read_bytes_per_token: read,
+                model: m.size.into(),
+                format: f.name().into(),
+                bytes_resident: resident,
+                weights_read_per_token: read,
+                file_size: file,
                 ceiling_tokens_s: c,
                 realistic_tokens_s: (c * REALISTIC.0, c * REALISTIC.1),
-                fits_vram: memory.map(|v| fits(bytes, v)),
-                load_s: upload.map(|u| load_seconds(bytes, u.value)),
+                fits_vram: memory.map(|v| fits(resident, v)),
+                load_s: upload.map(|u| load_seconds(file, u.value)),
             });
         }
     }
@@ -110,7 +93,7 @@ pub fn ceiling_rows(
 /// from the `llm` suite's rows, one summary line each: the best verified
 /// row of each kernel (else the best unverified one, marked).
 pub fn measured_llm(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<String> {
-    let find = |kernel, metric| shown(rows, Pick::of(kernel, metric).model(LLAMA2_7B.name));
+    let find = |kernel, metric| shown(rows, Pick::of(kernel, metric).model(LLAMA2_7B.id));
     let mut out = Vec::new();
     for f in WEIGHT_FORMATS {
         let (Some(t), Some(b)) = (
@@ -163,7 +146,7 @@ pub fn render_ceilings(
     memory_word: &str,
 ) -> String {
     let mut out = format!(
-        "  LLM decode ceiling (a bound, not a measurement), single stream: tokens/s <= {} (measured, {}) / bytes read per token; real runtimes reach {:.0}-{:.0}% of it\n",
+        "  LLM decode ceiling (a bound, not a measurement), single stream: tokens/s <= {} (measured, {}) / weights read per token; real runtimes reach {:.0}-{:.0}% of it\n",
         si(bound.bytes_per_s, "B/s"),
         bound.kernel,
         REALISTIC.0 * 100.0,
@@ -178,18 +161,19 @@ pub fn render_ceilings(
     t.set_header([
         "model",
         "resident",
-        "read per token",
+        "weights read per token",
         "ceiling tok/s",
         "realistic tok/s",
         fits_header.as_str(),
-        "load over host link",
+        "file",
+        "load file over host link",
     ]);
     let load_mark = mark(&[upload]);
     for r in llm {
         t.add_row([
             format!("{} {}", r.model, r.format),
-            si(r.model_bytes, "B"),
-            si(r.read_bytes_per_token, "B"),
+            si(r.bytes_resident, "B"),
+            si(r.weights_read_per_token, "B"),
             num(r.ceiling_tokens_s),
             format!(
                 "{}-{}",
@@ -201,6 +185,7 @@ pub fn render_ceilings(
                 Some(false) => "no".into(),
                 None => "unknown".into(),
             },
+            si(r.file_size, "B"),
             r.load_s
                 .map(|s| format!("{s:.1} s{load_mark}"))
                 .unwrap_or_else(|| "not measured".into()),
@@ -218,21 +203,41 @@ mod tests {
 
     #[test]
     fn llm_arithmetic_by_hand() {
-        // 7B at fp16 = 14 GB; at 3.35 TB/s the bound is 239.3 tokens/s.
-        let b = model_bytes(7e9, 16.0);
-        assert_eq!(b, 14e9);
-        assert!((decode_ceiling(3.35e12, b) - 239.2857).abs() < 1e-3);
-        // 70B q4 at 4.5 bits = 39.375 GB; at 256 GB/s: 6.50 tokens/s.
-        let b = model_bytes(70e9, 4.5);
-        assert_eq!(b, 39.375e9);
-        assert!((decode_ceiling(256e9, b) - 6.5016).abs() < 1e-3);
+        // 14 GB read per token at 3.35 TB/s: at most 239.3 tokens/s.
+        assert!((decode_ceiling(3.35e12, 14e9) - 239.2857).abs() < 1e-3);
+        // 39.375 GB at 256 GB/s: 6.50 tokens/s.
+        assert!((decode_ceiling(256e9, 39.375e9) - 6.5016).abs() < 1e-3);
         // VRAM fit keeps 10% for the KV cache: 14 GB fits in 16 GB, not in 15 GB.
         assert!(fits(14e9, 16_000_000_000));
         assert!(!fits(14e9, 15_000_000_000));
         // 14 GB over a 0.8 GB/s riser: 17.5 s.
         assert_eq!(load_seconds(14e9, 0.8e9), 17.5);
-        // The bytes the decode kernels read per token: 32 layers of
-        // 202.4 M weights, at Q4_0 3642753024 bytes (as the llm rows say).
-        assert_eq!(read_bytes_per_token(0, 4.5), 3642753024.0);
+    }
+
+    #[test]
+    fn each_table_row_names_its_three_sizes_from_the_domain() {
+        use crate::domain::formats::Format;
+        use crate::domain::models::LLAMA2_7B;
+        let bound = DecodeBound {
+            kernel: "stream copy".into(),
+            suite: crate::catalogue::Suite::Stream,
+            bytes_per_s: 100e9,
+            stream: None,
+            stream_cache_sized: false,
+        };
+        let rows = ceiling_rows(Some(&bound), None, Some(16_000_000_000));
+        assert_eq!(rows.len(), 9);
+        let r = &rows[0];
+        assert_eq!((r.model.as_str(), r.format.as_str()), ("7B", "q4_0"));
+        let f = Format::Q4_0;
+        assert_eq!(
+            r.weights_read_per_token,
+            LLAMA2_7B.weights_read_per_token(f)
+        );
+        assert_eq!(r.bytes_resident, LLAMA2_7B.bytes_resident(f));
+        assert_eq!(r.file_size, LLAMA2_7B.file_size(f));
+        assert_eq!(r.ceiling_tokens_s, 100e9 / r.weights_read_per_token);
+        let text = render_ceilings(&rows, &bound, None, "VRAM");
+        assert!(text.contains("resident") && text.contains("weights read per token"));
     }
 }

@@ -17,11 +17,7 @@ use serde::Serialize;
 
 pub use cards::{nearest_cards, Neighbour};
 pub use flags::{ASIC_S19_HS, FMA_CRIPPLE_RATIO};
-pub use llm::read_bytes_per_token;
-pub use llm::{
-    decode_ceiling, fits, load_seconds, model_bytes, LlmRow, FIT_HEADROOM, FORMATS, MODELS,
-    Q4_BITS, REALISTIC,
-};
+pub use llm::{decode_ceiling, fits, load_seconds, LlmRow, FIT_HEADROOM, REALISTIC};
 pub use metrics::{Field, KeyMetrics, Val, FIELDS};
 pub use rules::{
     adapter_memory, best, decode_bound, fma_judgment, DecodeBound, FmaJudgment, Memory,
@@ -61,7 +57,7 @@ pub struct AdapterSummary {
 impl AdapterSummary {
     /// The summary; a CPU adapter's memory is the host's, read now.
     pub fn new(desc: &AdapterDesc, rows: &[ResultRow]) -> AdapterSummary {
-        let host = desc.is_cpu().then(rules::host_available).flatten();
+        let host = desc.is_cpu().then(crate::gpu::host_available).flatten();
         AdapterSummary::with_host(desc, rows, host)
     }
 

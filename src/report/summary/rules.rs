@@ -219,54 +219,35 @@ pub struct Memory {
 }
 
 /// A card's VRAM; for a CPU adapter (its device type is Cpu) the host's
-/// memory: what is available to allocate (`host_available`, from
-/// /proc/meminfo), the heap its driver reports only where that is unknown.
+/// memory: the adapter's usable memory ([`AdapterDesc::usable_memory_with`])
+/// with `host_available` (from /proc/meminfo), and where it came from.
 pub fn adapter_memory(desc: &AdapterDesc, host_available: Option<u64>) -> Memory {
+    let bytes = desc.usable_memory_with(host_available);
     if !desc.is_cpu() {
         return Memory {
             word: "VRAM",
-            bytes: desc.vram_bytes,
+            bytes,
             source: desc.vram_source.clone(),
         };
     }
-    match host_available {
-        Some(b) => Memory {
-            word: "host memory",
-            bytes: Some(b),
-            source: format!(
-                "available on the host (MemAvailable); a CPU adapter computes in host memory{}",
-                desc.vram_bytes.map_or(String::new(), |h| format!(
-                    ", whatever heap its driver reports ({})",
-                    si(h as f64, "B")
-                ))
-            ),
-        },
-        None => Memory {
-            word: "host memory",
-            bytes: desc.vram_bytes,
-            source: format!(
-                "the heap the software driver reports; the host's available memory is unknown ({})",
-                desc.vram_source
-            ),
-        },
+    let source = match host_available {
+        Some(_) => format!(
+            "available on the host (MemAvailable); a CPU adapter computes in host memory{}",
+            desc.vram_bytes.map_or(String::new(), |h| format!(
+                ", whatever heap its driver reports ({})",
+                si(h as f64, "B")
+            ))
+        ),
+        None => format!(
+            "the heap the software driver reports; the host's available memory is unknown ({})",
+            desc.vram_source
+        ),
+    };
+    Memory {
+        word: "host memory",
+        bytes,
+        source,
     }
-}
-
-/// `MemAvailable` of /proc/meminfo in bytes: the memory a CPU adapter can
-/// still take from the host. None where there is no such file. Read once
-/// per process, so the verdict and the summary state the same figure.
-pub fn host_available() -> Option<u64> {
-    static READ: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
-    *READ.get_or_init(|| {
-        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-        parse_mem_available(&text)
-    })
-}
-
-fn parse_mem_available(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 #[cfg(test)]
@@ -311,12 +292,5 @@ mod tests {
         assert!(fma_judgment(&rows).unwrap().throttled);
         rows[0].verified = false;
         assert_eq!(fma_judgment(&rows), None);
-    }
-
-    #[test]
-    fn mem_available_in_bytes() {
-        let m = "MemTotal:       32000000 kB\nMemAvailable:   23000000 kB\n";
-        assert_eq!(parse_mem_available(m), Some(23_000_000 * 1024));
-        assert_eq!(parse_mem_available("MemTotal: 1 kB\n"), None);
     }
 }

@@ -166,7 +166,7 @@ impl Workload for Decode<'_> {
                 .res
                 .params(
                     Params::new()
-                        .with(Fact::Model(self.model.name.into()))
+                        .with(Fact::Model(self.model.id.into()))
                         .with(Fact::Format(self.format))
                         .detail("activations", "f32")
                         .with(Fact::Layout(self.layout.into())),

@@ -1,49 +1,23 @@
-//! The weight formats (llama.cpp's Q4_0, Q8_0 and F16 layouts) and the CPU
-//! side of the weight generator: the same bytes `shaders/llm_init.wgsl`
+//! What the kernels and the CPU reference need of the weight formats
+//! (llama.cpp's Q4_0, Q8_0 and F16 layouts, defined in the domain): their
+//! shader headers, exact dequantization and the CPU side of the weight
+//! generator: the same bytes `shaders/llm_init.wgsl`
 //! writes, so the reference can dequantize any row without a readback.
 
 pub const Q4_0_WGSL: &str = include_str!("../../../shaders/llm_q4_0.wgsl");
 pub const Q8_0_WGSL: &str = include_str!("../../../shaders/llm_q8_0.wgsl");
 pub const F16_WGSL: &str = include_str!("../../../shaders/llm_f16.wgsl");
 
-/// Weights per block (llama.cpp's QK4_0 and QK8_0; the f16 kernels walk the
-/// same 32-wide steps).
-pub const BLOCK: u64 = 32;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Format {
-    Q4_0,
-    Q8_0,
-    F16,
-}
-
-pub const FORMATS: [Format; 3] = [Format::Q4_0, Format::Q8_0, Format::F16];
+pub use crate::domain::formats::{Format, BLOCK, FORMATS};
+use crate::domain::hash::mix32;
 
 impl Format {
-    /// As in kernel names: `q4_0`, `q8_0`, `f16`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Q4_0 => "q4_0",
-            Format::Q8_0 => "q8_0",
-            Format::F16 => "f16",
-        }
-    }
-
     /// The header shader's name (for `--shader-dir`) and built-in source.
     pub fn header(self) -> (&'static str, &'static str) {
         match self {
             Format::Q4_0 => ("llm_q4_0", Q4_0_WGSL),
             Format::Q8_0 => ("llm_q8_0", Q8_0_WGSL),
             Format::F16 => ("llm_f16", F16_WGSL),
-        }
-    }
-
-    /// Bytes of 32 weights (llama.cpp's type sizes: 18, 34, 2 x 32).
-    pub fn block_bytes(self) -> u64 {
-        match self {
-            Format::Q4_0 => 18,
-            Format::Q8_0 => 34,
-            Format::F16 => 64,
         }
     }
 
@@ -54,10 +28,6 @@ impl Format {
             Format::Q8_0 => 34,
             Format::F16 => 2,
         }
-    }
-
-    pub fn row_bytes(self, k: u64) -> u64 {
-        k / BLOCK * self.block_bytes()
     }
 
     /// Dequantizes `k` weights from `bytes` (one row), exactly.
@@ -87,17 +57,6 @@ impl Format {
 
 fn f16_at(b: &[u8], at: usize) -> f64 {
     half::f16::from_bits(u16::from_le_bytes([b[at], b[at + 1]])).to_f64()
-}
-
-/// The integer hash both generators use (a 32-bit avalanche mix).
-pub fn mix32(v: u32) -> u32 {
-    let mut x = v;
-    x ^= x >> 16;
-    x = x.wrapping_mul(0x7feb_352d);
-    x ^= x >> 15;
-    x = x.wrapping_mul(0x846c_a68b);
-    x ^= x >> 16;
-    x
 }
 
 /// A controlled f16: random sign and mantissa, exponent 2^-4..2^-1.

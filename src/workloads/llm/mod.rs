@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             let res = shapes::residency(ctx.gpu, ctx.scale, model, format);
             ctx.status(&format!(
                 "llm: generating {} {} weights ({} layers)",
-                model.name,
+                model.id,
                 format.name(),
                 res.resident
             ));
@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let (formats, which, tokens) = prefill_plan(ctx);
     for model in &models {
         for &format in &formats {
-            ctx.status(&format!("llm: prefill {} {}", model.name, format.name()));
+            ctx.status(&format!("llm: prefill {} {}", model.id, format.name()));
             let w = prefill::Prefill::new(ctx.gpu, ctx.shaders, format, *model, &which, tokens)?;
             out.measured.extend(measure(ctx, w)?);
         }

@@ -164,7 +164,7 @@ impl Workload for Prefill<'_> {
         Spec {
             kernel: Kernel::Prefill(self.format),
             params: Params::new()
-                .with(Fact::Model(self.model.name.into()))
+                .with(Fact::Model(self.model.id.into()))
                 .with(Fact::Format(self.format))
                 .detail("activations", "f32")
                 .with(Fact::Layout(self.layout.name().into()))

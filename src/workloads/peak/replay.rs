@@ -17,13 +17,8 @@ use half::f16;
 /// `params.seed` of the shader.
 pub const SEED: u32 = 12345;
 
-/// Same as `mix32()` in peak_body.wgsl (the murmur3 finaliser).
-pub fn mix32(x: u32) -> u32 {
-    let mut h = x;
-    h = (h ^ (h >> 16)).wrapping_mul(0x7feb_352d);
-    h = (h ^ (h >> 15)).wrapping_mul(0x846c_a68b);
-    h ^ (h >> 16)
-}
+// Same as `mix32()` in peak_body.wgsl.
+use crate::domain::hash::mix32;
 
 /// Same as `seed()` in peak_body.wgsl: chain `j`, lane `q` of invocation
 /// `i` in repetition `rep`, whose previous stored value links as `prev`.

@@ -6,12 +6,12 @@ use anyhow::Result;
 use bytemuck::{Pod, Zeroable};
 
 use crate::catalogue::{Fact, Kernel, Metric, Params, Soak};
+use crate::domain::hash::mix32;
 use crate::gpu::Gpu;
 use crate::harness::{Check, Reps, Spec, Workload};
 use crate::sha::{self, Header, Prepared, Target};
 use crate::timing::Timed;
 use crate::workloads::hash::{variant_header, Dispatched, HashKernel, NonceRange, TimedDispatches};
-use crate::workloads::vram::pattern::mix32;
 
 /// Which result a test corrupts once (library-level fault injection).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

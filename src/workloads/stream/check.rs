@@ -51,7 +51,10 @@ const DOT_GROUPS_REPLAYED: usize = 256;
 const NAMES: [&str; 3] = ["a", "b", "c"];
 
 /// Murmur3's 32-bit finaliser over the index and the array: neighbouring
-/// indices get unrelated bits.
+/// indices get unrelated bits. Not the domain's `mix32`: the stream arrays
+/// are written from the host, no shader regenerates them, and the index
+/// is 64 bits; switching hashes would change every array's contents and
+/// gain nothing.
 fn mix(i: u64, array: u32) -> u32 {
     let mut h = (i as u32)
         ^ ((i >> 32) as u32).wrapping_mul(0x9e37_79b9)

@@ -180,7 +180,10 @@ pub fn array_bytes(gpu: &Gpu, scale: Scale, requested: Option<u64>) -> Result<u6
         (false, Scale::Full) => GPU_FULL_BYTES,
         (false, _) => GPU_DEFAULT_BYTES,
     };
-    Ok(want.min(limit) / unit * unit)
+    // The three arrays within three quarters of what the adapter holds, so
+    // a small card's --full still allocates.
+    let fits = gpu.desc.usable_memory().map_or(u64::MAX, |m| m / 4);
+    Ok(want.min(limit).min(fits).max(unit) / unit * unit)
 }
 
 /// One kernel's measurement: it records its applications on the shared

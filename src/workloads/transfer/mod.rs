@@ -32,8 +32,8 @@ use crate::harness;
 
 pub use link::{random_bytes, round_trip, Link, RoundTrip, SLACK};
 pub use pcie::{
-    likely_links, link_class, link_note, pcie_bytes_per_s, LinkClass, EXAMPLE_MODEL_BYTES,
-    LINK_THRESHOLDS_GB, PCIE_GB_PER_LANE, PCIE_LANES, PCIE_MIN_EFFICIENCY,
+    likely_links, link_class, link_note, pcie_bytes_per_s, LinkClass, EXAMPLE_MODEL,
+    LINK_THRESHOLDS_GB, PCIE_LANES, PCIE_MIN_EFFICIENCY,
 };
 pub use timed::{Fault, Path, RoundTripLatency, Transfer, ROUND_TRIP_BYTES};
 

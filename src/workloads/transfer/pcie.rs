@@ -1,18 +1,13 @@
-//! What a measured host-link plateau says about the link: the PCIe
-//! generation and lane-count table, the class of link, and the plain-words
-//! note for the terminal.
+//! What a measured host-link plateau says about the link: which PCIe
+//! generations (the domain's table) and lane counts fit it, the class of
+//! link, and the plain-words note for the terminal.
+
+use crate::domain::formats::Format;
+use crate::domain::models::{Model, LLAMA2_7B};
+use crate::domain::pcie::{self, GENERATIONS};
+use crate::units::si;
 
 const GB: f64 = 1e9;
-
-/// PCIe bandwidth per lane and direction in GB/s, after line encoding
-/// (8b/10b for 1.0 and 2.0, 128b/130b from 3.0 on), by generation.
-pub const PCIE_GB_PER_LANE: [(&str, f64); 5] = [
-    ("1.0", 0.25),
-    ("2.0", 0.5),
-    ("3.0", 0.985),
-    ("4.0", 1.969),
-    ("5.0", 3.938),
-];
 
 /// Lane counts of the slots and risers GPUs are found on.
 pub const PCIE_LANES: [u32; 4] = [1, 4, 8, 16];
@@ -40,9 +35,8 @@ pub enum LinkClass {
 pub const LINK_THRESHOLDS_GB: [(LinkClass, f64); 2] =
     [(LinkClass::Riser, 2.0), (LinkClass::Narrow, 7.0)];
 
-/// Size of the example model whose load time the notes quote: 7B
-/// parameters in fp16.
-pub const EXAMPLE_MODEL_BYTES: f64 = 14e9;
+/// The example model whose load time the notes quote, and its format.
+pub const EXAMPLE_MODEL: (Model, Format) = (LLAMA2_7B, Format::F16);
 
 pub fn link_class(bytes_per_s: f64) -> LinkClass {
     let gb = bytes_per_s / GB;
@@ -55,21 +49,18 @@ pub fn link_class(bytes_per_s: f64) -> LinkClass {
 
 /// Theoretical bandwidth of a PCIe link in B/s.
 pub fn pcie_bytes_per_s(gen: &str, lanes: u32) -> Option<f64> {
-    PCIE_GB_PER_LANE
-        .iter()
-        .find(|(g, _)| *g == gen)
-        .map(|(_, per_lane)| per_lane * lanes as f64 * GB)
+    pcie::by_name(gen).map(|g| g.bytes_per_s(lanes))
 }
 
 /// The links from the table a measured plateau is consistent with, slowest
 /// first, as "PCIe 3.0 x1" strings.
 pub fn likely_links(bytes_per_s: f64) -> Vec<String> {
     let mut hits: Vec<(f64, String)> = Vec::new();
-    for (gen, per_lane) in PCIE_GB_PER_LANE {
+    for g in &GENERATIONS {
         for lanes in PCIE_LANES {
-            let link = per_lane * lanes as f64 * GB;
+            let link = g.bytes_per_s(lanes);
             if bytes_per_s <= link && bytes_per_s >= link * PCIE_MIN_EFFICIENCY {
-                hits.push((link, format!("PCIe {gen} x{lanes}")));
+                hits.push((link, format!("PCIe {} x{lanes}", g.name)));
             }
         }
     }
@@ -81,11 +72,11 @@ pub fn likely_links(bytes_per_s: f64) -> Vec<String> {
 /// below" wording.
 fn ceiling_link(bytes_per_s: f64) -> Option<String> {
     let mut best: Option<(f64, String)> = None;
-    for (gen, per_lane) in PCIE_GB_PER_LANE {
+    for g in &GENERATIONS {
         for lanes in PCIE_LANES {
-            let link = per_lane * lanes as f64 * GB;
+            let link = g.bytes_per_s(lanes);
             if link >= bytes_per_s && best.as_ref().is_none_or(|(b, _)| link < *b) {
-                best = Some((link, format!("PCIe {gen} x{lanes}")));
+                best = Some((link, format!("PCIe {} x{lanes}", g.name)));
             }
         }
     }
@@ -101,7 +92,15 @@ pub fn link_note(bytes_per_s: f64, is_cpu: bool, adapter: &str) -> Option<String
             "host link {gb:.1} GB/s: {adapter} is a CPU adapter, so transfers are copies within host memory (no PCIe link to judge)"
         ));
     }
-    let load_s = EXAMPLE_MODEL_BYTES / bytes_per_s;
+    let (model, format) = EXAMPLE_MODEL;
+    let file = model.file_size(format);
+    let load = format!(
+        "{} {} (a {} file) takes about {:.0} s to load",
+        model.name,
+        format.label(),
+        si(file, "B"),
+        file / bytes_per_s
+    );
     let consistent = likely_links(bytes_per_s);
     let links = if consistent.is_empty() {
         String::new()
@@ -110,14 +109,16 @@ pub fn link_note(bytes_per_s: f64, is_cpu: bool, adapter: &str) -> Option<String
     };
     let ceiling = ceiling_link(bytes_per_s)
         .map(|l| format!("at or below {l}"))
-        .unwrap_or_else(|| "below PCIe 5.0 x16".into());
+        .unwrap_or_else(|| {
+            let newest = GENERATIONS[GENERATIONS.len() - 1].name;
+            format!("below PCIe {newest} x16")
+        });
     match link_class(bytes_per_s) {
         LinkClass::Riser => Some(format!(
-            "host link {gb:.1} GB/s: looks like a PCIe x1 riser or a Gen1/Gen2 link, {ceiling}{links}; \
-             a 14 GB model takes about {load_s:.0} s to load"
+            "host link {gb:.1} GB/s: looks like a PCIe x1 riser or a Gen1/Gen2 link, {ceiling}{links}; {load}"
         )),
         LinkClass::Narrow => Some(format!(
-            "host link {gb:.1} GB/s: a narrow link, {ceiling}{links}; a 14 GB model takes about {load_s:.0} s to load"
+            "host link {gb:.1} GB/s: a narrow link, {ceiling}{links}; {load}"
         )),
         LinkClass::Full => None,
     }

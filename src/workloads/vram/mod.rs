@@ -258,7 +258,7 @@ pub fn test(ctx: &Ctx, plan: &Plan) -> Result<Outcome> {
         },
         bytes_tested: bytes,
         coverage_gib: gib(bytes),
-        coverage_share: gpu.desc.vram_bytes.map(|v| bytes as f64 / v as f64),
+        coverage_share: gpu.desc.usable_memory().map(|v| bytes as f64 / v as f64),
         coverage_note: format!("{}{stop_note}", plan.note),
         write_passes: t.passes.get(),
         check_runs: t.runs.get(),

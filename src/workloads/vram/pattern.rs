@@ -2,16 +2,8 @@
 
 use serde::Serialize;
 
-/// A bijection on u32 (lowbias32), as in `shaders/vram.wgsl`.
-pub fn mix32(x: u32) -> u32 {
-    let mut h = x;
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x7feb_352d);
-    h ^= h >> 15;
-    h = h.wrapping_mul(0x846c_a68b);
-    h ^= h >> 16;
-    h
-}
+// The pattern's hash, `mix32` of `shaders/vram.wgsl`.
+use crate::domain::hash::mix32;
 
 /// The hash key of buffer `chunk` in a test seeded with `seed`.
 pub fn chunk_key(seed: u32, chunk: u32) -> u32 {

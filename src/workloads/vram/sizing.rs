@@ -70,13 +70,14 @@ pub fn full_coverage(cpu: bool, vram: Option<u64>, cpu_cap: u64) -> (Option<u64>
 /// host's RAM, shared with everything else, so it is capped.
 pub fn plan(gpu: &Gpu, scale: Scale) -> Plan {
     let desc = &gpu.desc;
+    let usable = desc.usable_memory();
     let (target, note) = if desc.is_cpu() {
         let cap = match scale {
             Scale::Quick => 16 * MIB,
             Scale::Default => 64 * MIB,
             Scale::Full => 256 * MIB,
         };
-        let cap = desc.vram_bytes.map_or(cap, |h| cap.min(h / 4));
+        let cap = usable.map_or(cap, |h| cap.min(h / 4));
         (
             cap,
             format!(
@@ -85,7 +86,7 @@ pub fn plan(gpu: &Gpu, scale: Scale) -> Plan {
             ),
         )
     } else {
-        match (desc.vram_bytes, budget(gpu)) {
+        match (usable, budget(gpu)) {
             (Some(heap), b) => {
                 let margin = SYSTEM_RESERVE;
                 let (free, whence) = match b {
@@ -124,7 +125,7 @@ pub fn plan(gpu: &Gpu, scale: Scale) -> Plan {
             }
         }
     };
-    let (full, full_rule) = full_coverage(desc.is_cpu(), desc.vram_bytes, target);
+    let (full, full_rule) = full_coverage(desc.is_cpu(), usable, target);
     Plan {
         target,
         chunks: chunks(gpu, target),
