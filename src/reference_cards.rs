@@ -160,31 +160,103 @@ fn assemble(card: String, figures: Vec<Figure>) -> Card {
     }
 }
 
-/// What an Ethash rate a miner remembers says about a card: an estimate.
-#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+/// A card of the table whose published Ethash rate is within
+/// [`ETHASH_MATCH`] of a remembered one.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EthashMatch {
+    pub card: String,
+    pub ethash_hs: f64,
+    pub ethash_basis: Basis,
+    /// The table's bandwidth of the card, and its basis.
+    pub bandwidth_bs: f64,
+    pub bandwidth_basis: Basis,
+}
+
+/// How close a published rate must be to name its card: miners remember
+/// rates to a few MH/s.
+pub const ETHASH_MATCH: f64 = 0.05;
+
+/// What an Ethash rate a miner remembers says about a card.
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct EthashEstimate {
     pub ethash_hs: f64,
     /// Bytes per second Ethash moved at that rate.
     pub ethash_traffic_bs: f64,
-    /// The card's memory bandwidth, assuming Ethash reached the usual share.
+    /// The cards of the table that mined about this rate, closest first.
+    /// Where any did, the closest one's table bandwidth is the answer (the
+    /// same figure `cards` lists).
+    pub matches: Vec<EthashMatch>,
+    /// The memory bandwidth this answer uses: the closest matched card's,
+    /// else the traffic at the table's estimate share.
     pub bandwidth_bs: f64,
-    /// Llama-2-7B Q4_0 decode ceiling at that bandwidth.
+    /// Whether `bandwidth_bs` is the table's figure of matched cards
+    /// (false: estimated at [`ETHASH_BANDWIDTH_SHARE`]).
+    pub from_table: bool,
+    /// The range the published, measured rates span: the lowest and highest
+    /// share of spec bandwidth Ethash reached on the table's cards.
+    pub measured_share: Option<(f64, f64)>,
+    /// Llama-2-7B Q4_0 decode ceiling at `bandwidth_bs`.
     pub llama7b_q4_0_ceiling_tps: f64,
     /// The 60-85 % of the ceiling that real runtimes reach.
     pub llama7b_q4_0_low_tps: f64,
     pub llama7b_q4_0_high_tps: f64,
 }
 
-/// Bandwidth and decode rate estimated from an Ethash rate (hashes/s).
+/// What `ethash_hs` (hashes/s) says about a card, from the table's own
+/// figures: the cards that mined that rate and their bandwidth, else an
+/// estimate by the rule the table's estimates follow.
 pub fn estimate_from_ethash(ethash_hs: f64) -> EthashEstimate {
+    estimate_among(&cards(), ethash_hs)
+}
+
+fn estimate_among(cards: &[Card], ethash_hs: f64) -> EthashEstimate {
     let traffic = ethash_hs * ETHASH_BYTES_PER_HASH;
-    let bandwidth = traffic / ETHASH_BANDWIDTH_SHARE;
+    let basis = |c: &Card, name: &str| c.figure(name).map(|f| f.basis);
+    let matches: Vec<EthashMatch> = cards
+        .iter()
+        .filter_map(|c| {
+            let (e, b) = (c.ethash_hs?, c.bandwidth_bs?);
+            if (e - ethash_hs).abs() > ETHASH_MATCH * ethash_hs {
+                return None;
+            }
+            Some(EthashMatch {
+                card: c.card.clone(),
+                ethash_hs: e,
+                ethash_basis: basis(c, "ethash_hs")?,
+                bandwidth_bs: b,
+                bandwidth_basis: basis(c, "bandwidth_bs")?,
+            })
+        })
+        .collect();
+    let shares: Vec<f64> = cards
+        .iter()
+        .filter(|c| basis(c, "ethash_hs") == Some(Basis::CommunityMeasurement))
+        .filter_map(|c| Some(c.ethash_hs? * ETHASH_BYTES_PER_HASH / c.bandwidth_bs?))
+        .collect();
+    let measured_share = shares
+        .iter()
+        .copied()
+        .reduce(f64::min)
+        .zip(shares.iter().copied().reduce(f64::max));
+    let mut matches = matches;
+    matches.sort_by(|a, b| {
+        (a.ethash_hs - ethash_hs)
+            .abs()
+            .total_cmp(&(b.ethash_hs - ethash_hs).abs())
+    });
+    let (bandwidth, from_table) = match matches.first() {
+        Some(closest) => (closest.bandwidth_bs, true),
+        None => (traffic / ETHASH_BANDWIDTH_SHARE, false),
+    };
     // Over the weights decode reads per token, as every ceiling divides.
     let ceiling = bandwidth / LLAMA2_7B.weights_read_per_token(Format::Q4_0);
     EthashEstimate {
         ethash_hs,
         ethash_traffic_bs: traffic,
+        matches,
         bandwidth_bs: bandwidth,
+        from_table,
+        measured_share,
         llama7b_q4_0_ceiling_tps: ceiling,
         llama7b_q4_0_low_tps: ceiling * 0.60,
         llama7b_q4_0_high_tps: ceiling * 0.85,
@@ -300,11 +372,14 @@ mod tests {
     }
 
     #[test]
-    fn ethash_estimate_follows_the_8_kib_rule() {
-        // 30 MH/s moves 245.8 GB/s; at 85 % that is a 289 GB/s card.
-        let e = estimate_from_ethash(30e6);
-        assert!((e.ethash_traffic_bs - 245.76e9).abs() < 1e6);
-        assert!((e.bandwidth_bs - 245.76e9 / 0.85).abs() < 1e6);
+    fn a_rate_no_card_mined_is_estimated_by_the_tables_rule() {
+        // 12 MH/s moves 98.3 GB/s; at 85 % that is a 116 GB/s card.
+        let e = estimate_from_ethash(12e6);
+        assert!(e.matches.is_empty() && !e.from_table);
+        assert!((e.ethash_traffic_bs - 98.304e9).abs() < 1e6);
+        assert!((e.bandwidth_bs - 98.304e9 / ETHASH_BANDWIDTH_SHARE).abs() < 1e6);
+        let (lo, hi) = e.measured_share.unwrap();
+        assert!(lo < ETHASH_BANDWIDTH_SHARE && ETHASH_BANDWIDTH_SHARE < hi);
         assert!(
             (e.llama7b_q4_0_ceiling_tps
                 - e.bandwidth_bs / LLAMA2_7B.weights_read_per_token(Format::Q4_0))
@@ -312,5 +387,24 @@ mod tests {
                 < 1e-9
         );
         assert!(e.llama7b_q4_0_low_tps < e.llama7b_q4_0_high_tps);
+    }
+
+    #[test]
+    fn every_card_with_a_rate_is_named_by_it_with_the_tables_bandwidth() {
+        for c in cards() {
+            let (Some(e), Some(b)) = (c.ethash_hs, c.bandwidth_bs) else {
+                continue;
+            };
+            let est = estimate_from_ethash(e);
+            assert!(est.from_table, "{}", c.card);
+            let m = est.matches.iter().find(|m| m.card == c.card).unwrap();
+            assert_eq!((m.ethash_hs, m.bandwidth_bs), (e, b), "{}", c.card);
+            // The answer is a bandwidth the table lists for a card that
+            // mined this rate, never a figure of its own.
+            assert!(est
+                .matches
+                .iter()
+                .any(|m| m.bandwidth_bs == est.bandwidth_bs));
+        }
     }
 }

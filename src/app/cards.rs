@@ -132,12 +132,39 @@ fn print_ethash_estimate(out: &mut impl Write, mhs: f64) -> std::io::Result<()> 
         si(e.ethash_traffic_bs, "B/s"),
         ETHASH_BYTES_PER_HASH
     )?;
-    writeln!(
-        out,
-        "estimate: memory bandwidth about {} (tuned miners reached 80-90 % of it; {:.0} % assumed)",
-        si(e.bandwidth_bs, "B/s"),
-        ETHASH_BANDWIDTH_SHARE * 100.0
-    )?;
+    for m in &e.matches {
+        writeln!(
+            out,
+            "{} mined {} ({}) with {} of memory bandwidth ({})",
+            m.card,
+            si(m.ethash_hs, "H/s"),
+            m.ethash_basis.as_str(),
+            si(m.bandwidth_bs, "B/s"),
+            m.bandwidth_basis.as_str()
+        )?;
+    }
+    let range = e.measured_share.map_or(String::new(), |(lo, hi)| {
+        format!(
+            "; on the cards with measured rates Ethash reached {:.0}-{:.0} % of spec bandwidth",
+            lo * 100.0,
+            hi * 100.0
+        )
+    });
+    if e.from_table {
+        writeln!(
+            out,
+            "memory bandwidth: {}, as the table lists for the {}, the card that mined closest to this rate{range}",
+            si(e.bandwidth_bs, "B/s"),
+            e.matches[0].card
+        )?;
+    } else {
+        writeln!(
+            out,
+            "estimate: memory bandwidth about {} (no card of the table mined this rate; {:.0} % of spec bandwidth assumed, as the table's estimates{range})",
+            si(e.bandwidth_bs, "B/s"),
+            ETHASH_BANDWIDTH_SHARE * 100.0
+        )?;
+    }
     writeln!(
         out,
         "estimate: Llama-2-7B Q4_0 decode at most {:.0} tok/s (bandwidth / {} of weights read per token); real runtimes reach 60-85 % of that: about {:.0}-{:.0} tok/s",

@@ -10,11 +10,11 @@ use super::render::mark;
 use super::rules::{shown, DecodeBound, Pick};
 use crate::catalogue::{Kernel, Metric};
 use crate::domain::formats::FORMATS;
+use crate::domain::models::LLAMA2_7B;
 use crate::domain::models::MODELS;
 use crate::report::ResultRow;
 use crate::units::{num, si, tokens_per_s};
 use crate::workloads::llm::formats::FORMATS as WEIGHT_FORMATS;
-use crate::domain::models::LLAMA2_7B;
 
 /// Share of the bound that real runtimes reach in single-stream decode.
 pub const REALISTIC: (f64, f64) = (0.60, 0.85);
