@@ -194,3 +194,28 @@ fn suite_progress(suites: &[Suite], done: usize, elapsed: Duration) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_scales_the_time_taken_by_the_registrys_weights() {
+        let suites = [Suite::Hash, Suite::Matmul, Suite::Llm];
+        assert_eq!(
+            suite_progress(&suites, 0, Duration::from_secs(5)),
+            "suite 1/3"
+        );
+        // hash took 10 s; matmul and llm weigh (3 + 3) / 1 of it.
+        let w = |s| crate::workloads::suite(s).unwrap().eta_weight;
+        let left = 10.0 * (w(Suite::Matmul) + w(Suite::Llm)) / w(Suite::Hash);
+        assert_eq!(
+            suite_progress(&suites, 1, Duration::from_secs(10)),
+            format!("suite 2/3, about {left:.0} s left")
+        );
+        // Every registered suite has a weight of its own.
+        for s in crate::workloads::REGISTRY {
+            assert!(s.eta_weight > 0.0, "{}", s.id);
+        }
+    }
+}
