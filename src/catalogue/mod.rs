@@ -283,6 +283,10 @@ impl Kernel {
             // --quick/--full, the adapter kind and its buffer limit), and
             // 256 B for the round trip.
             Kernel::Transfer(_) => out.extend(p.bytes().map(|b| ("bytes", b.to_string()))),
+            // A rate over arrays that may fit a cache is the cache's, kept
+            // apart from the memory's (whether arrays fit is the same on
+            // every run of a card with the same flags).
+            Kernel::Stream(_) => out.extend(p.cache_sized().map(|_| ("cache_sized", "yes".into()))),
             Kernel::Decode(_) | Kernel::Prefill(_) => {
                 // A model shape and weight format compiled in, and prompt
                 // tokens per batch, fixed per scale and adapter kind.

@@ -7,7 +7,7 @@
 
 mod ai;
 mod bars;
-mod data;
+pub mod data;
 mod labels;
 mod roofline;
 

@@ -1,0 +1,401 @@
+//! One run per adapter kind (a CPU adapter, an H100, a mining card with
+//! throttled FMA and a narrow link), rendered to every output hashflops
+//! writes — the terminal (results table, verdict, summary, energy), the
+//! JSON, the CSV, the Prometheus exposition and the chart's data — and
+//! read back from each: one value per fact, no figure above a bound it is
+//! printed under, and no measured row called "not measured".
+
+use hashflops::gpu::AdapterDesc;
+use hashflops::report::energy::{self, Window};
+use hashflops::report::summary::AdapterSummary;
+use hashflops::report::verdict::{self, AdapterVerdict};
+use hashflops::report::{chart, compare, files, prom, table, ResultRow, RunMeta};
+use hashflops::telemetry::{Reading, Telemetry};
+use hashflops::units::si;
+use serde_json::Value;
+
+const CACHE: &str =
+    "array_bytes=8388608;comparable=no(working set 25165824 under 4x a 272629760 cache)";
+const ROOMY: &str = "array_bytes=268435456";
+const Q4_7B: &str = "model=llama2-7b;format=q4_0;weight_bytes_per_token=3642753024";
+const F16_7B: &str = "model=llama2-7b;format=f16;weight_bytes_per_token=12952010752";
+const Q4_READ: f64 = 3642753024.0;
+
+fn desc(device_type: &str, name: &str, vram: u64) -> AdapterDesc {
+    serde_json::from_value(serde_json::json!({
+        "index": 0, "name": name, "backend": "vulkan", "device_type": device_type,
+        "vendor_id": 0x10de, "device_id": 1, "driver": "", "driver_info": "",
+        "pci_bus_id": "0000:01:00.0", "timestamps": true, "f16": true, "subgroups": true,
+        "int64": true, "subgroup_min_size": 32, "subgroup_max_size": 32,
+        "max_buffer_size": 1u64 << 31, "max_storage_binding_size": 1u64 << 31,
+        "max_compute_workgroups_per_dimension": 65535,
+        "max_compute_invocations_per_workgroup": 1024,
+        "max_compute_workgroup_storage_size": 32768,
+        "vram_bytes": vram, "vram_source": "heap the driver reports"
+    }))
+    .unwrap()
+}
+
+/// A verified row of `d`, its unit the catalogue's.
+fn row(d: &AdapterDesc, kernel: &str, metric: &str, value: f64, params: &str) -> ResultRow {
+    let k: hashflops::catalogue::Kernel = kernel.parse().unwrap();
+    let m: hashflops::catalogue::Metric = metric.parse().unwrap();
+    serde_json::from_value(serde_json::json!({
+        "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
+        "adapter_index": 0, "adapter": d.name, "vendor_id": "0x10de", "device_id": "0x0001",
+        "device_type": d.device_type, "backend": "vulkan", "driver": "", "driver_info": "",
+        "suite": k.suite().name(), "kernel": kernel, "params": params, "metric": metric,
+        "unit": k.unit(m), "value": value, "min": value, "max": value, "cv_pct": 1.0,
+        "samples": 5, "timing": "gpu-timestamp", "verified": true,
+        "bus_id": d.pci_bus_id, "device_uuid": ""
+    }))
+    .unwrap()
+}
+
+/// llvmpipe: stream only over cache-sized arrays, decode_f16 reading its
+/// weights faster than stream copies, transfers that are memory copies.
+fn cpu() -> (AdapterDesc, Vec<ResultRow>) {
+    let d = desc("cpu", "llvmpipe (LLVM 15.0.6, 256 bits)", 2 << 30);
+    let rows = vec![
+        row(&d, "sha256d", "hash_rate", 30e6, ""),
+        row(&d, "fp32_fma", "peak_rate", 90e9, ""),
+        row(&d, "fp32_mul_add", "peak_rate", 60e9, ""),
+        row(&d, "triad", "bandwidth", 1.2e9, CACHE),
+        row(&d, "copy", "bandwidth", 0.667e9, CACHE),
+        row(&d, "decode_q4_0", "token_rate", 0.5, Q4_7B),
+        row(&d, "decode_q4_0", "bandwidth", 0.5 * Q4_READ, Q4_7B),
+        row(
+            &d,
+            "decode_f16",
+            "token_rate",
+            2.01e9 / 12952010752.0,
+            F16_7B,
+        ),
+        row(&d, "decode_f16", "bandwidth", 2.01e9, F16_7B),
+        row(&d, "h2d_staging", "plateau", 4e9, "bytes=16777216"),
+        row(&d, "d2h", "plateau", 5e9, "bytes=16777216"),
+    ];
+    (d, rows)
+}
+
+/// An H100 measured by every suite; a cache-sized copy beats its memory.
+fn h100() -> (AdapterDesc, Vec<ResultRow>) {
+    let d = desc("discrete", "NVIDIA H100 80GB HBM3", 80 << 30);
+    let rows = vec![
+        row(&d, "sha256d", "hash_rate", 60e9, ""),
+        row(&d, "sgemm", "flops", 50e12, "m=4096;n=4096;k=4096"),
+        row(&d, "fp32_fma", "peak_rate", 60e12, ""),
+        row(&d, "fp32_mul_add", "peak_rate", 30e12, ""),
+        row(&d, "fp64_fma", "peak_rate", 30e12, ""),
+        row(&d, "triad", "bandwidth", 2.9e12, ROOMY),
+        row(&d, "copy", "bandwidth", 3.0e12, ROOMY),
+        row(&d, "copy", "bandwidth", 9e12, CACHE),
+        row(&d, "decode_q4_0", "token_rate", 2.2e12 / Q4_READ, Q4_7B),
+        row(&d, "decode_q4_0", "bandwidth", 2.2e12, Q4_7B),
+        row(&d, "h2d_staging", "plateau", 25e9, "bytes=268435456"),
+        row(&d, "d2h", "plateau", 26e9, "bytes=268435456"),
+        row(&d, "round_trip", "latency", 20e-6, "bytes=256"),
+    ];
+    (d, rows)
+}
+
+/// A CMP 170HX on a PCIe 1.1 x4 riser: FMA throttled to a sixteenth of
+/// separate multiply and add, the host link under 1 GB/s.
+fn mining() -> (AdapterDesc, Vec<ResultRow>) {
+    let d = desc("discrete", "NVIDIA CMP 170HX", 8 << 30);
+    let rows = vec![
+        row(&d, "sha256d", "hash_rate", 9e9, ""),
+        row(&d, "sgemm", "flops", 0.35e12, "m=4096;n=4096;k=4096"),
+        row(&d, "fp32_fma", "peak_rate", 0.39e12, ""),
+        row(&d, "fp32_mul_add", "peak_rate", 6.25e12, ""),
+        row(&d, "triad", "bandwidth", 1.30e12, ROOMY),
+        row(&d, "copy", "bandwidth", 1.35e12, ROOMY),
+        row(&d, "decode_q4_0", "token_rate", 0.9e12 / Q4_READ, Q4_7B),
+        row(&d, "decode_q4_0", "bandwidth", 0.9e12, Q4_7B),
+        row(&d, "h2d_staging", "plateau", 0.75e9, "bytes=67108864"),
+        row(&d, "d2h", "plateau", 0.8e9, "bytes=67108864"),
+        row(&d, "round_trip", "latency", 40e-6, "bytes=256"),
+    ];
+    (d, rows)
+}
+
+/// Power read all along, 100 W, while each suite ran.
+fn telemetry() -> (Telemetry, Vec<Window>) {
+    let mut t = Telemetry::default();
+    for i in 0..40 {
+        t.readings.push(Reading {
+            t_s: i as f64 * 0.5,
+            quantity: hashflops::catalogue::Quantity::Power,
+            unit: "W",
+            value: 100.0,
+            source: "test",
+        });
+    }
+    let windows = ["hash", "matmul", "peak", "stream", "llm", "transfer"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Window {
+            suite: s.parse().unwrap(),
+            t0_s: 3.0 * i as f64,
+            t1_s: 3.0 * i as f64 + 2.0,
+        })
+        .collect();
+    (t, windows)
+}
+
+/// Every output of one run.
+struct Outputs {
+    text: String,
+    json: Value,
+    csv: Vec<(String, f64, bool)>,
+    prom: Vec<f64>,
+    chart: Value,
+}
+
+fn outputs(d: &AdapterDesc, rows: &[ResultRow]) -> Outputs {
+    let host = d.is_cpu().then_some(23_000_000_000);
+    let v = AdapterVerdict {
+        adapter_index: 0,
+        adapter: d.name.clone(),
+        findings: verdict::verdict_with_host(d, rows, &[], host),
+    };
+    let s = AdapterSummary::with_host(d, rows, host);
+    let (t, w) = telemetry();
+    let e = energy::energy(&t, &w, rows);
+    let text =
+        table::results_table(rows) + &verdict::render(&v) + &s.render() + &energy::render(&e);
+    let json = serde_json::json!({
+        "rows": rows, "verdict": [v], "summaries": [s], "energy": [e]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.csv");
+    files::append_csv(&path, rows).unwrap();
+    let mut rdr = csv::Reader::from_path(&path).unwrap();
+    let csv = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[13].to_string(), r[17].parse().unwrap(), &r[23] == "true")
+        })
+        .collect();
+    let meta = RunMeta::now();
+    let exposition = prom::render(&meta, std::slice::from_ref(d), rows);
+    let lines = exposition.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
+    let prom = scrape
+        .samples
+        .iter()
+        .filter_map(|x| match x.value {
+            prometheus_parse::Value::Gauge(g) => Some(g),
+            _ => None,
+        })
+        .collect();
+    let groups = compare::group(rows, None).unwrap();
+    let series = chart::data::series(&groups, rows, &chart::data::all_cards());
+    let chart = serde_json::to_value(&series[0].metrics).unwrap();
+    Outputs {
+        text,
+        json,
+        csv,
+        prom,
+        chart,
+    }
+}
+
+/// Each key figure of the summary is a measured row's value, the same in
+/// the CSV, the Prometheus exposition, the chart's data and the terminal.
+fn one_value_per_fact(o: &Outputs) {
+    let metrics = &o.json["summaries"][0]["metrics"];
+    assert_eq!(&o.chart, metrics, "the chart's figures are the summary's");
+    for (name, v) in metrics.as_object().unwrap() {
+        if v.is_null() {
+            continue;
+        }
+        let value = v["value"].as_f64().unwrap();
+        assert!(
+            o.csv.iter().any(|(_, x, ok)| *ok && *x == value),
+            "{name} {value} is no verified CSV row"
+        );
+        assert!(
+            o.prom.contains(&value),
+            "{name} {value} is not exported: {:?}",
+            o.prom
+        );
+    }
+    for f in hashflops::report::summary::FIELDS {
+        let got = metrics[field_key(f.label)]["value"].as_f64();
+        if let Some(value) = got {
+            let shown = si(value, f.unit);
+            assert!(
+                o.text.contains(&shown),
+                "{} {shown} not in:\n{}",
+                f.label,
+                o.text
+            );
+        }
+    }
+}
+
+/// The JSON key of a summary field, by its label.
+fn field_key(label: &str) -> &'static str {
+    match label {
+        "SHA-256d hash rate" => "hash_rate",
+        "f32 matmul" => "sgemm",
+        "f16 matmul" => "hgemm",
+        "f32 FMA peak" => "fp32_fma",
+        "f32 mul+add peak" => "fp32_mul_add",
+        "f16 FMA peak" => "fp16_fma",
+        "f64 FMA peak" => "fp64_fma",
+        "int8 dot4 peak" => "int8_dot4",
+        "i32 mad peak" => "i32_mad",
+        "stream triad" => "stream_triad",
+        "stream copy" => "stream_copy",
+        "host link upload" => "upload",
+        "host link download" => "download",
+        "round trip" => "round_trip_s",
+        other => panic!("a new key figure {other}: name its JSON key here"),
+    }
+}
+
+/// The decode bound is one figure in the summary, the energy and the
+/// verdict; no measured decode is above it or above its ceiling.
+fn no_figure_above_its_bound(o: &Outputs) {
+    let bound = &o.json["summaries"][0]["decode_bound"];
+    let bs = bound["bytes_per_s"].as_f64().unwrap();
+    assert_eq!(
+        o.json["energy"][0]["ceiling_bandwidth_bs"].as_f64(),
+        Some(bs)
+    );
+    let kernel = bound["kernel"].as_str().unwrap();
+    assert!(
+        o.text.contains(&format!("{kernel} {}", si(bs, "B/s"))),
+        "{}",
+        o.text
+    );
+    for r in o.json["rows"].as_array().unwrap() {
+        if r["metric"] == "bandwidth" && r["suite"] == "llm" {
+            let read = r["value"].as_f64().unwrap();
+            assert!(
+                read <= bs,
+                "{} reads {read} above the bound {bs}",
+                r["kernel"]
+            );
+        }
+    }
+    for (at, _) in o.text.match_indices("% of the bound") {
+        let before = o.text[..at].trim_end();
+        let n: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect();
+        let share: f64 = n.parse().unwrap();
+        assert!(share <= 100.0, "{share}% of the bound:\n{}", o.text);
+    }
+}
+
+fn codes(o: &Outputs) -> Vec<String> {
+    o.json["verdict"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// How the summary says a kernel was not measured, and the kernel.
+const NOT_MEASURED: [(&str, &str); 11] = [
+    ("f32 matmul not measured", "sgemm"),
+    ("f16 matmul not measured", "hgemm"),
+    ("fp64 not measured", "fp64_fma"),
+    ("fp16 not measured", "fp16_fma"),
+    ("int8 dot not measured", "int8_dot4"),
+    ("i32 not measured", "i32_mad"),
+    ("triad not measured", "triad"),
+    ("copy not measured", "copy"),
+    ("upload not measured", "h2d_staging"),
+    ("download not measured", "d2h"),
+    ("round trip not measured", "round_trip"),
+];
+
+/// "not measured" only of kernels with no row: every such phrase is one
+/// of [`NOT_MEASURED`], and its kernel has none.
+fn measured_rows_are_never_not_measured(o: &Outputs, rows: &[ResultRow]) {
+    let text = o.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut known = 0;
+    for (phrase, kernel) in NOT_MEASURED {
+        let n = text.matches(phrase).count();
+        known += n;
+        if n > 0 {
+            assert!(
+                !rows.iter().any(|r| r.kernel.to_string() == kernel),
+                "{kernel} was measured, but: {phrase}\n{}",
+                o.text
+            );
+        }
+    }
+    assert_eq!(text.matches("not measured").count(), known, "{}", o.text);
+}
+
+fn holds_together(o: &Outputs, rows: &[ResultRow]) {
+    one_value_per_fact(o);
+    no_figure_above_its_bound(o);
+    measured_rows_are_never_not_measured(o, rows);
+}
+
+#[test]
+fn a_cpu_adapter_holds_together() {
+    let (d, rows) = cpu();
+    let o = outputs(&d, &rows);
+    holds_together(&o, &rows);
+    assert_eq!(o.json["summaries"][0]["fma"]["throttled"], false);
+    let c = codes(&o);
+    assert!(
+        !c.iter().any(|c| c == "link.narrow" || c == "fma.crippled"),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn an_h100_holds_together() {
+    let (d, rows) = h100();
+    let o = outputs(&d, &rows);
+    holds_together(&o, &rows);
+    // The cache-sized copy is kept apart from the memory's everywhere.
+    assert_eq!(
+        o.json["summaries"][0]["metrics"]["stream_copy"]["value"],
+        3.0e12
+    );
+    assert_eq!(
+        o.json["summaries"][0]["decode_bound"]["bytes_per_s"],
+        3.0e12
+    );
+    let c = codes(&o);
+    assert!(
+        !c.iter().any(|c| c == "link.narrow" || c == "fma.crippled"),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn a_mining_card_holds_together() {
+    let (d, rows) = mining();
+    let o = outputs(&d, &rows);
+    holds_together(&o, &rows);
+    let fma = &o.json["summaries"][0]["fma"];
+    assert_eq!(fma["throttled"], true);
+    let c = codes(&o);
+    assert!(c.iter().any(|c| c == "fma.crippled"), "{c:?}");
+    assert!(c.iter().any(|c| c == "link.narrow"), "{c:?}");
+    // The throttled FMA is said with the figures the summary holds.
+    assert!(
+        o.text.contains(&si(fma["fma"].as_f64().unwrap(), "FLOP/s"))
+            && o.text
+                .contains(&si(fma["unfused"].as_f64().unwrap(), "FLOP/s")),
+        "{}",
+        o.text
+    );
+}
