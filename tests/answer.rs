@@ -65,6 +65,18 @@ fn run_ends_with_a_verdict_naming_its_figures() {
             text.chars().any(|c| c.is_ascii_digit()),
             "{code} names no figure: {text}"
         );
+        // Its figures as data: no program reads the sentence.
+        let figures = f["figures"].as_array().expect("figures in the JSON");
+        assert!(!figures.is_empty(), "{code} carries no figures");
+        for x in figures {
+            assert!(x["value"].is_f64() && x["unit"].is_string(), "{x}");
+            assert!(
+                ["measured", "derived", "published", "reported"]
+                    .contains(&x["basis"].as_str().unwrap()),
+                "{x}"
+            );
+            assert!(!x["source"].as_str().unwrap().is_empty(), "{x}");
+        }
     }
     let codes: Vec<&str> = findings
         .iter()
