@@ -65,6 +65,18 @@ fn run_ends_with_a_verdict_naming_its_figures() {
             text.chars().any(|c| c.is_ascii_digit()),
             "{code} names no figure: {text}"
         );
+        // Its figures as data: no program reads the sentence.
+        let figures = f["figures"].as_array().expect("figures in the JSON");
+        assert!(!figures.is_empty(), "{code} carries no figures");
+        for x in figures {
+            assert!(x["value"].is_f64() && x["unit"].is_string(), "{x}");
+            assert!(
+                ["measured", "derived", "published", "reported"]
+                    .contains(&x["basis"].as_str().unwrap()),
+                "{x}"
+            );
+            assert!(!x["source"].as_str().unwrap().is_empty(), "{x}");
+        }
     }
     let codes: Vec<&str> = findings
         .iter()
@@ -176,6 +188,7 @@ fn prom_export_parses_and_names_the_hash_rate() {
 
 use hashflops::gpu::AdapterDesc;
 use hashflops::report::energy::{self, Window};
+use hashflops::report::facts::Facts;
 use hashflops::report::summary::AdapterSummary;
 use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::ResultRow;
@@ -307,17 +320,19 @@ fn telemetry() -> (Telemetry, Vec<Window>) {
     (t, windows)
 }
 
-/// The terminal text (verdict, summary, energy) and the JSON of one run.
+/// The terminal text (verdict, summary, energy) and the JSON of one run,
+/// all from the adapter's facts, computed once as `run` does.
 fn answer(d: &AdapterDesc, rows: &[ResultRow]) -> (String, serde_json::Value) {
     let host = d.is_cpu().then_some(23_000_000_000);
+    let facts = Facts::new(d, rows, host);
     let v = AdapterVerdict {
         adapter_index: 0,
         adapter: d.name.clone(),
-        findings: verdict::verdict_with_host(d, rows, &[], host),
+        findings: verdict::findings(&facts, &[]),
     };
-    let s = AdapterSummary::with_host(d, rows, host);
     let (t, w) = telemetry();
-    let e = energy::energy(&t, &w, rows);
+    let e = energy::energy(&t, &w, &facts);
+    let s = AdapterSummary::from_facts(d, facts);
     let text = verdict::render(&v) + &s.render() + &energy::render(&e);
     let json = serde_json::json!({ "verdict": [v], "summaries": [s], "energy": [e] });
     (text, json)

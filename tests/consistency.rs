@@ -7,6 +7,7 @@
 
 use hashflops::gpu::AdapterDesc;
 use hashflops::report::energy::{self, Window};
+use hashflops::report::facts::Facts;
 use hashflops::report::summary::AdapterSummary;
 use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::{chart, compare, files, prom, table, ResultRow, RunMeta};
@@ -154,14 +155,15 @@ struct Outputs {
 
 fn outputs(d: &AdapterDesc, rows: &[ResultRow]) -> Outputs {
     let host = d.is_cpu().then_some(23_000_000_000);
+    let facts = Facts::new(d, rows, host);
     let v = AdapterVerdict {
         adapter_index: 0,
         adapter: d.name.clone(),
-        findings: verdict::verdict_with_host(d, rows, &[], host),
+        findings: verdict::findings(&facts, &[]),
     };
-    let s = AdapterSummary::with_host(d, rows, host);
     let (t, w) = telemetry();
-    let e = energy::energy(&t, &w, rows);
+    let e = energy::energy(&t, &w, &facts);
+    let s = AdapterSummary::from_facts(d, facts);
     let text =
         table::results_table(rows) + &verdict::render(&v) + &s.render() + &energy::render(&e);
     let json = serde_json::json!({
@@ -340,8 +342,31 @@ fn measured_rows_are_never_not_measured(o: &Outputs, rows: &[ResultRow]) {
     assert_eq!(text.matches("not measured").count(), known, "{}", o.text);
 }
 
+/// Every figure a finding states as measured is a verified row's value, as
+/// the CSV holds it: the verdict's JSON carries the same facts as the rest.
+fn findings_state_measured_rows(o: &Outputs) {
+    let mut seen = 0;
+    for f in o.json["verdict"][0]["findings"].as_array().unwrap() {
+        for fig in f["figures"].as_array().unwrap() {
+            if fig["basis"] != "measured" {
+                continue;
+            }
+            let v = fig["value"].as_f64().unwrap();
+            seen += 1;
+            assert!(
+                o.csv.iter().any(|(_, x, ok)| *ok && *x == v),
+                "{} {}: {v} is no verified row",
+                f["code"],
+                fig["name"]
+            );
+        }
+    }
+    assert!(seen > 0, "no finding states a measured figure");
+}
+
 fn holds_together(o: &Outputs, rows: &[ResultRow]) {
     one_value_per_fact(o);
+    findings_state_measured_rows(o);
     no_figure_above_its_bound(o);
     measured_rows_are_never_not_measured(o, rows);
 }

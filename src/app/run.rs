@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::report::energy::{self, Energy};
+use crate::report::facts::Facts;
 use crate::report::rig::Rig;
 use crate::report::verdict::{self, AdapterVerdict};
 use crate::telemetry::{self, Telemetry};
@@ -17,7 +18,7 @@ use crate::catalogue::{Kernel, Suite};
 use crate::cli::RunArgs;
 use crate::error::exit;
 use crate::gpu::{AdapterDesc, Adapters, Gpu};
-use crate::report::summary::{self, AdapterSummary, KeyMetrics, RigTotals};
+use crate::report::summary::{self, AdapterSummary, RigTotals};
 use crate::report::{files, table, ResultRow, RunMeta};
 use crate::workloads::{self, Scale, Skipped};
 
@@ -87,6 +88,9 @@ struct Gathered {
     wrong: Vec<String>,
     energies: Vec<Energy>,
     used: Vec<AdapterDesc>,
+    /// Each measured adapter's facts, by its index: computed once, read by
+    /// its energy line, summary and verdict.
+    facts: Vec<(usize, Facts)>,
 }
 
 /// What closes a run: the verdict, summary and rig links over all adapters.
@@ -115,7 +119,8 @@ impl Gathered {
             telemetry,
             windows,
         } = got;
-        let adapter_energy = energy::energy(&telemetry, &windows, &rows);
+        let facts = Facts::of(desc, &rows);
+        let adapter_energy = energy::energy(&telemetry, &windows, &facts);
         add_telemetry(meta, desc, telemetry, &mut rows, &mut skipped);
         let mut out = s.human();
         // Before anything else: a software adapter measures the CPU.
@@ -132,7 +137,7 @@ impl Gathered {
         }
         // The summary says these again, so only a run without one gets them.
         if !summarised {
-            for line in derived_lines(&rows) {
+            for line in derived_lines(&facts) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -144,6 +149,7 @@ impl Gathered {
             writeln!(out, "{n}")?;
         }
         self.energies.push(adapter_energy);
+        self.facts.push((desc.index, facts));
         self.rows.extend(rows);
         self.skipped.extend(skipped);
         self.notes.extend(notes);
@@ -155,10 +161,20 @@ impl Gathered {
 /// The summaries, the rig's links (several cards, not interrupted) and the
 /// verdicts; printed when the run is `summarised`.
 fn close(s: &Settings, all: &mut Gathered, summarised: bool) -> Result<Closing> {
+    // An adapter that failed to open measured nothing: its facts are empty.
+    let facts: Vec<Facts> = all
+        .used
+        .iter()
+        .map(|d| match all.facts.iter().find(|(i, _)| *i == d.index) {
+            Some((_, f)) => f.clone(),
+            None => Facts::of(d, &[]),
+        })
+        .collect();
     let summaries: Vec<AdapterSummary> = all
         .used
         .iter()
-        .map(|d| AdapterSummary::new(d, &all.rows))
+        .zip(&facts)
+        .map(|(d, f)| AdapterSummary::from_facts(d, f.clone()))
         .collect();
     let rig = if summaries.len() > 1 && !super::interrupted() {
         let totals = summary::rig_totals(&summaries);
@@ -179,10 +195,11 @@ fn close(s: &Settings, all: &mut Gathered, summarised: bool) -> Result<Closing> 
     let verdicts: Vec<AdapterVerdict> = all
         .used
         .iter()
-        .map(|d| AdapterVerdict {
+        .zip(&facts)
+        .map(|(d, f)| AdapterVerdict {
             adapter_index: d.index,
             adapter: d.name.clone(),
-            findings: verdict::verdict(d, &all.rows, &[]),
+            findings: verdict::findings(f, &[]),
         })
         .collect();
     if summarised {
@@ -280,8 +297,8 @@ To measure the GPU, install its driver (NVIDIA: the proprietary driver; AMD and 
 }
 
 /// The two ratios a mining card's owner must see at a glance, under the table.
-fn derived_lines(rows: &[ResultRow]) -> Vec<String> {
-    let m = &KeyMetrics::from_rows(rows.iter());
+fn derived_lines(facts: &Facts) -> Vec<String> {
+    let m = &facts.metrics;
     let mut out = Vec::new();
     if let (Some(mm), Some(p)) = (m.sgemm, m.fp32_fma) {
         out.push(format!(
@@ -290,7 +307,7 @@ fn derived_lines(rows: &[ResultRow]) -> Vec<String> {
         ));
     }
     // The verdict's rule, from verified rows.
-    if let Some(j) = summary::fma_judgment(rows) {
+    if let Some(j) = facts.fma {
         let verdict = if j.throttled {
             "CRIPPLED: fused multiply-add is throttled"
         } else {
@@ -367,7 +384,7 @@ fn measure_rig(
     // The slowest card's measured round trip bounds each hop's latency.
     let round_trip = summaries
         .iter()
-        .filter_map(|s| s.metrics.round_trip_s)
+        .filter_map(|s| s.facts.metrics.round_trip_s)
         .filter(|v| v.verified)
         .map(|v| v.value)
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));

@@ -22,6 +22,13 @@ pub enum Format {
     F16,
 }
 
+/// Written as in kernel names: `q4_0`.
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 pub const FORMATS: [Format; 3] = [Format::Q4_0, Format::Q8_0, Format::F16];
 
 impl Format {

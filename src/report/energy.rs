@@ -4,10 +4,8 @@
 
 use serde::Serialize;
 
-use super::summary::rules::Pick;
-use super::summary::{best, decode_bound};
-use super::ResultRow;
-use crate::catalogue::{Kernel, Metric, Quantity, Suite};
+use super::facts::{verified, Facts};
+use crate::catalogue::{Quantity, Suite};
 use crate::domain::formats::Format;
 use crate::domain::models::LLAMA2_7B;
 use crate::telemetry::{mean_power, Telemetry};
@@ -31,6 +29,8 @@ pub struct Energy {
     /// Tokens per kWh at the Llama-2-7B Q4_0 decode ceiling, at the power
     /// drawn while the suite that measured the bound ran.
     pub ceiling_tokens_per_kwh: Option<f64>,
+    /// That ceiling, tokens/s: the verdict's and the summary's.
+    pub ceiling_tokens_s: Option<f64>,
     /// The bound behind that ceiling, named as the verdict and the summary
     /// name it (e.g. "stream copy"), and its rate.
     pub ceiling_bound: Option<String>,
@@ -46,8 +46,8 @@ fn watts(t: &Telemetry, windows: &[Window], suite: Suite) -> Option<f64> {
     mean_power(t, w.t0_s, w.t1_s)
 }
 
-/// The energy figures from one adapter's rows and the telemetry of its run.
-pub fn energy(t: &Telemetry, windows: &[Window], rows: &[ResultRow]) -> Energy {
+/// The energy figures from one adapter's facts and the telemetry of its run.
+pub fn energy(t: &Telemetry, windows: &[Window], facts: &Facts) -> Energy {
     let mut e = Energy::default();
     if !t.readings.iter().any(|r| r.quantity == Quantity::Power) {
         e.unavailable = Some(
@@ -60,31 +60,28 @@ pub fn energy(t: &Telemetry, windows: &[Window], rows: &[ResultRow]) -> Energy {
         );
         return e;
     }
+    let m = &facts.metrics;
     e.hash_watts = watts(t, windows, Suite::Hash);
-    if let (Some(w), Some(h)) = (
-        e.hash_watts,
-        best(rows, Pick::of(Kernel::Sha256d, Metric::HashRate)),
-    ) {
+    if let (Some(w), Some(h)) = (e.hash_watts, verified(m.hash_rate)) {
         e.hash_j_per_gh = Some(w / (h / 1e9));
     }
     e.matmul_watts = watts(t, windows, Suite::Matmul);
-    if let (Some(w), Some(f)) = (
-        e.matmul_watts,
-        best(rows, Pick::of(Kernel::Sgemm, Metric::Flops)),
-    ) {
+    if let (Some(w), Some(f)) = (e.matmul_watts, verified(m.sgemm)) {
         e.matmul_gflop_per_j = Some(f / 1e9 / w);
     }
     e.decode_watts = watts(t, windows, Suite::Llm);
-    let decode = Pick::of(Kernel::Decode(Format::Q4_0), Metric::TokenRate).model(LLAMA2_7B.id);
-    if let (Some(w), Some(tps)) = (e.decode_watts, best(rows, decode)) {
+    let decode = facts
+        .llm(&LLAMA2_7B, Format::Q4_0)
+        .and_then(|l| verified(l.decode));
+    if let (Some(w), Some(tps)) = (e.decode_watts, decode) {
         e.decode_tokens_per_kwh = Some(tps * J_PER_KWH / w);
     }
     // The one bound on decode, over the bytes Llama-2-7B Q4_0 reads per token.
-    if let Some(b) = decode_bound(rows) {
+    if let (Some(b), Some(c)) = (&facts.decode_bound, facts.ceiling(&LLAMA2_7B, Format::Q4_0)) {
         if let Some(w) = watts(t, windows, b.suite) {
-            let c = b.bytes_per_s / LLAMA2_7B.weights_read_per_token(Format::Q4_0);
             e.ceiling_tokens_per_kwh = Some(c * J_PER_KWH / w);
-            e.ceiling_bound = Some(b.kernel);
+            e.ceiling_tokens_s = Some(c);
+            e.ceiling_bound = Some(b.kernel.clone());
             e.ceiling_bandwidth_bs = Some(b.bytes_per_s);
         }
     }
@@ -149,7 +146,7 @@ mod tests {
             t0_s: 1.0,
             t1_s: 3.0,
         }];
-        let row: ResultRow = serde_json::from_value(serde_json::json!({
+        let row: crate::report::ResultRow = serde_json::from_value(serde_json::json!({
             "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
             "adapter_index": 0, "adapter": "a", "vendor_id": "0x10de", "device_id": "0x0001",
             "device_type": "discrete", "backend": "vulkan", "driver": "", "driver_info": "",
@@ -158,12 +155,17 @@ mod tests {
             "timing": "gpu-timestamp", "verified": true
         }))
         .unwrap();
-        let e = energy(&t, &windows, &[row]);
+        let memory = crate::report::summary::Memory::unrecorded(false);
+        let e = energy(&t, &windows, &Facts::from_rows(&[row], memory.clone()));
         // 200 W over the window / 4 GH/s = 50 J per GH.
         assert_eq!(e.hash_watts, Some(200.0));
         assert_eq!(e.hash_j_per_gh, Some(50.0));
         assert!(render(&e).contains("50.00 J per GH"));
-        let none = energy(&Telemetry::default(), &windows, &[]);
+        let none = energy(
+            &Telemetry::default(),
+            &windows,
+            &Facts::from_rows(&[], memory),
+        );
         assert!(render(&none).contains("unavailable"));
     }
 }

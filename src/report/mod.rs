@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod compare;
 pub mod energy;
+pub mod facts;
 pub mod files;
 pub mod network;
 pub mod prom;

@@ -7,8 +7,10 @@ use super::matmul_intensity;
 use crate::catalogue::{Kernel, Metric, Peak};
 use crate::reference_cards::{self, Basis, Card};
 use crate::report::compare::Group;
+use crate::report::facts::{verified, Facts};
 use crate::report::summary::rules::{best, Pick};
 use crate::report::summary::KeyMetrics;
+use crate::report::summary::Memory;
 use crate::report::ResultRow;
 
 /// One colour per measured series, told apart in print and by most
@@ -90,6 +92,7 @@ pub fn series(groups: &[Group], rows: &[ResultRow], cards: &[Card]) -> Vec<Serie
         .enumerate()
         .map(|(index, g)| {
             let mine: Vec<ResultRow> = rows.iter().filter(|r| belongs(g, r)).cloned().collect();
+            let cpu = is_cpu(g);
             let int_peak = INT_KERNELS.iter().find_map(|&k| {
                 best(&mine, Pick::of(Kernel::Peak(k), Metric::PeakRate)).map(|v| (v, k))
             });
@@ -101,56 +104,38 @@ pub fn series(groups: &[Group], rows: &[ResultRow], cards: &[Card]) -> Vec<Serie
                 metrics: g.metrics.clone(),
                 matmul_intensity: matmul_intensity(m, n, k),
                 int_peak,
-                llm: llm_rates(&mine),
+                llm: llm_rates(&Facts::from_rows(&mine, Memory::unrecorded(cpu))),
                 vram: vram_of(g, cards),
             }
         })
         .collect()
 }
 
-/// Decode and prefill per (model, format), in the order first measured:
-/// each the value of its kernel by the one rule ([`best`]).
-fn llm_rates(rows: &[ResultRow]) -> Vec<LlmRate> {
-    let mut out: Vec<LlmRate> = Vec::new();
-    for r in rows
+/// Decode and prefill per (model, format), in the order first measured,
+/// as the facts hold them; only verified rates are drawn.
+fn llm_rates(facts: &Facts) -> Vec<LlmRate> {
+    facts
+        .llm_rates
         .iter()
-        .filter(|r| r.metric == Metric::TokenRate && r.kernel.format().is_some() && r.verified)
-    {
-        let Some(fmt) = r.kernel.format() else {
-            continue;
-        };
-        let model = r.params.model().unwrap_or("model?").to_string();
-        let format = fmt.name().to_string();
-        let i = match out
-            .iter()
-            .position(|l| l.model == model && l.format == format)
-        {
-            Some(i) => i,
-            None => {
-                out.push(LlmRate {
-                    model,
-                    format,
-                    decode: None,
-                    prefill: None,
-                });
-                out.len() - 1
-            }
-        };
-        let l = &mut out[i];
-        let value = best(rows, Pick::of(r.kernel, r.metric).model(&l.model));
-        match r.kernel {
-            Kernel::Decode(_) => l.decode = value,
-            _ => l.prefill = value,
-        }
-    }
-    out
+        .map(|l| LlmRate {
+            model: l.model.clone(),
+            format: l.format.name().to_string(),
+            decode: verified(l.decode),
+            prefill: verified(l.prefill),
+        })
+        .filter(|l| l.decode.is_some() || l.prefill.is_some())
+        .collect()
+}
+
+fn is_cpu(g: &Group) -> bool {
+    g.device_type.eq_ignore_ascii_case("cpu")
 }
 
 /// The results files do not carry an adapter's memory size; a card whose
 /// published name the adapter's name contains lends its VRAM (the longest
 /// such name, so "GTX 1070 Ti" wins over "GTX 1070").
 fn vram_of(g: &Group, cards: &[Card]) -> Vram {
-    if g.device_type.eq_ignore_ascii_case("cpu") {
+    if is_cpu(g) {
         return Vram::Host;
     }
     let name = g.adapter.to_lowercase();

@@ -7,14 +7,11 @@ use serde::Serialize;
 
 use super::metrics::Val;
 use super::render::mark;
-use super::rules::{shown, DecodeBound, Pick};
-use crate::catalogue::{Kernel, Metric};
+use super::rules::DecodeBound;
 use crate::domain::formats::FORMATS;
-use crate::domain::models::LLAMA2_7B;
-use crate::domain::models::MODELS;
-use crate::report::ResultRow;
+use crate::domain::models::{LLAMA2_7B, MODELS};
+use crate::report::facts::Facts;
 use crate::units::{num, si, tokens_per_s};
-use crate::workloads::llm::formats::FORMATS as WEIGHT_FORMATS;
 
 /// Share of the bound that real runtimes reach in single-stream decode.
 pub const REALISTIC: (f64, f64) = (0.60, 0.85);
@@ -57,49 +54,40 @@ pub struct LlmRow {
 }
 
 /// Every model and format of the table, from the bound on decode (none
-/// without one); `memory` is what the adapter can hold.
-pub fn ceiling_rows(
-    bound: Option<&DecodeBound>,
-    upload: Option<Val>,
-    memory: Option<u64>,
-) -> Vec<LlmRow> {
-    let Some(bw) = bound else {
-        return Vec::new();
-    };
+/// without one), the adapter's memory and its upload.
+pub fn ceiling_rows(facts: &Facts) -> Vec<LlmRow> {
     let mut out = Vec::new();
     for m in MODELS {
         for f in FORMATS {
+            let Some(c) = facts.ceiling(&m, f) else {
+                return Vec::new();
+            };
             let resident = m.bytes_resident(f);
-            let read = m.weights_read_per_token(f);
             let file = m.file_size(f);
-            let c = decode_ceiling(bw.bytes_per_s, read);
             out.push(LlmRow {
                 model: m.size.into(),
                 format: f.name().into(),
                 bytes_resident: resident,
-                weights_read_per_token: read,
+                weights_read_per_token: m.weights_read_per_token(f),
                 file_size: file,
                 ceiling_tokens_s: c,
                 realistic_tokens_s: (c * REALISTIC.0, c * REALISTIC.1),
-                fits_vram: memory.map(|v| fits(resident, v)),
-                load_s: upload.map(|u| load_seconds(file, u.value)),
+                fits_vram: facts.memory.bytes.map(|v| fits(resident, v)),
+                load_s: facts.metrics.upload.map(|u| load_seconds(file, u.value)),
             });
         }
     }
     out
 }
 
-/// Measured 7B decode (tokens/s and its share of the bound) and prefill
-/// from the `llm` suite's rows, one summary line each: the best verified
-/// row of each kernel (else the best unverified one, marked).
-pub fn measured_llm(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<String> {
-    let find = |kernel, metric| shown(rows, Pick::of(kernel, metric).model(LLAMA2_7B.id));
+/// Measured 7B decode (tokens/s and its share of the bound) and prefill,
+/// one summary line each, as the facts hold them (verified, else marked).
+pub fn measured_llm(facts: &Facts) -> Vec<String> {
+    let bound = facts.decode_bound.as_ref();
+    let rate = |f| facts.llm(&LLAMA2_7B, f);
     let mut out = Vec::new();
-    for f in WEIGHT_FORMATS {
-        let (Some(t), Some(b)) = (
-            find(Kernel::Decode(f), Metric::TokenRate),
-            find(Kernel::Decode(f), Metric::Bandwidth),
-        ) else {
+    for f in FORMATS {
+        let Some((t, b)) = rate(f).and_then(|l| l.decode.zip(l.decode_read)) else {
             continue;
         };
         // A share of the bound only for a verified read: the bound is the
@@ -123,8 +111,8 @@ pub fn measured_llm(rows: &[ResultRow], bound: Option<&DecodeBound>) -> Vec<Stri
             mark(&[Some(b)]),
         ));
     }
-    for f in WEIGHT_FORMATS {
-        if let Some(t) = find(Kernel::Prefill(f), Metric::TokenRate) {
+    for f in FORMATS {
+        if let Some(t) = rate(f).and_then(|l| l.prefill) {
             out.push(format!(
                 "{:<22} {} of prompt{}",
                 format!("LLM prefill 7B {}", f.name()),
@@ -218,14 +206,11 @@ mod tests {
     fn each_table_row_names_its_three_sizes_from_the_domain() {
         use crate::domain::formats::Format;
         use crate::domain::models::LLAMA2_7B;
-        let bound = DecodeBound {
-            kernel: "stream copy".into(),
-            suite: crate::catalogue::Suite::Stream,
-            bytes_per_s: 100e9,
-            stream: None,
-            stream_cache_sized: false,
-        };
-        let rows = ceiling_rows(Some(&bound), None, Some(16_000_000_000));
+        use crate::report::summary::fixtures::{desc, row};
+        let rows = [row("stream", "copy", "bandwidth", 100e9, true)];
+        let facts = Facts::new(&desc(Some(16_000_000_000)), &rows, None);
+        let bound = facts.decode_bound.clone().unwrap();
+        let rows = ceiling_rows(&facts);
         assert_eq!(rows.len(), 9);
         let r = &rows[0];
         assert_eq!((r.model.as_str(), r.format.as_str()), ("7B", "q4_0"));

@@ -24,6 +24,7 @@ pub use rules::{
 };
 pub use totals::{render_rig, rig_totals, RigTotals};
 
+use super::facts::Facts;
 use super::ResultRow;
 use crate::gpu::AdapterDesc;
 use crate::reference_cards;
@@ -34,15 +35,13 @@ pub struct AdapterSummary {
     pub adapter: String,
     pub backend: String,
     pub device_type: String,
-    pub metrics: KeyMetrics,
+    /// The adapter's facts (key metrics, memory, the decode bound, the FMA
+    /// judgment, the host link, measured LLM rates), at the top level of
+    /// the JSON as before.
+    #[serde(flatten)]
+    pub facts: Facts,
     pub vram_bytes: Option<u64>,
     pub vram_source: String,
-    /// What models must fit in: VRAM, or the host's memory for a CPU adapter.
-    pub memory: Memory,
-    /// The bandwidth behind every decode ceiling and share, named.
-    pub decode_bound: Option<DecodeBound>,
-    /// FMA against separate multiply and add, from verified rows.
-    pub fma: Option<FmaJudgment>,
     pub matmul_efficiency: Option<f64>,
     pub fma_unfused_ratio: Option<f64>,
     pub flop_per_hash: Option<f64>,
@@ -57,8 +56,7 @@ pub struct AdapterSummary {
 impl AdapterSummary {
     /// The summary; a CPU adapter's memory is the host's, read now.
     pub fn new(desc: &AdapterDesc, rows: &[ResultRow]) -> AdapterSummary {
-        let host = desc.is_cpu().then(crate::gpu::host_available).flatten();
-        AdapterSummary::with_host(desc, rows, host)
+        AdapterSummary::from_facts(desc, Facts::of(desc, rows))
     }
 
     /// [`AdapterSummary::new`] with the host's available memory given.
@@ -67,44 +65,32 @@ impl AdapterSummary {
         rows: &[ResultRow],
         host_available: Option<u64>,
     ) -> AdapterSummary {
-        let mine: Vec<ResultRow> = rows
-            .iter()
-            .filter(|r| r.adapter_index == desc.index)
-            .cloned()
-            .collect();
-        let m = KeyMetrics::from_rows(mine.iter());
-        let decode_bound = decode_bound(&mine);
-        let memory = adapter_memory(desc, host_available);
-        let llm_measured = llm::measured_llm(&mine, decode_bound.as_ref());
+        AdapterSummary::from_facts(desc, Facts::new(desc, rows, host_available))
+    }
+
+    /// The summary of the adapter's facts, computed once for every output.
+    pub fn from_facts(desc: &AdapterDesc, facts: Facts) -> AdapterSummary {
+        let m = &facts.metrics;
         let ratio = |a: Option<Val>, b: Option<Val>| match (a, b) {
             (Some(x), Some(y)) if y.value > 0.0 => Some(x.value / y.value),
             _ => None,
         };
-        let matmul_efficiency = ratio(m.sgemm, m.fp32_fma);
-        let fma_unfused_ratio = ratio(m.fp32_fma, m.fp32_mul_add);
-        let flop_per_hash = ratio(m.sgemm, m.hash_rate);
-        let llm = llm::ceiling_rows(decode_bound.as_ref(), m.upload, memory.bytes);
-        let fma = fma_judgment(&mine);
-        let flags = flags::for_scale(&m);
-        let neighbours = nearest_cards(&m, &reference_cards::cards());
+        let llm = llm::ceiling_rows(&facts);
         AdapterSummary {
             adapter_index: desc.index,
             adapter: desc.name.clone(),
             backend: desc.backend.clone(),
             device_type: desc.device_type.clone(),
-            metrics: m,
             vram_bytes: desc.vram_bytes,
             vram_source: desc.vram_source.clone(),
-            memory,
-            decode_bound,
-            fma,
-            matmul_efficiency,
-            fma_unfused_ratio,
-            flop_per_hash,
+            matmul_efficiency: ratio(m.sgemm, m.fp32_fma),
+            fma_unfused_ratio: ratio(m.fp32_fma, m.fp32_mul_add),
+            flop_per_hash: ratio(m.sgemm, m.hash_rate),
             llm,
-            flags,
-            neighbours,
-            llm_measured,
+            llm_measured: llm::measured_llm(&facts),
+            flags: flags::for_scale(m),
+            neighbours: nearest_cards(m, &reference_cards::cards()),
+            facts,
         }
     }
 }

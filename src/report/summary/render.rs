@@ -58,7 +58,7 @@ impl AdapterSummary {
 
     /// The measured hash rate, matmul, peaks and the FMA ratio.
     fn render_compute(&self, out: &mut String) {
-        let m = &self.metrics;
+        let m = &self.facts.metrics;
         line(out, "SHA-256d (mining)", v(m.hash_rate, "H/s"));
         let eff = self
             .matmul_efficiency
@@ -97,7 +97,7 @@ impl AdapterSummary {
         }
         // Judged once, from verified rows; a ratio resting on an
         // unverified figure is shown, marked, and not judged.
-        match (self.fma, self.fma_unfused_ratio) {
+        match (self.facts.fma, self.fma_unfused_ratio) {
             (Some(j), _) => line(
                 out,
                 "FMA : unfused",
@@ -118,7 +118,7 @@ impl AdapterSummary {
 
     /// The measured bandwidth, host link, memory size and LLM rates.
     fn render_memory(&self, out: &mut String) {
-        let m = &self.metrics;
+        let m = &self.facts.metrics;
         // A cache-sized rate is measured: named so, never "not measured".
         let stream = |mem: Option<Val>, cache: Option<Val>| match (mem, cache) {
             (None, Some(c)) => format!(
@@ -147,7 +147,7 @@ impl AdapterSummary {
                 v(m.round_trip_s, "s")
             ),
         );
-        let mem = &self.memory;
+        let mem = &self.facts.memory;
         line(
             out,
             mem.word,
@@ -163,7 +163,7 @@ impl AdapterSummary {
 
     /// FLOP per hash and the LLM ceilings; empty when neither applies.
     fn render_derived(&self) -> String {
-        let m = &self.metrics;
+        let m = &self.facts.metrics;
         let mut derived = String::new();
         if let Some(f) = self.flop_per_hash {
             line(
@@ -175,8 +175,8 @@ impl AdapterSummary {
                 ),
             );
         }
-        if let (false, Some(bw)) = (self.llm.is_empty(), &self.decode_bound) {
-            derived += &render_ceilings(&self.llm, bw, m.upload, self.memory.word);
+        if let (false, Some(bw)) = (self.llm.is_empty(), &self.facts.decode_bound) {
+            derived += &render_ceilings(&self.llm, bw, m.upload, self.facts.memory.word);
         }
         derived
     }

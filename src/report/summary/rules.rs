@@ -103,6 +103,8 @@ pub struct DecodeBound {
     /// What it was measured by: "stream copy", or "decode_q4_0's own
     /// weight read" when an `llm` kernel read weights faster than stream.
     pub kernel: String,
+    /// The kernel that measured it.
+    pub measured_by: Kernel,
     /// The suite that measured it (whose power the energy figure uses).
     pub suite: Suite,
     pub bytes_per_s: f64,
@@ -120,13 +122,18 @@ impl DecodeBound {
 
     /// Why the bound is not a stream figure, when it is not.
     pub fn note(&self) -> Option<String> {
+        self.note_with(|_, b| si(b, "B/s"))
+    }
+
+    /// [`DecodeBound::note`], the stream figure shown by `show`.
+    pub fn note_with(&self, show: impl FnOnce(Stream, f64) -> String) -> Option<String> {
         if self.suite == Suite::Stream {
             return None;
         }
         Some(match self.stream {
             Some((k, b)) => format!(
                 "the stream kernels under-read this adapter: stream {k} reached {}",
-                si(b, "B/s")
+                show(k, b)
             ),
             None if self.stream_cache_sized => {
                 "the stream arrays were cache-sized, so stream gave no memory figure".into()
@@ -162,6 +169,7 @@ pub fn decode_bound(rows: &[ResultRow]) -> Option<DecodeBound> {
     match (stream, llm) {
         (Some((k, s)), l) if l.is_none_or(|(_, b)| b <= s) => Some(DecodeBound {
             kernel: format!("stream {k}"),
+            measured_by: Kernel::Stream(k),
             suite: Suite::Stream,
             bytes_per_s: s,
             stream: None,
@@ -169,6 +177,7 @@ pub fn decode_bound(rows: &[ResultRow]) -> Option<DecodeBound> {
         }),
         (s, Some((k, b))) => Some(DecodeBound {
             kernel: format!("{k}'s own weight read"),
+            measured_by: k,
             suite: Suite::Llm,
             bytes_per_s: b,
             stream: s,
@@ -213,10 +222,28 @@ pub fn fma_judgment(rows: &[ResultRow]) -> Option<FmaJudgment> {
 pub struct Memory {
     /// "VRAM", or "host memory" for a CPU adapter.
     pub word: &'static str,
+    /// The adapter computes in the host's memory (a CPU adapter).
+    pub host: bool,
     pub bytes: Option<u64>,
     /// Where the figure came from.
     pub source: String,
 }
+
+impl Memory {
+    /// Memory the rows do not tell: results files read back carry no
+    /// adapter's memory size.
+    pub fn unrecorded(host: bool) -> Memory {
+        Memory {
+            word: if host { HOST_WORD } else { VRAM_WORD },
+            host,
+            bytes: None,
+            source: "not in the results".into(),
+        }
+    }
+}
+
+const VRAM_WORD: &str = "VRAM";
+const HOST_WORD: &str = "host memory";
 
 /// A card's VRAM; for a CPU adapter (its device type is Cpu) the host's
 /// memory: the adapter's usable memory ([`AdapterDesc::usable_memory_with`])
@@ -225,7 +252,8 @@ pub fn adapter_memory(desc: &AdapterDesc, host_available: Option<u64>) -> Memory
     let bytes = desc.usable_memory_with(host_available);
     if !desc.is_cpu() {
         return Memory {
-            word: "VRAM",
+            word: VRAM_WORD,
+            host: false,
             bytes,
             source: desc.vram_source.clone(),
         };
@@ -244,7 +272,8 @@ pub fn adapter_memory(desc: &AdapterDesc, host_available: Option<u64>) -> Memory
         ),
     };
     Memory {
-        word: "host memory",
+        word: HOST_WORD,
+        host: true,
         bytes,
         source,
     }

@@ -21,7 +21,7 @@ pub fn rig_totals(summaries: &[AdapterSummary]) -> RigTotals {
     let sum = |f: fn(&KeyMetrics) -> Option<Val>| {
         summaries
             .iter()
-            .filter_map(|s| f(&s.metrics))
+            .filter_map(|s| f(&s.facts.metrics))
             .filter(|v| v.verified)
             .map(|v| v.value)
             // From +0: an empty f64 sum is -0.0, which would print as "-0".
@@ -58,6 +58,9 @@ pub fn render_rig(t: &RigTotals) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::facts::Facts;
+    use crate::report::summary::adapter_memory;
+    use crate::report::summary::fixtures::desc;
 
     #[test]
     fn rig_totals_add_up_verified_figures() {
@@ -66,26 +69,22 @@ mod tests {
             adapter: "card".into(),
             backend: "vulkan".into(),
             device_type: "discrete".into(),
-            metrics: KeyMetrics {
-                hash_rate: Some(Val {
-                    value: hash,
-                    verified,
-                }),
-                stream_triad: Some(Val {
-                    value: 400e9,
-                    verified: true,
-                }),
-                ..Default::default()
+            facts: Facts {
+                metrics: KeyMetrics {
+                    hash_rate: Some(Val {
+                        value: hash,
+                        verified,
+                    }),
+                    stream_triad: Some(Val {
+                        value: 400e9,
+                        verified: true,
+                    }),
+                    ..Default::default()
+                },
+                ..Facts::from_rows(&[], adapter_memory(&desc(Some(8_000_000_000)), None))
             },
             vram_bytes: Some(8_000_000_000),
             vram_source: "test".into(),
-            memory: crate::report::summary::Memory {
-                word: "VRAM",
-                bytes: Some(8_000_000_000),
-                source: "test".into(),
-            },
-            decode_bound: None,
-            fma: None,
             matmul_efficiency: None,
             fma_unfused_ratio: None,
             flop_per_hash: None,
