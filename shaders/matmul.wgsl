@@ -3,8 +3,9 @@
 // (matmul_f32.wgsl, matmul_f16.wgsl) names the element type of A and B as
 // `elem`; products and sums are f32 either way (an f16 value converts to
 // f32 exactly and a product of two is exact in f32, so the only rounding
-// is that of an f32 sum), and C is f32. matmul_acc.wgsl, composed after
-// it, holds the accumulators and the store.
+// is that of an f32 sum), and C is f32. matmul_dims.wgsl and
+// matmul_acc.wgsl, composed after it, hold the Dims struct and the
+// accumulators and the store.
 //
 // Bindings (group 0):
 //   0 a    array<elem>       M x K    (entries `main`, `rows_vec4`)
@@ -50,19 +51,6 @@ override THREADS: u32 = WG_X * WG_Y;
 @group(0) @binding(0) var<storage, read> a: array<elem>;
 @group(0) @binding(1) var<storage, read> b: array<elem>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-// (M, N, K, first workgroup row of the band), then the input window of A
-// this dispatch reads: repetition r of a timed run reads window r mod 2.
-struct Dims {
-    x: u32,
-    y: u32,
-    z: u32,
-    w: u32,
-    window: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
 @group(0) @binding(3) var<storage, read> dims: Dims;
 @group(0) @binding(4) var<storage, read> a4: array<vec4<elem>>;
 @group(0) @binding(5) var<storage, read> b4: array<vec4<elem>>;

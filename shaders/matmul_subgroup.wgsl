@@ -4,7 +4,8 @@
 // read as f32), C f32, accumulated in f32 with fma(). In its own file so
 // that adapters without subgroup operations (wgpu's SUBGROUP feature, which
 // naga takes without an `enable`) never compile it; it needs no element
-// header, and matmul_acc.wgsl (accumulators and store) is composed after it.
+// header, and matmul_dims.wgsl (the Dims struct) and matmul_acc.wgsl
+// (accumulators and store) are composed after it.
 //
 // Bindings (group 0):
 //   2 c    array<f32>        M x N
@@ -29,19 +30,6 @@ override TM: u32 = 8u;
 override TNV: u32 = 1u;
 
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
-// (M, N, K, first workgroup row of the band), then the input window of A
-// this dispatch reads: repetition r of a timed run reads window r mod 2.
-struct Dims {
-    x: u32,
-    y: u32,
-    z: u32,
-    w: u32,
-    window: u32,
-    pad0: u32,
-    pad1: u32,
-    pad2: u32,
-}
-
 @group(0) @binding(3) var<storage, read> dims: Dims;
 @group(0) @binding(6) var ta: texture_2d<f32>;
 @group(0) @binding(7) var tb: texture_2d<f32>;

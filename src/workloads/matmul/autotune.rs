@@ -37,37 +37,8 @@ pub fn autotune(ctx: &Ctx, kernels: &Kernels, ops: &Operands) -> Result<Tuned> {
     let sn = if ops.n.is_multiple_of(4) { 132 } else { 131 };
     let sk = if ops.k.is_multiple_of(4) { 44 } else { 45 };
     let (small, sa, sb) = Operands::random(gpu, ops.precision, (sm, sn, sk), (11, 12), 1)?;
-    // Slow shapes are timed on a band of rows, so no trial dispatch runs
-    // long (a tiled kernel on a CPU adapter can be ten times slower than
-    // the best one); a multiple of every shape's rows per workgroup.
-    let budget = if gpu.desc.is_cpu() {
-        2f64.powi(27)
-    } else {
-        2f64.powi(36)
-    };
-    let tune_rows = (budget / (2.0 * ops.n as f64 * ops.k as f64) / 128.0).ceil() as u32 * 128;
-    let tune_rows = tune_rows.clamp(1, ops.m);
-    let mut candidates: Vec<TileConfig> = TileConfig::candidates(gpu)
-        .into_iter()
-        .filter(|c| c.entry(ops.k, ops.n).is_some())
-        .filter(|c| {
-            !matches!(c.layout, Layout::RowsTex | Layout::RowsSubgroup) || ops.textures.is_some()
-        })
-        .collect();
-    // For kernel development and the mutation tests: one variant only, so
-    // that any layout can be timed and verified on any adapter.
-    if let Some(forced) = std::env::var_os(FORCE_VARIANT) {
-        let forced = forced.to_string_lossy().into_owned();
-        let names: Vec<String> = candidates.iter().map(|c| c.describe()).collect();
-        candidates.retain(|c| c.describe() == forced);
-        if candidates.is_empty() {
-            crate::usage_bail!(
-                "{FORCE_VARIANT}={}: no such matmul variant for this problem here; variants: {}",
-                crate::cli::typed(&forced),
-                names.join(", ")
-            );
-        }
-    }
+    let tune_rows = tune_rows(ctx, ops);
+    let candidates = candidates(ctx, ops)?;
     let mut best: Option<(f64, TileConfig)> = None;
     let mut fallback = None;
     let mut notes = Vec::new();
@@ -127,4 +98,45 @@ pub fn autotune(ctx: &Ctx, kernels: &Kernels, ops: &Operands) -> Result<Tuned> {
             notes.join(", ")
         ),
     }
+}
+
+/// Rows of the real problem each candidate is timed on. Slow shapes are
+/// timed on a band of rows, so no trial dispatch runs long (a tiled kernel
+/// on a CPU adapter can be ten times slower than the best one); a multiple
+/// of every shape's rows per workgroup.
+fn tune_rows(ctx: &Ctx, ops: &Operands) -> u32 {
+    let budget = if ctx.gpu.desc.is_cpu() {
+        2f64.powi(27)
+    } else {
+        2f64.powi(36)
+    };
+    let tune_rows = (budget / (2.0 * ops.n as f64 * ops.k as f64) / 128.0).ceil() as u32 * 128;
+    tune_rows.clamp(1, ops.m)
+}
+
+/// The shapes that can take the problem `ops` on this adapter, or the one
+/// [`FORCE_VARIANT`] names.
+fn candidates(ctx: &Ctx, ops: &Operands) -> Result<Vec<TileConfig>> {
+    let mut candidates: Vec<TileConfig> = TileConfig::candidates(ctx.gpu)
+        .into_iter()
+        .filter(|c| c.entry(ops.k, ops.n).is_some())
+        .filter(|c| {
+            !matches!(c.layout, Layout::RowsTex | Layout::RowsSubgroup) || ops.textures.is_some()
+        })
+        .collect();
+    // For kernel development and the mutation tests: one variant only, so
+    // that any layout can be timed and verified on any adapter.
+    if let Some(forced) = std::env::var_os(FORCE_VARIANT) {
+        let forced = forced.to_string_lossy().into_owned();
+        let names: Vec<String> = candidates.iter().map(|c| c.describe()).collect();
+        candidates.retain(|c| c.describe() == forced);
+        if candidates.is_empty() {
+            crate::usage_bail!(
+                "{FORCE_VARIANT}={}: no such matmul variant for this problem here; variants: {}",
+                crate::cli::typed(&forced),
+                names.join(", ")
+            );
+        }
+    }
+    Ok(candidates)
 }

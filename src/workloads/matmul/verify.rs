@@ -153,109 +153,166 @@ pub fn verify_sum(
     coverage: Coverage,
     seed: u64,
 ) -> Verdict {
-    let (mu, nu, ku) = (m as usize, n as usize, k as usize);
     let mut v = Verdict {
         total: m as u64 * n as u64,
         ..Verdict::default()
     };
+    if let Some(problem) = wrong_lengths((m, n, k), windows, b, c) {
+        v.failed = 1;
+        v.problems.push(problem);
+        return v;
+    }
+    let adds: u64 = windows.iter().map(|w| w.0).sum::<u64>().saturating_sub(1);
+    let p = Problem {
+        mu: m as usize,
+        nu: n as usize,
+        ku: k as usize,
+        windows,
+        b,
+        c,
+        terms: Terms { k, adds },
+    };
+    let full = match coverage {
+        Coverage::Full => true,
+        Coverage::Sampled => false,
+        Coverage::Auto => m as u64 * n as u64 * k as u64 <= FULL_CHECK_MACS,
+    };
+    let mut rng = StdRng::seed_from_u64(seed);
+    let rows: Vec<usize> = if full {
+        (0..p.mu).collect()
+    } else {
+        pick(SAMPLED_ROWS, p.mu, &mut rng)
+    };
+    p.check_rows(&rows, &mut v);
+    if full {
+        return v;
+    }
+    // The columns are drawn after the rows and the single elements after
+    // both, so that one seed always samples the same elements.
+    let cols = pick(SAMPLED_COLS, p.nu, &mut rng);
+    p.check_cols(&rows, &cols, &mut v);
+    p.check_elements(&rows, &cols, &mut rng, &mut v);
+    v
+}
+
+/// Why the operands cannot be an M x N x K problem, if they cannot.
+fn wrong_lengths(
+    (m, n, k): (u32, u32, u32),
+    windows: &[(u64, &[f32])],
+    b: &[f32],
+    c: &[f32],
+) -> Option<String> {
+    let (mu, nu, ku) = (m as usize, n as usize, k as usize);
     let bad_a = windows.iter().find(|w| w.1.len() != mu * ku);
     if windows.is_empty() || bad_a.is_some() || b.len() != ku * nu || c.len() != mu * nu {
-        v.failed = 1;
-        v.problems.push(format!(
+        return Some(format!(
             "wrong lengths: A {:?} B {} C {} for {m}x{n}x{k}",
             windows.iter().map(|w| w.1.len()).collect::<Vec<_>>(),
             b.len(),
             c.len()
         ));
-        return v;
     }
-    let adds: u64 = windows.iter().map(|w| w.0).sum::<u64>().saturating_sub(1);
-    let k = Terms { k, adds };
-    // Row i of Σ count · A_w, and of Σ count · |A_w| for the bound.
-    let row = |i: usize| -> (Vec<f64>, Vec<f64>) {
+    None
+}
+
+/// The operands of one comparison, their lengths already checked.
+struct Problem<'a> {
+    mu: usize,
+    nu: usize,
+    ku: usize,
+    windows: &'a [(u64, &'a [f32])],
+    b: &'a [f32],
+    c: &'a [f32],
+    terms: Terms,
+}
+
+impl Problem<'_> {
+    /// Row i of Σ count · A_w, and of Σ count · |A_w| for the bound.
+    fn row(&self, i: usize) -> (Vec<f64>, Vec<f64>) {
+        let ku = self.ku;
         let mut s = vec![0f64; ku];
         let mut t = vec![0f64; ku];
-        for &(count, a) in windows {
+        for &(count, a) in self.windows {
             for (kk, x) in a[i * ku..(i + 1) * ku].iter().enumerate() {
                 s[kk] += count as f64 * *x as f64;
                 t[kk] += count as f64 * (*x as f64).abs();
             }
         }
         (s, t)
-    };
-    let full = match coverage {
-        Coverage::Full => true,
-        Coverage::Sampled => false,
-        Coverage::Auto => m as u64 * n as u64 * k.k as u64 <= FULL_CHECK_MACS,
-    };
-    let mut rng = StdRng::seed_from_u64(seed);
-    let rows: Vec<usize> = if full {
-        (0..mu).collect()
-    } else {
-        pick(SAMPLED_ROWS, mu, &mut rng)
-    };
-    // Whole rows: stream through B once per row.
-    let mut sum = vec![0f64; nu];
-    let mut abs = vec![0f64; nu];
-    for &i in &rows {
-        sum.iter_mut().for_each(|x| *x = 0.0);
-        abs.iter_mut().for_each(|x| *x = 0.0);
-        let (srow, trow) = row(i);
-        for kk in 0..ku {
-            let (aik, tik) = (srow[kk], trow[kk]);
-            let brow = &b[kk * nu..(kk + 1) * nu];
+    }
+
+    /// Whole rows: stream through B once per row.
+    fn check_rows(&self, rows: &[usize], v: &mut Verdict) {
+        let (nu, b) = (self.nu, self.b);
+        let mut sum = vec![0f64; nu];
+        let mut abs = vec![0f64; nu];
+        for &i in rows {
+            sum.iter_mut().for_each(|x| *x = 0.0);
+            abs.iter_mut().for_each(|x| *x = 0.0);
+            let (srow, trow) = self.row(i);
+            for kk in 0..self.ku {
+                let (aik, tik) = (srow[kk], trow[kk]);
+                let brow = &b[kk * nu..(kk + 1) * nu];
+                for j in 0..nu {
+                    let bj = brow[j] as f64;
+                    sum[j] += aik * bj;
+                    abs[j] += tik * bj.abs();
+                }
+            }
             for j in 0..nu {
-                let bj = brow[j] as f64;
-                sum[j] += aik * bj;
-                abs[j] += tik * bj.abs();
+                v.check(nu, (i, j), self.c[i * nu + j], (sum[j], abs[j]), self.terms);
             }
         }
-        for j in 0..nu {
-            v.check(nu, (i, j), c[i * nu + j], (sum[j], abs[j]), k);
+    }
+
+    /// Whole columns, less the elements the rows covered; each column of B
+    /// gathered once, so the inner loop runs over contiguous memory.
+    fn check_cols(&self, rows: &[usize], cols: &[usize], v: &mut Verdict) {
+        let (nu, ku, b) = (self.nu, self.ku, self.b);
+        let bcols: Vec<Vec<f64>> = cols
+            .iter()
+            .map(|&j| (0..ku).map(|kk| b[kk * nu + j] as f64).collect())
+            .collect();
+        for i in (0..self.mu).filter(|i| rows.binary_search(i).is_err()) {
+            let (srow, trow) = self.row(i);
+            for (&j, bcol) in cols.iter().zip(&bcols) {
+                let (mut s, mut t) = (0f64, 0f64);
+                for ((x, ax), y) in srow.iter().zip(&trow).zip(bcol) {
+                    s += x * y;
+                    t += ax * y.abs();
+                }
+                v.check(nu, (i, j), self.c[i * nu + j], (s, t), self.terms);
+            }
         }
     }
-    if full {
-        return v;
+
+    /// Random elements off those rows and columns, each once.
+    fn check_elements(&self, rows: &[usize], cols: &[usize], rng: &mut StdRng, v: &mut Verdict) {
+        let (mu, nu) = (self.mu, self.nu);
+        let off = (mu - rows.len()) as u64 * (nu - cols.len()) as u64;
+        let want = (SAMPLED_ELEMENTS as u64).min(off) as usize;
+        let mut seen = HashSet::with_capacity(want);
+        while seen.len() < want {
+            let (i, j) = (rng.random_range(0..mu), rng.random_range(0..nu));
+            if rows.binary_search(&i).is_ok()
+                || cols.binary_search(&j).is_ok()
+                || !seen.insert((i, j))
+            {
+                continue;
+            }
+            v.check(nu, (i, j), self.c[i * nu + j], self.dot(i, j), self.terms);
+        }
     }
-    let dot = |i: usize, j: usize| -> (f64, f64) {
-        let (srow, trow) = row(i);
+
+    /// Element (i, j) of the sum and of its bound, alone.
+    fn dot(&self, i: usize, j: usize) -> (f64, f64) {
+        let (srow, trow) = self.row(i);
         let (mut s, mut t) = (0f64, 0f64);
-        for kk in 0..ku {
-            let bj = b[kk * nu + j] as f64;
+        for kk in 0..self.ku {
+            let bj = self.b[kk * self.nu + j] as f64;
             s += srow[kk] * bj;
             t += trow[kk] * bj.abs();
         }
         (s, t)
-    };
-    // Whole columns, less the elements the rows covered; each column of B
-    // gathered once, so the inner loop runs over contiguous memory.
-    let cols = pick(SAMPLED_COLS, nu, &mut rng);
-    let bcols: Vec<Vec<f64>> = cols
-        .iter()
-        .map(|&j| (0..ku).map(|kk| b[kk * nu + j] as f64).collect())
-        .collect();
-    for i in (0..mu).filter(|i| rows.binary_search(i).is_err()) {
-        let (srow, trow) = row(i);
-        for (&j, bcol) in cols.iter().zip(&bcols) {
-            let (mut s, mut t) = (0f64, 0f64);
-            for ((x, ax), y) in srow.iter().zip(&trow).zip(bcol) {
-                s += x * y;
-                t += ax * y.abs();
-            }
-            v.check(nu, (i, j), c[i * nu + j], (s, t), k);
-        }
     }
-    // Random elements off those rows and columns, each once.
-    let off = (mu - rows.len()) as u64 * (nu - cols.len()) as u64;
-    let want = (SAMPLED_ELEMENTS as u64).min(off) as usize;
-    let mut seen = HashSet::with_capacity(want);
-    while seen.len() < want {
-        let (i, j) = (rng.random_range(0..mu), rng.random_range(0..nu));
-        if rows.binary_search(&i).is_ok() || cols.binary_search(&j).is_ok() || !seen.insert((i, j))
-        {
-            continue;
-        }
-        v.check(nu, (i, j), c[i * nu + j], dot(i, j), k);
-    }
-    v
 }

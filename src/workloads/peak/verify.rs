@@ -269,8 +269,7 @@ fn diagnose(s: &Shape, i: u32, u: u32, reps: &[u32], got: &[u8]) -> Option<Strin
 /// repetitions `reps` (their indices, in the order they ran).
 pub fn check(s: &Shape, reps: &[u32], raw: &[u8]) -> Check {
     let mut check = Check::default();
-    let (lanes, bytes) = (s.lanes(), s.bytes());
-    let per_inv = s.scalars() * bytes;
+    let per_inv = s.scalars() * s.bytes();
     let n = s.invocations;
     if n == 0 || raw.len() < n as usize * per_inv {
         check.fail(format!(
@@ -284,17 +283,51 @@ pub fn check(s: &Shape, reps: &[u32], raw: &[u8]) -> Check {
         check.fail("no repetition was recorded");
         return check;
     }
-    let got_inv = |i: u32| &raw[i as usize * per_inv..(i as usize + 1) * per_inv];
-    let got_unit = |i: u32, u: u32| -> Vec<u8> {
-        s.positions(u)
-            .into_iter()
-            .flat_map(|p| got_inv(i)[p * bytes..(p + 1) * bytes].iter().copied())
-            .collect()
-    };
+    let out = Output { s, raw, per_inv };
+    let sample = sample_chains(s, reps);
+    replay_sample(&out, reps, &sample, &mut check);
+    let bad = never_complete(&out);
+    if let Some(first) = bad.first() {
+        check.fail(format!(
+            "{} of {n} invocations stored no value one complete repetition leaves (first: {first})",
+            bad.len()
+        ));
+    }
+    let total = n as usize * s.units() as usize;
+    check.fact("replayed", format!("{}/{total}", sample.len()));
+    check.fact("replayed_repetitions", reps.len());
+    check.fact("coverage", format!("{n}/{n}"));
+    check
+}
 
-    // The first chain of the first invocation, the last of the last, and
-    // chains picked at random now, after the read-back.
-    let units = s.units();
+/// The read-back output, its length already checked.
+struct Output<'a> {
+    s: &'a Shape,
+    raw: &'a [u8],
+    per_inv: usize,
+}
+
+impl Output<'_> {
+    /// Everything invocation `i` stored.
+    fn inv(&self, i: u32) -> &[u8] {
+        &self.raw[i as usize * self.per_inv..(i as usize + 1) * self.per_inv]
+    }
+
+    /// What invocation `i` stored of chain unit `u`.
+    fn unit(&self, i: u32, u: u32) -> Vec<u8> {
+        let bytes = self.s.bytes();
+        self.s
+            .positions(u)
+            .into_iter()
+            .flat_map(|p| self.inv(i)[p * bytes..(p + 1) * bytes].iter().copied())
+            .collect()
+    }
+}
+
+/// The first chain of the first invocation, the last of the last, and
+/// chains picked at random now, after the read-back.
+fn sample_chains(s: &Shape, reps: &[u32]) -> BTreeSet<(u32, u32)> {
+    let (n, units) = (s.invocations, s.units());
     let total = n as usize * units as usize;
     let want =
         ((REPLAY_BUDGET / s.unit_cost(reps.len()).max(1.0)) as usize).clamp(MIN_CHAINS, total);
@@ -303,19 +336,28 @@ pub fn check(s: &Shape, reps: &[u32], raw: &[u8]) -> Check {
     while sample.len() < want.max(sample.len()) {
         sample.insert((rng.random_range(0..n), rng.random_range(0..units)));
     }
+    sample
+}
 
+/// Replays the sampled chains under each rounding the kernel may use until
+/// one matches them all; fails with the first rounding's mismatches (and
+/// what they look like) when none does, and when a replay could not tell a
+/// shorter loop from the full one.
+fn replay_sample(out: &Output, reps: &[u32], sample: &BTreeSet<(u32, u32)>, check: &mut Check) {
+    let s = out.s;
+    let (lanes, bytes) = (s.lanes(), s.bytes());
     let mut reported = Vec::new();
     let mut first_bad = None;
     let mut matched = None;
     let mut blind = 0usize;
     for (ri, &r) in roundings(s.kernel).iter().enumerate() {
         let mut mismatches = Vec::new();
-        for &(i, u) in &sample {
+        for &(i, u) in sample {
             let (want, distinct) = replay_unit(s, r, i, u, reps);
             if ri == 0 && !distinct {
                 blind += 1;
             }
-            let got = got_unit(i, u);
+            let got = out.unit(i, u);
             if got != want {
                 let at = (0..want.len() / bytes)
                     .find(|k| got[k * bytes..][..bytes] != want[k * bytes..][..bytes])
@@ -369,39 +411,33 @@ pub fn check(s: &Shape, reps: &[u32], raw: &[u8]) -> Check {
              this check could not see a shorter loop"
         ));
     }
+}
 
-    // Every invocation: floats within what one complete repetition from
-    // any start leaves, integers not all still zero.
-    let bad: Vec<u32> = if s.kernel.is_float() {
-        let bounds: Vec<(f64, f64)> = (0..2).map(|v| float_bounds(s, v)).collect();
-        (0..n)
-            .filter(|&i| {
-                let g = got_inv(i);
-                !(0..s.scalars()).all(|p| {
-                    let b = &g[p * bytes..(p + 1) * bytes];
-                    let x = match s.kernel {
-                        Kernel::Fp64Fma => f64::from_le(b),
-                        Kernel::Fp16Fma => f16::from_le(b).to_f64(),
-                        _ => f32::from_le(b) as f64,
-                    };
-                    let (lo, hi) = bounds[(p / lanes) % 2];
-                    x.is_finite() && lo <= x && x <= hi
-                })
-            })
-            .collect()
-    } else {
-        (0..n)
-            .filter(|&i| got_inv(i).iter().all(|&b| b == 0))
-            .collect()
-    };
-    if let Some(first) = bad.first() {
-        check.fail(format!(
-            "{} of {n} invocations stored no value one complete repetition leaves (first: {first})",
-            bad.len()
-        ));
+/// Every invocation that stored no value one complete repetition leaves:
+/// floats outside what one complete repetition from any start leaves,
+/// integers all still zero.
+fn never_complete(out: &Output) -> Vec<u32> {
+    let s = out.s;
+    let (lanes, bytes, n) = (s.lanes(), s.bytes(), s.invocations);
+    if !s.kernel.is_float() {
+        return (0..n)
+            .filter(|&i| out.inv(i).iter().all(|&b| b == 0))
+            .collect();
     }
-    check.fact("replayed", format!("{}/{total}", sample.len()));
-    check.fact("replayed_repetitions", reps.len());
-    check.fact("coverage", format!("{n}/{n}"));
-    check
+    let bounds: Vec<(f64, f64)> = (0..2).map(|v| float_bounds(s, v)).collect();
+    (0..n)
+        .filter(|&i| {
+            let g = out.inv(i);
+            !(0..s.scalars()).all(|p| {
+                let b = &g[p * bytes..(p + 1) * bytes];
+                let x = match s.kernel {
+                    Kernel::Fp64Fma => f64::from_le(b),
+                    Kernel::Fp16Fma => f16::from_le(b).to_f64(),
+                    _ => f32::from_le(b) as f64,
+                };
+                let (lo, hi) = bounds[(p / lanes) % 2];
+                x.is_finite() && lo <= x && x <= hi
+            })
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@
 //! over time gives the drop from the first minute to the last and the
 //! worst interval ÷ the best (3DMark's stress test fails a card below 97 %).
 
-mod kernels;
+mod loads;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -18,8 +18,8 @@ use super::{Ctx, Measured, Scale, SuiteOutput};
 use crate::catalogue::{Kernel, Soak};
 use crate::harness::measure;
 use crate::timing::TimingPlan;
-pub use kernels::Load;
-use kernels::{CopyInterval, FmaInterval, HashInterval, Loads};
+pub use loads::Load;
+use loads::{CopyInterval, FmaInterval, HashInterval, Loads};
 
 pub const WGSL: &str = include_str!("../../../shaders/soak.wgsl");
 

@@ -58,6 +58,84 @@ fn nan_bytes(words: usize) -> Vec<u8> {
     f32::NAN.to_le_bytes().repeat(words)
 }
 
+/// The vec4s per array and the workgroups per dispatch for arrays of
+/// `elements` f32s, at least `groups` workgroups.
+fn grid(elements: u64, groups: u32) -> Result<(u64, u32)> {
+    anyhow::ensure!(elements > 0, "stream arrays must not be empty");
+    let vec4s = elements.div_ceil(4);
+    anyhow::ensure!(
+        vec4s <= u32::MAX as u64 / 2,
+        "stream arrays of {elements} elements are too long to index"
+    );
+    // Software drivers stop loops after 65535 iterations (llvmpipe's
+    // guard against endless shaders); keep every invocation's share of
+    // the grid-stride loop far below that.
+    let groups = groups
+        .max(vec4s.div_ceil(WORKGROUP as u64 * 16384) as u32)
+        .max(1);
+    Ok((vec4s, groups))
+}
+
+/// Arrays a, b and c, element `i` of array `k` being `init(k, i)`, padded
+/// with zeros to `vec4s` whole vec4s.
+fn upload_arrays(
+    gpu: &Gpu,
+    elements: u64,
+    vec4s: u64,
+    init: impl Fn(usize, u64) -> f32,
+) -> Result<[wgpu::Buffer; 3]> {
+    // One array on the host at a time: at 1 GiB per array that matters.
+    let upload = |label: &str, which: usize| -> Result<wgpu::Buffer> {
+        let data: Vec<f32> = (0..vec4s * 4)
+            .map(|i| if i < elements { init(which, i) } else { 0.0 })
+            .collect();
+        gpu.storage_init(label, bytemuck::cast_slice(&data))
+    };
+    Ok([
+        upload("stream a", 0)?,
+        upload("stream b", 1)?,
+        upload("stream c", 2)?,
+    ])
+}
+
+/// The even and the odd repetitions' parameters.
+fn param_buffers(gpu: &Gpu, vec4s: u64, groups: u32) -> Result<[wgpu::Buffer; 2]> {
+    let params = REP_PARAMS.map(|r| Params {
+        mul_scalar: r.mul_scalar,
+        n4: vec4s as u32,
+        groups,
+        rot: (r.rot as u64 % vec4s) as u32,
+        triad_scalar: r.triad_scalar,
+        pad: [0; 3],
+    });
+    Ok([
+        gpu.storage_init("stream params even", bytemuck::bytes_of(&params[0]))?,
+        gpu.storage_init("stream params odd", bytemuck::bytes_of(&params[1]))?,
+    ])
+}
+
+/// Binds `buffers` to bindings 0.. in order.
+fn bind_group(
+    gpu: &Gpu,
+    bgl: &wgpu::BindGroupLayout,
+    label: &str,
+    buffers: [&wgpu::Buffer; 6],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = buffers
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout: bgl,
+        entries: &entries,
+    })
+}
+
 impl<'g> StreamKernels<'g> {
     /// Uploads the arrays, element `i` of array `k` (0 a, 1 b, 2 c) being
     /// `init(k, i)` (padded with zeros to whole vec4s), and compiles every
@@ -69,18 +147,7 @@ impl<'g> StreamKernels<'g> {
         init: impl Fn(usize, u64) -> f32,
         groups: u32,
     ) -> Result<Self> {
-        anyhow::ensure!(elements > 0, "stream arrays must not be empty");
-        let vec4s = elements.div_ceil(4);
-        anyhow::ensure!(
-            vec4s <= u32::MAX as u64 / 2,
-            "stream arrays of {elements} elements are too long to index"
-        );
-        // Software drivers stop loops after 65535 iterations (llvmpipe's
-        // guard against endless shaders); keep every invocation's share of
-        // the grid-stride loop far below that.
-        let groups = groups
-            .max(vec4s.div_ceil(WORKGROUP as u64 * 16384) as u32)
-            .max(1);
+        let (vec4s, groups) = grid(elements, groups)?;
         let (bgl, layout) = gpu.storage_layout(
             "stream",
             &[
@@ -95,55 +162,22 @@ impl<'g> StreamKernels<'g> {
         let pipe = |entry: &str| -> Result<wgpu::ComputePipeline> {
             gpu.pipeline_with_layout(&format!("stream {entry}"), wgsl, entry, &[], Some(&layout))
         };
-        // One array on the host at a time: at 1 GiB per array that matters.
-        let upload = |label: &str, which: usize| -> Result<wgpu::Buffer> {
-            let data: Vec<f32> = (0..vec4s * 4)
-                .map(|i| if i < elements { init(which, i) } else { 0.0 })
-                .collect();
-            gpu.storage_init(label, bytemuck::cast_slice(&data))
-        };
-        let arrays = [
-            upload("stream a", 0)?,
-            upload("stream b", 1)?,
-            upload("stream c", 2)?,
-        ];
-        let params = REP_PARAMS.map(|r| Params {
-            mul_scalar: r.mul_scalar,
-            n4: vec4s as u32,
-            groups,
-            rot: (r.rot as u64 % vec4s) as u32,
-            triad_scalar: r.triad_scalar,
-            pad: [0; 3],
-        });
-        let params = [
-            gpu.storage_init("stream params even", bytemuck::bytes_of(&params[0]))?,
-            gpu.storage_init("stream params odd", bytemuck::bytes_of(&params[1]))?,
-        ];
+        let arrays = upload_arrays(gpu, elements, vec4s, init)?;
+        let params = param_buffers(gpu, vec4s, groups)?;
         // Zero, not poison: each dot repetition adds to what is there, and
         // a partial sum no repetition wrote stays 0, far from its replay.
         let partial = gpu.storage_init("stream partial sums", &vec![0u8; 4 * groups as usize])?;
         let result = gpu.storage_init("stream dot result", &nan_bytes(4))?;
         let group = |label: &str, [x, y, z]: [usize; 3], parity: usize| {
-            let entries: Vec<wgpu::BindGroupEntry> = [
+            let buffers = [
                 &arrays[x],
                 &arrays[y],
                 &arrays[z],
                 &params[parity],
                 &partial,
                 &result,
-            ]
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
-            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(label),
-                layout: &bgl,
-                entries: &entries,
-            })
+            ];
+            bind_group(gpu, &bgl, label, buffers)
         };
         let normal = group("stream", [0, 1, 2], 0);
         let in_place_odd = group("stream odd", [0, 1, 2], 1);
