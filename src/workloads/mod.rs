@@ -3,6 +3,7 @@
 //! wall clock, and verifies against a CPU reference (untimed) before it
 //! returns a row.
 
+pub mod ethash;
 pub mod hash;
 pub mod llm;
 pub mod matmul;
