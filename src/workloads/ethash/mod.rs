@@ -2,4 +2,6 @@
 //! whose every nonce reads 64 random 128-byte rows of a dataset (the DAG)
 //! of a gigabyte or more, generated from a light cache.
 
+pub mod check;
+pub mod kernel;
 pub mod reference;
