@@ -99,3 +99,34 @@ fn epoch13_items_on_the_gpu() {
         assert_eq!(item_hex(&got[1]), c["hash512_1"].as_str().unwrap(), "{i}");
     }
 }
+
+/// Prints how long this adapter takes to generate and search a 64 MiB
+/// slice of epoch 0's dataset; `--ignored --nocapture` to see it.
+#[test]
+#[ignore = "a timing, not a check"]
+fn timing_of_generation_and_search() {
+    let gpu = common::gpu();
+    let cache = r::epoch_cache(0);
+    let rows = 1u32 << 19;
+    let k = EthashKernel::new(&gpu, WGSL, rows, 64, 8).unwrap();
+    let gen_s = k.generate(WGSL, &cache).unwrap();
+    eprintln!(
+        "generation: {} items in {gen_s:.2} s = {:.0} items/s; a 1 GiB dataset would take {:.0} s",
+        2 * rows,
+        2.0 * rows as f64 / gen_s,
+        r::dataset_size(0) as f64 / 64.0 / (2.0 * rows as f64 / gen_s)
+    );
+    let count = 16384;
+    let range = Range {
+        hi: 0,
+        first: 0,
+        count,
+        iterations: k.iterations(count),
+    };
+    k.run(&[1; 32], &[range]).unwrap();
+    let s = k.run(&[1; 32], &[range]).unwrap();
+    eprintln!(
+        "search: {count} hashes in {s:.2} s = {:.0} H/s",
+        count as f64 / s
+    );
+}

@@ -50,6 +50,14 @@ pub const REGISTRY: &[Suite] = &[
         shaders: || vec![("sha256d".into(), hash::WGSL.into())],
     },
     Suite {
+        id: Id::Ethash,
+        eta_weight: 2.0,
+        about: "Ethash: the dataset generated on the GPU, then the hashimoto search (cut dataset on a CPU adapter)",
+        in_default_run: false,
+        run: ethash::measure::run,
+        shaders: || vec![(ethash::kernel::SHADER.into(), ethash::kernel::WGSL.into())],
+    },
+    Suite {
         id: Id::Matmul,
         eta_weight: 3.0,
         about: "tiled f32 and f16 matrix multiply",

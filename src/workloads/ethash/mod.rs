@@ -4,4 +4,5 @@
 
 pub mod check;
 pub mod kernel;
+pub mod measure;
 pub mod reference;
