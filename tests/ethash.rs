@@ -130,3 +130,71 @@ fn timing_of_generation_and_search() {
         count as f64 / s
     );
 }
+
+/// Sabotaged copies of the shader through `--shader-dir`: each must end in
+/// exit 1 with its row unverified, beside an unmodified copy that passes.
+mod mutations {
+    use super::common::{assert_caught, mutate, run_with_shaders, stderr};
+    use super::WGSL;
+
+    fn caught(from: &str, to: &str, what: &str) {
+        let src = mutate(WGSL, from, to);
+        let run = run_with_shaders("ethash", &[("ethash", src)], &[]);
+        assert_caught(&run, "ethash", what);
+    }
+
+    #[test]
+    fn an_unmodified_copy_passes() {
+        let run = run_with_shaders("ethash", &[("ethash", WGSL.to_string())], &[]);
+        assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+        let rows = run.rows();
+        let row = rows
+            .iter()
+            .find(|r| r["kernel"] == "ethash")
+            .expect("a row");
+        assert_eq!(row["verified"], true, "{row}");
+        assert!(row["params"].as_str().unwrap().contains("epoch=0"), "{row}");
+    }
+
+    #[test]
+    fn sixty_three_accesses() {
+        caught("ACCESSES: u32 = 64u", "ACCESSES: u32 = 63u", "63 accesses");
+    }
+
+    #[test]
+    fn a_wrong_fnv_prime() {
+        caught("0x01000193u", "0x01000197u", "FNV prime 0x01000197");
+    }
+
+    #[test]
+    fn twenty_three_keccak_rounds() {
+        caught(
+            "KECCAK_ROUNDS: u32 = 24u",
+            "KECCAK_ROUNDS: u32 = 23u",
+            "23 rounds",
+        );
+    }
+
+    #[test]
+    fn two_hundred_fifty_five_parents() {
+        caught("PARENTS: u32 = 256u", "PARENTS: u32 = 255u", "255 parents");
+    }
+
+    #[test]
+    fn a_nonce_skipped_in_a_thousand() {
+        caught(
+            "acc.x = hashimoto(job.nonce.x + j, job.nonce.z, acc.x);",
+            "if ((job.nonce.x + j) % 1000u != 999u) { acc.x = hashimoto(job.nonce.x + j, job.nonce.z, acc.x); }",
+            "one nonce in 1,000 skipped, still counted",
+        );
+    }
+
+    #[test]
+    fn early_return_when_already_written() {
+        caught(
+            "var acc = out[inv];",
+            "var acc = out[inv];\n    if (acc.y != 0u) { return; }",
+            "early return",
+        );
+    }
+}
