@@ -51,7 +51,7 @@ fn plan(ctx: &Ctx) -> Plan {
     let cut = (rows < full).then(|| {
         format!(
             "dataset cut to its first {} MiB of epoch {EPOCH}'s {} MiB",
-            rows as u64 * MIX_BYTES >> 20,
+            (rows as u64 * MIX_BYTES) >> 20,
             r::dataset_size(EPOCH) >> 20
         )
     });
