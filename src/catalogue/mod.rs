@@ -59,6 +59,8 @@ named_enum!(
     /// A group of kernels measured together (`--suite`).
     Suite {
         Hash => "hash",
+        /// The memory-hard hash GPUs mined until 2022.
+        Ethash => "ethash",
         Matmul => "matmul",
         Peak => "peak",
         Stream => "stream",
@@ -216,6 +218,7 @@ impl FromStr for Metric {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kernel {
     Sha256d,
+    Ethash,
     /// f32 matrix multiply.
     Sgemm,
     /// f16 inputs, f32 accumulation.
@@ -237,6 +240,7 @@ impl Kernel {
     pub fn suite(self) -> Suite {
         match self {
             Kernel::Sha256d => Suite::Hash,
+            Kernel::Ethash => Suite::Ethash,
             Kernel::Sgemm | Kernel::Hgemm => Suite::Matmul,
             Kernel::Peak(_) => Suite::Peak,
             Kernel::Stream(_) => Suite::Stream,
@@ -294,6 +298,12 @@ impl Kernel {
                 out.extend(p.format().map(|f| ("format", f.name().to_string())));
                 out.extend(p.batch().map(|b| ("batch", b.to_string())));
             }
+            // The epoch sets the dataset's size; a dataset cut to fit a
+            // slow adapter is another series.
+            Kernel::Ethash => {
+                out.extend(p.epoch().map(|e| ("epoch", e.to_string())));
+                out.extend(p.cache_sized().map(|_| ("cache_sized", "yes".into())));
+            }
             _ => {}
         }
         out
@@ -343,6 +353,7 @@ impl fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Kernel::Sha256d => f.write_str("sha256d"),
+            Kernel::Ethash => f.write_str("ethash"),
             Kernel::Sgemm => f.write_str("sgemm"),
             Kernel::Hgemm => f.write_str("hgemm"),
             Kernel::Peak(k) => k.fmt(f),
@@ -378,7 +389,12 @@ pub fn format_named(s: &str) -> Option<Format> {
 impl Kernel {
     /// Every kernel there is.
     pub fn all() -> Vec<Kernel> {
-        let mut out = vec![Kernel::Sha256d, Kernel::Sgemm, Kernel::Hgemm];
+        let mut out = vec![
+            Kernel::Sha256d,
+            Kernel::Ethash,
+            Kernel::Sgemm,
+            Kernel::Hgemm,
+        ];
         out.extend(Peak::ALL.iter().map(|&k| Kernel::Peak(k)));
         out.extend(Stream::ALL.iter().map(|&k| Kernel::Stream(k)));
         out.extend(Transfer::ALL.iter().map(|&k| Kernel::Transfer(k)));

@@ -37,6 +37,8 @@ pub enum Fact {
     Interval(u64),
     /// Seconds into the soak when the interval started.
     StartS(f64),
+    /// The Ethash epoch whose cache (and dataset size, unless cut) was used.
+    Epoch(u64),
     /// A description nothing is derived from (shapes, workgroups, what the
     /// check covered, repetition counts).
     Detail(String, String),
@@ -44,7 +46,7 @@ pub enum Fact {
 
 /// Every typed key, as written in the `params` column.
 #[cfg(test)]
-pub(super) const TYPED_KEYS: [&str; 13] = [
+pub(super) const TYPED_KEYS: [&str; 14] = [
     MODEL,
     FORMAT,
     LAYOUT,
@@ -58,6 +60,7 @@ pub(super) const TYPED_KEYS: [&str; 13] = [
     GEMM_M,
     GEMM_N,
     GEMM_K,
+    EPOCH,
 ];
 
 const MODEL: &str = "model";
@@ -73,6 +76,7 @@ const GEMM_M: &str = "m";
 const GEMM_N: &str = "n";
 const GEMM_K: &str = "k";
 const START_S: &str = "t_s";
+const EPOCH: &str = "epoch";
 
 impl Fact {
     /// A descriptive fact.
@@ -95,6 +99,7 @@ impl Fact {
             Fact::GemmN(_) => GEMM_N,
             Fact::GemmK(_) => GEMM_K,
             Fact::StartS(_) => START_S,
+            Fact::Epoch(_) => EPOCH,
             Fact::Detail(k, _) => k,
         }
     }
@@ -119,6 +124,7 @@ impl Fact {
             GEMM_N => value.parse().ok().map(Fact::GemmN),
             GEMM_K => value.parse().ok().map(Fact::GemmK),
             START_S => value.parse().ok().map(Fact::StartS),
+            EPOCH => value.parse().ok().map(Fact::Epoch),
             _ => None,
         };
         typed.unwrap_or_else(|| Fact::detail(key, value))
@@ -143,7 +149,8 @@ impl fmt::Display for Fact {
             | Fact::Interval(n)
             | Fact::GemmM(n)
             | Fact::GemmN(n)
-            | Fact::GemmK(n) => write!(f, "{n}"),
+            | Fact::GemmK(n)
+            | Fact::Epoch(n) => write!(f, "{n}"),
             Fact::CacheSized(why) => write!(f, "no({why})"),
             Fact::StartS(t) => write!(f, "{t:.1}"),
         }
@@ -248,6 +255,13 @@ impl Params {
     pub fn interval(&self) -> Option<u64> {
         self.find(|x| match x {
             Fact::Interval(v) => Some(*v),
+            _ => None,
+        })
+    }
+
+    pub fn epoch(&self) -> Option<u64> {
+        self.find(|x| match x {
+            Fact::Epoch(v) => Some(*v),
             _ => None,
         })
     }

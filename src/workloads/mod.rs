@@ -3,6 +3,7 @@
 //! wall clock, and verifies against a CPU reference (untimed) before it
 //! returns a row.
 
+pub mod ethash;
 pub mod hash;
 pub mod llm;
 pub mod matmul;
@@ -47,6 +48,14 @@ pub const REGISTRY: &[Suite] = &[
         in_default_run: true,
         run: hash::run,
         shaders: || vec![("sha256d".into(), hash::WGSL.into())],
+    },
+    Suite {
+        id: Id::Ethash,
+        eta_weight: 2.0,
+        about: "Ethash: the dataset generated on the GPU, then the hashimoto search (cut dataset on a CPU adapter)",
+        in_default_run: false,
+        run: ethash::measure::run,
+        shaders: || vec![(ethash::kernel::SHADER.into(), ethash::kernel::WGSL.into())],
     },
     Suite {
         id: Id::Matmul,

@@ -1,0 +1,406 @@
+//! The compiled Ethash kernels: the dataset in pages (one storage binding
+//! each, so a dataset larger than the adapter's binding limit still fits),
+//! its generation from the light cache, and the hashimoto search with one
+//! job slot per dispatch and a per-invocation fold carried across them.
+
+use anyhow::{bail, Result};
+use bytemuck::{Pod, Zeroable};
+
+use super::reference::{Item, HASH_BYTES, MIX_BYTES};
+use crate::gpu::Gpu;
+
+pub const WGSL: &str = include_str!("../../../shaders/ethash.wgsl");
+/// The shader's name, for `--shader-dir` (`ethash.wgsl`).
+pub const SHADER: &str = "ethash";
+/// Dataset bindings the shader declares.
+pub const PAGES: u32 = 8;
+const WORKGROUP: u32 = 64;
+/// Dynamic offsets must be multiples of this on every adapter.
+const JOB_STRIDE: u64 = 256;
+/// Items one generation dispatch computes: short enough for a desktop
+/// driver's watchdog on a slow card.
+const GEN_CHUNK: u32 = 1 << 16;
+
+/// `floor((2^32 - 1) / n)`, which the shader's `mod_n` divides by.
+pub fn recip(n: u32) -> u32 {
+    u32::MAX / n
+}
+
+/// The shader's `mod_n`, for the tests of its bound.
+pub fn mod_n(x: u32, n: u32, recip: u32) -> u32 {
+    let q = ((x as u64 * recip as u64) >> 32) as u32;
+    let mut r = x.wrapping_sub(q.wrapping_mul(n));
+    for _ in 0..2 {
+        if r >= n {
+            r -= n;
+        }
+    }
+    r
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct JobGpu {
+    header: [u32; 8],
+    nonce: [u32; 4],
+    rows: [u32; 4],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct GenJobGpu {
+    a: [u32; 4],
+    b: [u32; 4],
+}
+
+/// One dispatch of the search: its nonces and geometry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// The nonce of index j is `(hi << 32) | (first + j)`.
+    pub hi: u32,
+    pub first: u32,
+    pub count: u32,
+    /// Nonces each invocation hashes at most.
+    pub iterations: u32,
+}
+
+impl Range {
+    pub fn nonce(&self, j: u32) -> u64 {
+        ((self.hi as u64) << 32) | self.first.wrapping_add(j) as u64
+    }
+}
+
+/// How a dataset of `rows` 128-byte rows is split: pages of
+/// `2^shift` rows, at most [`PAGES`] of them.
+pub fn page_shift(rows: u64, max_binding: u64) -> Result<u32> {
+    let shift = (max_binding / MIX_BYTES).max(1).ilog2().min(27);
+    if rows.div_ceil(1 << shift) > PAGES as u64 {
+        bail!(
+            "the dataset ({rows} rows of 128 B) needs more than {PAGES} storage bindings of {} B",
+            (1u64 << shift) * MIX_BYTES
+        );
+    }
+    Ok(shift)
+}
+
+/// The dataset on the GPU and the pipelines over it.
+pub struct EthashKernel<'g> {
+    gpu: &'g Gpu,
+    search: wgpu::ComputePipeline,
+    jobs: wgpu::Buffer,
+    pages: Vec<wgpu::Buffer>,
+    out: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    slots: u32,
+    pub rows: u32,
+    pub shift: u32,
+    /// Workgroups per search dispatch.
+    pub groups: u32,
+    /// Invocations of every search dispatch (the whole grid).
+    pub invocations: u32,
+}
+
+impl<'g> EthashKernel<'g> {
+    /// Allocates the dataset for `rows` rows and compiles the kernels;
+    /// `groups` workgroups per search dispatch, `slots` dispatches per pass.
+    pub fn new(gpu: &'g Gpu, wgsl: &str, rows: u32, groups: u32, slots: u32) -> Result<Self> {
+        let shift = page_shift(rows as u64, gpu.limits.max_storage_buffer_binding_size)?;
+        let need = PAGES + 2;
+        if gpu.limits.max_storage_buffers_per_shader_stage < need {
+            bail!(
+                "the search binds {need} storage buffers; the adapter allows {}",
+                gpu.limits.max_storage_buffers_per_shader_stage
+            );
+        }
+        let mut bindings = vec![(0, true, true)];
+        bindings.extend((1..=PAGES).map(|b| (b, true, false)));
+        bindings.push((PAGES + 1, false, false));
+        let (bgl, layout) = gpu.storage_layout_at("ethash search", &bindings);
+        let search = gpu.pipeline_with_layout("ethash", wgsl, "search", &[], Some(&layout))?;
+        let usage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST;
+        let page_rows = 1u64 << shift;
+        let pages = (0..(rows as u64).div_ceil(page_rows))
+            .map(|p| {
+                let n = (rows as u64 - p * page_rows).min(page_rows);
+                gpu.buffer(&format!("ethash dataset page {p}"), n * MIX_BYTES, usage)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let jobs = gpu.buffer("ethash jobs", JOB_STRIDE * slots as u64, usage)?;
+        let (x, y) = gpu.dispatch_dims(groups);
+        let invocations = x * y * WORKGROUP;
+        let out = gpu.storage_init("ethash folds", &vec![0u8; 8 * invocations as usize])?;
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &jobs,
+                offset: 0,
+                size: wgpu::BufferSize::new(std::mem::size_of::<JobGpu>() as u64),
+            }),
+        }];
+        for b in 0..PAGES {
+            let page = pages.get(b as usize).unwrap_or(&pages[0]);
+            entries.push(wgpu::BindGroupEntry {
+                binding: b + 1,
+                resource: page.as_entire_binding(),
+            });
+        }
+        entries.push(wgpu::BindGroupEntry {
+            binding: PAGES + 1,
+            resource: out.as_entire_binding(),
+        });
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("ethash search"),
+            layout: &bgl,
+            entries: &entries,
+        });
+        Ok(EthashKernel {
+            gpu,
+            search,
+            jobs,
+            pages,
+            out,
+            bind_group,
+            slots,
+            rows,
+            shift,
+            groups,
+            invocations,
+        })
+    }
+
+    /// Computes the whole dataset from `cache` on the GPU; returns the
+    /// seconds it took (submit to completion, summed over dispatches).
+    pub fn generate(&self, wgsl: &str, cache: &[Item]) -> Result<f64> {
+        let g = Generator::new(self.gpu, wgsl, cache)?;
+        let items_per_page = 2u64 << self.shift;
+        let mut seconds = 0.0;
+        for (p, page) in self.pages.iter().enumerate() {
+            let first = p as u64 * items_per_page;
+            seconds += g.fill(page, first as u32, (page.size() / HASH_BYTES) as u32)?;
+        }
+        Ok(seconds)
+    }
+
+    /// Reads 64-byte items `first..first + count` of the dataset back.
+    pub fn read_items(&self, first: u64, count: u64) -> Result<Vec<Item>> {
+        let mut out = Vec::with_capacity(count as usize);
+        let per_page = 2u64 << self.shift;
+        let mut at = first;
+        while at < first + count {
+            let page = &self.pages[(at / per_page) as usize];
+            let within = at % per_page;
+            let n = (first + count - at).min(per_page - within).min(1 << 20);
+            let raw = self.gpu.read(page, within * HASH_BYTES, n * HASH_BYTES)?;
+            out.extend(to_items(&raw));
+            at += n;
+        }
+        Ok(out)
+    }
+
+    /// Writes the job of `range` into `slot` (takes effect at the next
+    /// submit).
+    pub fn write_job(&self, slot: u32, header: &[u8; 32], range: Range) {
+        let mut h = [0u32; 8];
+        for (w, c) in h.iter_mut().zip(header.chunks_exact(4)) {
+            *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        }
+        let job = JobGpu {
+            header: h,
+            nonce: [range.first, range.count, range.hi, range.iterations],
+            rows: [
+                self.rows,
+                recip(self.rows),
+                self.shift,
+                (1 << self.shift) - 1,
+            ],
+        };
+        self.gpu.queue.write_buffer(
+            &self.jobs,
+            slot as u64 * JOB_STRIDE,
+            bytemuck::bytes_of(&job),
+        );
+    }
+
+    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, slot: u32) {
+        assert!(slot < self.slots, "job slot {slot} of {}", self.slots);
+        pass.set_pipeline(&self.search);
+        pass.set_bind_group(0, &self.bind_group, &[(slot as u64 * JOB_STRIDE) as u32]);
+        let (x, y) = self.gpu.dispatch_dims(self.groups);
+        pass.dispatch_workgroups(x, y, 1);
+    }
+
+    /// Iterations per invocation so one dispatch covers `count` nonces.
+    pub fn iterations(&self, count: u32) -> u32 {
+        count.div_ceil(self.invocations).max(1)
+    }
+
+    pub fn reset_out(&self) {
+        let zeros = vec![0u8; 8 * self.invocations as usize];
+        self.gpu.queue.write_buffer(&self.out, 0, &zeros);
+    }
+
+    /// Per invocation: (fold, nonces hashed).
+    pub fn read_out(&self) -> Result<Vec<[u32; 2]>> {
+        let raw = self.gpu.read(&self.out, 0, 8 * self.invocations as u64)?;
+        Ok(raw
+            .chunks_exact(8)
+            .map(|c| {
+                let w = |i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+                [w(0), w(4)]
+            })
+            .collect())
+    }
+
+    /// Hashes `ranges` (one dispatch each, in order) in one submission.
+    pub fn run(&self, header: &[u8; 32], ranges: &[Range]) -> Result<f64> {
+        for (i, r) in ranges.iter().enumerate() {
+            self.write_job(i as u32, header, *r);
+        }
+        self.gpu.run_pass("running the Ethash search", |pass| {
+            for i in 0..ranges.len() {
+                self.dispatch(pass, i as u32);
+            }
+        })
+    }
+}
+
+/// The generation kernel with the light cache uploaded.
+pub struct Generator<'g> {
+    gpu: &'g Gpu,
+    pipeline: wgpu::ComputePipeline,
+    bgl: wgpu::BindGroupLayout,
+    cache: wgpu::Buffer,
+    job: wgpu::Buffer,
+    items: u32,
+}
+
+impl<'g> Generator<'g> {
+    pub fn new(gpu: &'g Gpu, wgsl: &str, cache: &[Item]) -> Result<Self> {
+        let cache_bytes = cache.len() as u64 * HASH_BYTES;
+        if cache_bytes > gpu.limits.max_storage_buffer_binding_size {
+            bail!("the light cache ({cache_bytes} B) exceeds the adapter's storage binding");
+        }
+        let (bgl, layout) = gpu.storage_layout_at(
+            "ethash generate",
+            &[(10, true, false), (11, true, false), (12, false, false)],
+        );
+        let pipeline = gpu.pipeline_with_layout("ethash", wgsl, "generate", &[], Some(&layout))?;
+        let words: Vec<u32> = cache.iter().flatten().copied().collect();
+        Ok(Generator {
+            gpu,
+            pipeline,
+            bgl,
+            cache: gpu.storage_init("ethash cache", bytemuck::cast_slice(&words))?,
+            job: gpu.storage_init("ethash generate job", &[0u8; 32])?,
+            items: cache.len() as u32,
+        })
+    }
+
+    /// Writes items `first..first + count` to the start of `page`, a
+    /// chunk per submission; returns the seconds the GPU took.
+    pub fn fill(&self, page: &wgpu::Buffer, first: u32, count: u32) -> Result<f64> {
+        let gpu = self.gpu;
+        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("ethash generate"),
+            layout: &self.bgl,
+            entries: &[
+                entry(10, &self.job),
+                entry(11, &self.cache),
+                entry(12, page),
+            ],
+        });
+        let n = self.items;
+        let mut seconds = 0.0;
+        let mut done = 0u32;
+        while done < count {
+            let chunk = (count - done).min(GEN_CHUNK);
+            let g = GenJobGpu {
+                a: [first + done, chunk, n, recip(n)],
+                b: [done * 4, 0, 0, 0],
+            };
+            gpu.queue.write_buffer(&self.job, 0, bytemuck::bytes_of(&g));
+            let (x, y) = gpu.dispatch_dims(chunk.div_ceil(WORKGROUP));
+            seconds += gpu.run_pass("generating the Ethash dataset", |pass| {
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &bind, &[]);
+                pass.dispatch_workgroups(x, y, 1);
+            })?;
+            done += chunk;
+        }
+        Ok(seconds)
+    }
+
+    /// Items `first..first + count` computed on the GPU and read back
+    /// (explicit indices anywhere in an epoch, without its dataset).
+    pub fn items(&self, first: u32, count: u32) -> Result<Vec<Item>> {
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        let page = self
+            .gpu
+            .buffer("ethash items", count as u64 * HASH_BYTES, usage)?;
+        self.fill(&page, first, count)?;
+        let raw = self.gpu.read(&page, 0, count as u64 * HASH_BYTES)?;
+        Ok(to_items(&raw))
+    }
+}
+
+fn to_items(raw: &[u8]) -> Vec<Item> {
+    raw.chunks_exact(64)
+        .map(|c| {
+            let mut it = [0u32; 16];
+            for (w, b) in it.iter_mut().zip(c.chunks_exact(4)) {
+                *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            }
+            it
+        })
+        .collect()
+}
+
+fn entry(binding: u32, buf: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buf.as_entire_binding(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reciprocal_modulo_is_exact() {
+        let mut x = 0x9e37_79b9u32;
+        for n in [
+            1u32,
+            2,
+            3,
+            16,
+            256,
+            8_388_593,
+            262_139,
+            1 << 27,
+            u32::MAX / 3,
+        ] {
+            let r = recip(n);
+            for edge in [0, 1, n - 1, n, n.wrapping_add(1), u32::MAX, u32::MAX - 1] {
+                assert_eq!(mod_n(edge, n, r), edge % n, "{edge} mod {n}");
+            }
+            for _ in 0..100_000 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                assert_eq!(mod_n(x, n, r), x % n, "{x} mod {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn pages_split_on_row_boundaries() {
+        // lavapipe: 128 MiB bindings; epoch 0 needs all eight pages.
+        let s = page_shift(8_388_593, 128 << 20).unwrap();
+        assert_eq!(s, 20);
+        assert!(page_shift(8_388_609, 128 << 20).is_err());
+        assert_eq!(page_shift(256, 128 << 20).unwrap(), 20);
+    }
+}
