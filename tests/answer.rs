@@ -186,53 +186,13 @@ fn prom_export_parses_and_names_the_hash_rate() {
 // like an H100. The verdict, the summary and the energy line are rendered as
 // `run` prints them and serialised as its JSON carries them.
 
+use common::runs::{desc, row, telemetry, CACHE, F16_7B, Q4_7B, ROOMY};
 use hashflops::gpu::AdapterDesc;
-use hashflops::report::energy::{self, Window};
+use hashflops::report::energy;
 use hashflops::report::facts::Facts;
 use hashflops::report::summary::AdapterSummary;
 use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::ResultRow;
-use hashflops::telemetry::{Reading, Telemetry};
-
-const CACHE: &str =
-    "array_bytes=8388608;comparable=no(working set 25165824 under 4x a 272629760 cache)";
-const ROOMY: &str = "array_bytes=268435456";
-const Q4_7B: &str =
-    "model=llama2-7b;format=q4_0;layers_resident=1;weight_bytes_per_token=3642753024";
-const F16_7B: &str =
-    "model=llama2-7b;format=f16;layers_resident=1;weight_bytes_per_token=12952010752";
-
-fn desc(device_type: &str, name: &str, vram: u64) -> AdapterDesc {
-    serde_json::from_value(serde_json::json!({
-        "index": 0, "name": name, "backend": "vulkan", "device_type": device_type,
-        "vendor_id": 0x10de, "device_id": 1, "driver": "", "driver_info": "",
-        "pci_bus_id": "", "timestamps": true, "f16": true, "subgroups": true, "int64": true,
-        "subgroup_min_size": 32, "subgroup_max_size": 32, "max_buffer_size": 1u64 << 31,
-        "max_storage_binding_size": 1u64 << 31, "max_compute_workgroups_per_dimension": 65535,
-        "max_compute_invocations_per_workgroup": 1024, "max_compute_workgroup_storage_size": 32768,
-        "vram_bytes": vram, "vram_source": "heap the driver reports"
-    }))
-    .unwrap()
-}
-
-fn row(
-    d: &AdapterDesc,
-    suite: &str,
-    kernel: &str,
-    metric: &str,
-    value: f64,
-    params: &str,
-) -> ResultRow {
-    serde_json::from_value(serde_json::json!({
-        "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
-        "adapter_index": 0, "adapter": d.name, "vendor_id": "0x10de", "device_id": "0x0001",
-        "device_type": d.device_type, "backend": "vulkan", "driver": "", "driver_info": "",
-        "suite": suite, "kernel": kernel, "params": params, "metric": metric, "unit": "x",
-        "value": value, "min": value, "max": value, "cv_pct": 1.0, "samples": 5,
-        "timing": "gpu-timestamp", "verified": true
-    }))
-    .unwrap()
-}
 
 /// llvmpipe with its driver's 2 GiB heap, on a host with 23 GB available:
 /// stream over cache-sized arrays at 667 MB/s copy, decode_f16 reading its
@@ -240,30 +200,22 @@ fn row(
 fn cpu_run() -> (AdapterDesc, Vec<ResultRow>) {
     let d = desc("cpu", "llvmpipe (LLVM 15.0.6, 256 bits)", 2 << 30);
     let rows = vec![
-        row(&d, "stream", "triad", "bandwidth", 1.2e9, CACHE),
-        row(&d, "stream", "copy", "bandwidth", 0.667e9, CACHE),
-        row(&d, "llm", "decode_q4_0", "token_rate", 0.5, Q4_7B),
+        row(&d, "triad", "bandwidth", 1.2e9, CACHE),
+        row(&d, "copy", "bandwidth", 0.667e9, CACHE),
+        row(&d, "decode_q4_0", "token_rate", 0.5, Q4_7B),
+        row(&d, "decode_q4_0", "bandwidth", 0.5 * 3642753024.0, Q4_7B),
         row(
             &d,
-            "llm",
-            "decode_q4_0",
-            "bandwidth",
-            0.5 * 3642753024.0,
-            Q4_7B,
-        ),
-        row(
-            &d,
-            "llm",
             "decode_f16",
             "token_rate",
             2.01e9 / 12952010752.0,
             F16_7B,
         ),
-        row(&d, "llm", "decode_f16", "bandwidth", 2.01e9, F16_7B),
+        row(&d, "decode_f16", "bandwidth", 2.01e9, F16_7B),
         // An unverified, faster read is no bound.
         ResultRow {
             verified: false,
-            ..row(&d, "llm", "decode_f16", "bandwidth", 9e9, F16_7B)
+            ..row(&d, "decode_f16", "bandwidth", 9e9, F16_7B)
         },
     ];
     (d, rows)
@@ -273,51 +225,26 @@ fn cpu_run() -> (AdapterDesc, Vec<ResultRow>) {
 fn h100_run() -> (AdapterDesc, Vec<ResultRow>) {
     let d = desc("discrete", "NVIDIA H100 80GB HBM3", 80 * (1 << 30));
     let rows = vec![
-        row(&d, "hash", "sha256d", "hash_rate", 60e9, ""),
-        row(&d, "matmul", "sgemm", "flops", 50e12, ""),
-        row(&d, "peak", "fp32_fma", "peak_rate", 60e12, ""),
-        row(&d, "peak", "fp32_mul_add", "peak_rate", 30e12, ""),
-        row(&d, "stream", "triad", "bandwidth", 2.9e12, ROOMY),
-        row(&d, "stream", "copy", "bandwidth", 3.0e12, ROOMY),
+        row(&d, "sha256d", "hash_rate", 60e9, ""),
+        row(&d, "sgemm", "flops", 50e12, ""),
+        row(&d, "fp32_fma", "peak_rate", 60e12, ""),
+        row(&d, "fp32_mul_add", "peak_rate", 30e12, ""),
+        row(&d, "triad", "bandwidth", 2.9e12, ROOMY),
+        row(&d, "copy", "bandwidth", 3.0e12, ROOMY),
         // A cache-sized copy beats the memory: it is no bound.
-        row(&d, "stream", "copy", "bandwidth", 9e12, CACHE),
+        row(&d, "copy", "bandwidth", 9e12, CACHE),
         row(
             &d,
-            "llm",
             "decode_q4_0",
             "token_rate",
             2.2e12 / 3642753024.0,
             Q4_7B,
         ),
-        row(&d, "llm", "decode_q4_0", "bandwidth", 2.2e12, Q4_7B),
-        row(&d, "transfer", "h2d_staging", "plateau", 25e9, ""),
-        row(&d, "transfer", "d2h", "plateau", 26e9, ""),
+        row(&d, "decode_q4_0", "bandwidth", 2.2e12, Q4_7B),
+        row(&d, "h2d_staging", "plateau", 25e9, ""),
+        row(&d, "d2h", "plateau", 26e9, ""),
     ];
     (d, rows)
-}
-
-/// Power read all along: 100 W.
-fn telemetry() -> (Telemetry, Vec<Window>) {
-    let mut t = Telemetry::default();
-    for i in 0..40 {
-        t.readings.push(Reading {
-            t_s: i as f64 * 0.5,
-            quantity: hashflops::catalogue::Quantity::Power,
-            unit: "W",
-            value: 100.0,
-            source: "test",
-        });
-    }
-    let windows = ["hash", "matmul", "peak", "stream", "llm", "transfer"]
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Window {
-            suite: s.parse().unwrap(),
-            t0_s: 3.0 * i as f64,
-            t1_s: 3.0 * i as f64 + 2.0,
-        })
-        .collect();
-    (t, windows)
 }
 
 /// The terminal text (verdict, summary, energy) and the JSON of one run,

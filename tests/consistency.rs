@@ -5,53 +5,17 @@
 //! read back from each: one value per fact, no figure above a bound it is
 //! printed under, and no measured row called "not measured".
 
+mod common;
+
+use common::runs::{desc, row, telemetry, CACHE, F16_7B, Q4_7B, Q4_READ, ROOMY};
 use hashflops::gpu::AdapterDesc;
-use hashflops::report::energy::{self, Window};
+use hashflops::report::energy;
 use hashflops::report::facts::Facts;
 use hashflops::report::summary::AdapterSummary;
 use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::{chart, compare, files, prom, table, ResultRow, RunMeta};
-use hashflops::telemetry::{Reading, Telemetry};
 use hashflops::units::si;
 use serde_json::Value;
-
-const CACHE: &str =
-    "array_bytes=8388608;comparable=no(working set 25165824 under 4x a 272629760 cache)";
-const ROOMY: &str = "array_bytes=268435456";
-const Q4_7B: &str = "model=llama2-7b;format=q4_0;weight_bytes_per_token=3642753024";
-const F16_7B: &str = "model=llama2-7b;format=f16;weight_bytes_per_token=12952010752";
-const Q4_READ: f64 = 3642753024.0;
-
-fn desc(device_type: &str, name: &str, vram: u64) -> AdapterDesc {
-    serde_json::from_value(serde_json::json!({
-        "index": 0, "name": name, "backend": "vulkan", "device_type": device_type,
-        "vendor_id": 0x10de, "device_id": 1, "driver": "", "driver_info": "",
-        "pci_bus_id": "0000:01:00.0", "timestamps": true, "f16": true, "subgroups": true,
-        "int64": true, "subgroup_min_size": 32, "subgroup_max_size": 32,
-        "max_buffer_size": 1u64 << 31, "max_storage_binding_size": 1u64 << 31,
-        "max_compute_workgroups_per_dimension": 65535,
-        "max_compute_invocations_per_workgroup": 1024,
-        "max_compute_workgroup_storage_size": 32768,
-        "vram_bytes": vram, "vram_source": "heap the driver reports"
-    }))
-    .unwrap()
-}
-
-/// A verified row of `d`, its unit the catalogue's.
-fn row(d: &AdapterDesc, kernel: &str, metric: &str, value: f64, params: &str) -> ResultRow {
-    let k: hashflops::catalogue::Kernel = kernel.parse().unwrap();
-    let m: hashflops::catalogue::Metric = metric.parse().unwrap();
-    serde_json::from_value(serde_json::json!({
-        "run_id": "r", "timestamp_utc": "t", "tool_version": "0", "host": "h",
-        "adapter_index": 0, "adapter": d.name, "vendor_id": "0x10de", "device_id": "0x0001",
-        "device_type": d.device_type, "backend": "vulkan", "driver": "", "driver_info": "",
-        "suite": k.suite().name(), "kernel": kernel, "params": params, "metric": metric,
-        "unit": k.unit(m), "value": value, "min": value, "max": value, "cv_pct": 1.0,
-        "samples": 5, "timing": "gpu-timestamp", "verified": true,
-        "bus_id": d.pci_bus_id, "device_uuid": ""
-    }))
-    .unwrap()
-}
 
 /// llvmpipe: stream only over cache-sized arrays, decode_f16 reading its
 /// weights faster than stream copies, transfers that are memory copies.
@@ -118,30 +82,6 @@ fn mining() -> (AdapterDesc, Vec<ResultRow>) {
         row(&d, "round_trip", "latency", 40e-6, "bytes=256"),
     ];
     (d, rows)
-}
-
-/// Power read all along, 100 W, while each suite ran.
-fn telemetry() -> (Telemetry, Vec<Window>) {
-    let mut t = Telemetry::default();
-    for i in 0..40 {
-        t.readings.push(Reading {
-            t_s: i as f64 * 0.5,
-            quantity: hashflops::catalogue::Quantity::Power,
-            unit: "W",
-            value: 100.0,
-            source: "test",
-        });
-    }
-    let windows = ["hash", "matmul", "peak", "stream", "llm", "transfer"]
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Window {
-            suite: s.parse().unwrap(),
-            t0_s: 3.0 * i as f64,
-            t1_s: 3.0 * i as f64 + 2.0,
-        })
-        .collect();
-    (t, windows)
 }
 
 /// Every output of one run.

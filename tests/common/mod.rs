@@ -2,6 +2,8 @@
 //! failure that says how to get one. GPU tests never pass silently.
 #![allow(dead_code)]
 
+pub mod runs;
+
 use hashflops::gpu::{Adapters, Gpu};
 use hashflops::timing::TimingPlan;
 use hashflops::workloads::{Ctx, Scale, Shaders, SizeOptions};
