@@ -106,6 +106,12 @@ pub struct CardsArgs {
     /// 8 KiB per hash). Printed as an estimate.
     #[arg(long, value_name = "MH/s", value_parser = parse_ethash, allow_negative_numbers = true)]
     pub ethash: Option<f64>,
+    /// Instead of the table: what each card mined (Ethash, Etchash, KawPow,
+    /// Autolykos2, Equihash 144,5, kHeavyHash; the 2miners calculator's
+    /// typical tuned rates) and stock and tuned Ethash figures, each with
+    /// its source. With --json, as JSON.
+    #[arg(long, conflicts_with = "ethash")]
+    pub mining: bool,
 }
 
 fn parse_ethash(s: &str) -> Result<f64, String> {
