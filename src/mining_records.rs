@@ -113,22 +113,42 @@ impl Record {
         self.rates.iter().find(|r| r.algorithm == algorithm)
     }
 
+    /// The card's Ethash rate, which not every card has.
+    pub fn ethash(&self) -> Option<&Rate> {
+        self.rate(ETHASH)
+    }
+
     fn model(&self) -> ModelName {
         card_names::model(&self.card)
     }
 }
 
+/// Each algorithm's id in [`Rate`] and its name for people, in the data
+/// file's order.
+pub const ALGORITHMS: [(&str, &str); 6] = [
+    (ETHASH, "Ethash"),
+    ("etchash", "Etchash"),
+    ("kawpow", "KawPow"),
+    ("autolykos2", "Autolykos2"),
+    ("equihash144_5", "Equihash 144,5"),
+    ("kheavyhash", "kHeavyHash"),
+];
+
+const ETHASH: &str = "ethash";
+
 fn rates_of(l: &RateLine) -> Vec<Rate> {
     let per = [
-        ("ethash", l.ethash_mhs, 1e6, "H/s"),
-        ("etchash", l.etchash_mhs, 1e6, "H/s"),
-        ("kawpow", l.kawpow_mhs, 1e6, "H/s"),
-        ("autolykos2", l.autolykos2_mhs, 1e6, "H/s"),
-        ("equihash144_5", l.equihash144_5_sols, 1.0, "Sol/s"),
-        ("kheavyhash", l.kheavyhash_ghs, 1e9, "H/s"),
+        (l.ethash_mhs, 1e6, "H/s"),
+        (l.etchash_mhs, 1e6, "H/s"),
+        (l.kawpow_mhs, 1e6, "H/s"),
+        (l.autolykos2_mhs, 1e6, "H/s"),
+        (l.equihash144_5_sols, 1.0, "Sol/s"),
+        (l.kheavyhash_ghs, 1e9, "H/s"),
     ];
-    per.into_iter()
-        .filter_map(|(algorithm, v, scale, unit)| {
+    ALGORITHMS
+        .into_iter()
+        .zip(per)
+        .filter_map(|((algorithm, _), (v, scale, unit))| {
             Some(Rate {
                 algorithm,
                 value: v? * scale,
@@ -205,7 +225,7 @@ pub fn records() -> Vec<Record> {
                 .filter(|d| same_card(&rec, &model, &d.card, None))
                 .cloned()
                 .collect();
-            let mined = rec.rate("ethash").map(|r| r.value);
+            let mined = rec.ethash().map(|r| r.value);
             rec.table_ethash = table
                 .iter()
                 .filter(|c| same_card(&rec, &model, &c.card, c.vram_bytes))

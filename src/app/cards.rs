@@ -238,7 +238,7 @@ fn mining(out: &mut impl Write, json: bool) -> Result<i32> {
         "\nwhere the reference table gives another Ethash figure"
     )?;
     for r in &records {
-        let mined = r.rate("ethash").map_or("-".into(), |x| si(x.value, "H/s"));
+        let mined = r.ethash().map_or("-".into(), |x| si(x.value, "H/s"));
         for t in r.table_ethash.iter().filter(|t| t.differs) {
             writeln!(
                 out,
@@ -273,29 +273,18 @@ fn or_none(s: &str) -> &str {
 fn mining_table(records: &[Record]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header([
-        "card",
-        "VRAM",
-        "Ethash",
-        "Etchash",
-        "KawPow",
-        "Autolykos2",
-        "Equihash 144,5",
-        "kHeavyHash",
-    ]);
+    let mut header = vec!["card", "VRAM"];
+    header.extend(mining_records::ALGORITHMS.iter().map(|(_, name)| *name));
+    t.set_header(header);
     for r in records {
-        let rate = |a: &str| r.rate(a).map_or("-".into(), |x| si(x.value, x.unit));
         let vram: Vec<String> = r.vram_bytes.iter().map(|&b| si(b as f64, "B")).collect();
-        t.add_row([
-            r.card.clone(),
-            vram.join(" / "),
-            rate("ethash"),
-            rate("etchash"),
-            rate("kawpow"),
-            rate("autolykos2"),
-            rate("equihash144_5"),
-            rate("kheavyhash"),
-        ]);
+        let mut cells = vec![r.card.clone(), vram.join(" / ")];
+        cells.extend(
+            mining_records::ALGORITHMS
+                .iter()
+                .map(|(id, _)| r.rate(id).map_or("-".into(), |x| si(x.value, x.unit))),
+        );
+        t.add_row(cells);
     }
     t.to_string()
 }
