@@ -106,6 +106,12 @@ pub struct CardsArgs {
     /// 8 KiB per hash). Printed as an estimate.
     #[arg(long, value_name = "MH/s", value_parser = parse_ethash, allow_negative_numbers = true)]
     pub ethash: Option<f64>,
+    /// Instead of the table: what each card mined (Ethash, Etchash, KawPow,
+    /// Autolykos2, Equihash 144,5, kHeavyHash; the 2miners calculator's
+    /// typical tuned rates) and stock and tuned Ethash figures, each with
+    /// its source. With --json, as JSON.
+    #[arg(long, conflicts_with = "ethash")]
+    pub mining: bool,
 }
 
 fn parse_ethash(s: &str) -> Result<f64, String> {
@@ -332,6 +338,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "BYTES", value_parser = parse_size,
           allow_negative_numbers = true)]
     pub size: Option<u64>,
+    /// The Ethash rate, in MH/s, this card mined as its owner remembers
+    /// it: the verdict sets the measured rate beside it instead of beside
+    /// the tuned rate miners reached on the same model.
+    #[arg(long, value_name = "MH/s", value_parser = parse_ethash,
+          allow_negative_numbers = true, conflicts_with = "all_adapters")]
+    pub expect_ethash: Option<f64>,
     /// Load shaders from this directory instead of the built-in ones, where
     /// a file of the same name exists (kernel development).
     #[arg(long, value_name = "DIR")]

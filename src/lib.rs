@@ -4,11 +4,13 @@
 pub mod error;
 
 pub mod app;
+pub mod card_names;
 pub mod catalogue;
 pub mod cli;
 pub mod domain;
 pub mod gpu;
 pub mod harness;
+pub mod mining_records;
 pub mod reference;
 pub mod reference_cards;
 pub mod report;

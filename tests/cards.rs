@@ -89,3 +89,27 @@ fn an_ethash_rate_gives_a_labelled_estimate() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn cards_mining_lists_every_record_with_its_source() {
+    let out = hashflops(&["cards", "--mining"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("AMD Radeon RX 580"), "{text}");
+    assert!(text.contains("RX 580 8GB: 2miners 30.0 MH/s; stock 17-19 (ethminer#593"));
+    // The table's estimate for a GTX 1060 6GB stays beside 2miners' figure.
+    assert!(text.contains(
+        "22.0 MH/s (2miners) beside the table's 20.0 MH/s for the GTX 1060 6GB (estimate"
+    ));
+    let out = hashflops(&["cards", "--mining", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records = v.as_array().unwrap();
+    assert_eq!(records.len(), 90);
+    for r in records {
+        for x in r["rates"].as_array().unwrap() {
+            assert_eq!(x["basis"], "community-measurement", "{x}");
+            assert!(x["source"].as_str().unwrap().contains("2miners"), "{x}");
+        }
+    }
+}

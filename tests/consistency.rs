@@ -195,6 +195,7 @@ fn field_key(label: &str) -> &'static str {
         "host link upload" => "upload",
         "host link download" => "download",
         "round trip" => "round_trip_s",
+        "Ethash hash rate" => "ethash",
         other => panic!("a new key figure {other}: name its JSON key here"),
     }
 }

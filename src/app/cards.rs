@@ -9,6 +9,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use crate::cli::CardsArgs;
 use crate::domain::{formats::Format, models::LLAMA2_7B};
 use crate::error::exit;
+use crate::mining_records::{self, Record};
 use crate::reference_cards::{self, Basis, Card, ETHASH_BANDWIDTH_SHARE, ETHASH_BYTES_PER_HASH};
 use crate::report::summary::FIT_HEADROOM;
 use crate::units::si;
@@ -18,6 +19,9 @@ pub fn cards(args: CardsArgs) -> Result<i32> {
     if let Some(mhs) = args.ethash {
         print_ethash_estimate(&mut out, mhs)?;
         return Ok(exit::OK);
+    }
+    if args.mining {
+        return mining(&mut out, args.json);
     }
     let cards = reference_cards::cards();
     if args.json {
@@ -30,6 +34,11 @@ pub fn cards(args: CardsArgs) -> Result<i32> {
         "* community measurement; ~ estimate; otherwise vendor spec. Ethash estimates: {:.0} % of spec bandwidth / {} bytes per hash.",
         ETHASH_BANDWIDTH_SHARE * 100.0,
         ETHASH_BYTES_PER_HASH
+    )?;
+    writeln!(
+        out,
+        "What {} cards mined, with stock and tuned Ethash figures: `hashflops cards --mining`.",
+        mining_records::records().len()
     )?;
     writeln!(out, "\nsources")?;
     for c in &cards {
@@ -184,4 +193,98 @@ fn print_ethash_estimate(out: &mut impl Write, mhs: f64) -> std::io::Result<()> 
         si(m.file_size(f), "B")
     )?;
     writeln!(out, "These are estimates from a remembered rate, not measurements: `hashflops run` measures the card.")
+}
+
+/// `cards --mining`: every card's rates, then the Ethash figures of miners'
+/// threads, then every source.
+fn mining(out: &mut impl Write, json: bool) -> Result<i32> {
+    let records = mining_records::records();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&records)?)?;
+        return Ok(exit::OK);
+    }
+    writeln!(out, "{}", mining_table(&records))?;
+    writeln!(
+        out,
+        "Typical tuned rates of the 2miners calculator (community measurement): miners ran memory overclocks and timing straps, at the DAG sizes of their day."
+    )?;
+    writeln!(
+        out,
+        "\nEthash, stock and tuned (MH/s, as miners reported them)"
+    )?;
+    for r in &records {
+        for d in &r.ethash_detail {
+            writeln!(
+                out,
+                "  {}: 2miners {}; stock {} ({}); tuned {} ({}); spec bandwidth {} ({}){}",
+                d.card,
+                si(d.ethash_2miners_hs, "H/s"),
+                d.stock_mhs,
+                or_none(&d.stock_source),
+                d.tuned_mhs,
+                or_none(&d.tuned_source),
+                si(d.spec_bandwidth_bs, "B/s"),
+                d.bandwidth_note,
+                if d.notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", d.notes)
+                }
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "\nwhere the reference table gives another Ethash figure"
+    )?;
+    for r in &records {
+        let mined = r.ethash().map_or("-".into(), |x| si(x.value, "H/s"));
+        for t in r.table_ethash.iter().filter(|t| t.differs) {
+            writeln!(
+                out,
+                "  {}: {} (2miners) beside the table's {} for the {} ({}: {})",
+                r.card,
+                mined,
+                si(t.ethash_hs, "H/s"),
+                t.card,
+                t.basis.as_str(),
+                t.source
+            )?;
+        }
+    }
+    writeln!(out, "\nsources")?;
+    for r in &records {
+        if let Some(x) = r.rates.first() {
+            writeln!(out, "  {}: {} ({})", r.card, x.source, x.basis.as_str())?;
+        }
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn or_none(s: &str) -> &str {
+    if s.trim().is_empty() {
+        "no source given"
+    } else {
+        s
+    }
+}
+
+fn mining_table(records: &[Record]) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec!["card", "VRAM"];
+    header.extend(mining_records::ALGORITHMS.iter().map(|(_, name)| *name));
+    t.set_header(header);
+    for r in records {
+        let vram: Vec<String> = r.vram_bytes.iter().map(|&b| si(b as f64, "B")).collect();
+        let mut cells = vec![r.card.clone(), vram.join(" / ")];
+        cells.extend(
+            mining_records::ALGORITHMS
+                .iter()
+                .map(|(id, _)| r.rate(id).map_or("-".into(), |x| si(x.value, x.unit))),
+        );
+        t.add_row(cells);
+    }
+    t.to_string()
 }

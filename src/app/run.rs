@@ -119,7 +119,7 @@ impl Gathered {
             telemetry,
             windows,
         } = got;
-        let facts = Facts::of(desc, &rows);
+        let facts = Facts::of(desc, &rows).expecting_ethash(s.expect_ethash_hs);
         let adapter_energy = energy::energy(&telemetry, &windows, &facts);
         add_telemetry(meta, desc, telemetry, &mut rows, &mut skipped);
         let mut out = s.human();

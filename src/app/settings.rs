@@ -50,6 +50,8 @@ pub(crate) struct Settings {
     pub shaders: Shaders,
     pub outputs: Outputs,
     pub quiet: bool,
+    /// The owner's Ethash rate, H/s (`run --expect-ethash`).
+    pub expect_ethash_hs: Option<f64>,
 }
 
 /// The flags both commands share, before anything is checked.
@@ -81,7 +83,7 @@ impl Settings {
             Scale::Default => (10, 0.1),
             Scale::Full => (20, 0.25),
         };
-        Settings::derive(Flags {
+        let s = Settings::derive(Flags {
             command: Command::Run,
             adapter: &args.adapter,
             all_adapters: args.all_adapters,
@@ -106,6 +108,10 @@ impl Settings {
                 size: args.size,
             },
             quiet: args.quiet,
+        })?;
+        Ok(Settings {
+            expect_ethash_hs: args.expect_ethash.map(|mhs| mhs * 1e6),
+            ..s
         })
     }
 
@@ -153,6 +159,7 @@ impl Settings {
             shaders,
             outputs: f.outputs,
             quiet: f.quiet,
+            expect_ethash_hs: None,
         })
     }
 

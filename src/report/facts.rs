@@ -42,6 +42,36 @@ pub struct HostLink {
 
 /// The transfer kernels whose plateau is the link's, in the order
 /// preferred on a tie.
+/// What the Ethash rows measured over: the epoch and, where the dataset was
+/// cut short, why; and the adapter's name, which names its card.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EthashRun {
+    pub adapter: String,
+    pub epoch: Option<u64>,
+    /// Why the dataset was cut, when every Ethash row's was.
+    pub cut: Option<String>,
+}
+
+impl EthashRun {
+    /// From the rows of the figure shown: the whole dataset's when any
+    /// measured it.
+    fn of(rows: &[ResultRow]) -> Option<EthashRun> {
+        let ethash: Vec<&ResultRow> = rows
+            .iter()
+            .filter(|r| r.kernel == Kernel::Ethash && r.metric == Metric::HashRate)
+            .collect();
+        let r = ethash
+            .iter()
+            .find(|r| r.params.cache_sized().is_none())
+            .or(ethash.first())?;
+        Some(EthashRun {
+            adapter: r.adapter.clone(),
+            epoch: r.params.epoch(),
+            cut: r.params.cache_sized().map(str::to_string),
+        })
+    }
+}
+
 const LINK_KERNELS: [Transfer; 3] = [Transfer::Staging, Transfer::WriteBuffer, Transfer::Download];
 
 /// Everything the outputs say of one adapter, computed once.
@@ -59,6 +89,11 @@ pub struct Facts {
     pub host_link: Option<HostLink>,
     /// Per (model, format), in the order first measured.
     pub llm_rates: Vec<LlmRate>,
+    pub ethash: Option<EthashRun>,
+    /// The Ethash rate, H/s, the card's owner remembers it mined (`run
+    /// --expect-ethash`): given, not measured, and compared against
+    /// instead of the card's record.
+    pub expected_ethash_hs: Option<f64>,
 }
 
 /// A figure's value when it passed verification: judgments rest on
@@ -107,6 +142,16 @@ impl Facts {
             fma: fma_judgment(rows),
             host_link: link,
             llm_rates: llm_rates(rows),
+            ethash: EthashRun::of(rows),
+            expected_ethash_hs: None,
+        }
+    }
+
+    /// The facts with the Ethash rate the owner remembers.
+    pub fn expecting_ethash(self, hs: Option<f64>) -> Facts {
+        Facts {
+            expected_ethash_hs: hs,
+            ..self
         }
     }
 

@@ -87,7 +87,11 @@ pub fn row_note_for(r: &ResultRow, cmd: Command) -> String {
         }
     }
     if r.params.cache_sized().is_some() {
-        notes.push("cache-sized: not comparable".to_string());
+        notes.push(if r.suite == Suite::Ethash {
+            "dataset cut: not comparable".to_string()
+        } else {
+            "cache-sized: not comparable".to_string()
+        });
     }
     if r.cv_pct > NOISY_CV_PCT {
         notes.push(noisy_note(cmd, r.suite).to_string());

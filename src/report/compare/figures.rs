@@ -192,6 +192,7 @@ fn field_mut(k: &mut KeyMetrics, i: usize) -> &mut Option<Val> {
         11 => &mut k.upload,
         12 => &mut k.download,
         13 => &mut k.round_trip_s,
+        14 => &mut k.ethash,
         _ => unreachable!("FIELDS has {} entries", FIELDS.len()),
     }
 }
@@ -204,7 +205,7 @@ mod tests {
 
     #[test]
     fn field_mut_sets_what_fields_reads() {
-        assert_eq!(FIELDS.len(), 14);
+        assert_eq!(FIELDS.len(), 15);
         for (i, Field { label, get, .. }) in FIELDS.iter().enumerate() {
             let mut k = KeyMetrics::default();
             let v = Val {

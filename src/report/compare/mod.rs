@@ -146,6 +146,7 @@ pub fn group(rows: &[ResultRow], merge: Option<Merge>) -> Result<Vec<Group>> {
             let cached = KeyMetrics::from_rows(mine.iter().copied());
             metrics.stream_triad_cache_sized = cached.stream_triad_cache_sized;
             metrics.stream_copy_cache_sized = cached.stream_copy_cache_sized;
+            metrics.ethash_cut = cached.ethash_cut;
             Group {
                 label,
                 run_id: (!run.is_empty()).then(|| run.to_string()),

@@ -18,6 +18,11 @@ pub struct Val {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct KeyMetrics {
     pub hash_rate: Option<Val>,
+    /// Ethash over the epoch's whole dataset.
+    pub ethash: Option<Val>,
+    /// Ethash over a dataset cut short (`comparable=no`): measured, named as
+    /// cut, never set beside a mined rate.
+    pub ethash_cut: Option<Val>,
     pub sgemm: Option<Val>,
     pub hgemm: Option<Val>,
     pub fp32_fma: Option<Val>,
@@ -69,7 +74,7 @@ const fn field(
 }
 
 /// Every key metric, in display order.
-pub const FIELDS: [Field; 14] = [
+pub const FIELDS: [Field; 15] = [
     field("SHA-256d hash rate", "H/s", Metric::HashRate, |k| {
         k.hash_rate
     }),
@@ -88,6 +93,7 @@ pub const FIELDS: [Field; 14] = [
     field("host link upload", "B/s", Metric::Plateau, |k| k.upload),
     field("host link download", "B/s", Metric::Plateau, |k| k.download),
     field("round trip", "s", Metric::Latency, |k| k.round_trip_s),
+    field("Ethash hash rate", "H/s", Metric::HashRate, |k| k.ethash),
 ];
 
 impl KeyMetrics {
@@ -103,6 +109,8 @@ impl KeyMetrics {
         let transfer = |k| Pick::of(Kernel::Transfer(k), Metric::Plateau);
         KeyMetrics {
             hash_rate: get(Pick::of(Kernel::Sha256d, Metric::HashRate)),
+            ethash: get(Pick::of(Kernel::Ethash, Metric::HashRate)),
+            ethash_cut: get(Pick::of(Kernel::Ethash, Metric::HashRate).cache_sized()),
             sgemm: get(Pick::of(Kernel::Sgemm, Metric::Flops)),
             hgemm: get(Pick::of(Kernel::Hgemm, Metric::Flops)),
             fp32_fma: peak(Peak::Fp32Fma),

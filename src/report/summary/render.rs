@@ -6,6 +6,9 @@ use super::cards::render_neighbours;
 use super::llm::render_ceilings;
 use super::metrics::Val;
 use super::AdapterSummary;
+use crate::catalogue::{Kernel, Stream};
+use crate::reference_cards::ETHASH_BYTES_PER_HASH;
+use crate::report::verdict::source_of;
 use crate::units::si;
 
 /// The mark of a figure resting on an unverified measurement.
@@ -137,6 +140,9 @@ impl AdapterSummary {
                 stream(m.stream_copy, m.stream_copy_cache_sized)
             ),
         );
+        if let Some(e) = self.ethash_line() {
+            line(out, "Ethash (mining)", e);
+        }
         line(
             out,
             "host link",
@@ -159,6 +165,49 @@ impl AdapterSummary {
         for l in &self.llm_measured {
             *out += &format!("  {l}\n");
         }
+    }
+
+    /// The Ethash rate and the random reads it made, beside stream copy:
+    /// how much of the streaming rate a 128-byte random read pattern keeps.
+    fn ethash_line(&self) -> Option<String> {
+        let m = &self.facts.metrics;
+        let (rate, cut) = match (m.ethash, m.ethash_cut) {
+            (Some(v), _) => (v, false),
+            (None, Some(v)) => (v, true),
+            (None, None) => return None,
+        };
+        let run = self.facts.ethash.as_ref();
+        let epoch = run
+            .and_then(|r| r.epoch)
+            .map_or(String::new(), |e| format!(" (epoch {e})"));
+        let cut_note = if cut {
+            " over a cut dataset, not comparable"
+        } else {
+            ""
+        };
+        let reads = rate.value * ETHASH_BYTES_PER_HASH;
+        // A cut dataset's reads are set beside a stream rate of like size.
+        let copy = match cut {
+            true => m.stream_copy.or(m.stream_copy_cache_sized),
+            false => m.stream_copy,
+        };
+        let beside = copy
+            .filter(|c| c.value > 0.0)
+            .map(|c| {
+                format!(
+                    ", {:.2}x {} {}{}",
+                    reads / c.value,
+                    source_of(Kernel::Stream(Stream::Copy)),
+                    si(c.value, "B/s"),
+                    mark(&[Some(rate), Some(c)])
+                )
+            })
+            .unwrap_or_default();
+        Some(format!(
+            "{}{epoch}{cut_note}: random-access reads {} ({ETHASH_BYTES_PER_HASH} B per hash){beside}",
+            v(Some(rate), "H/s"),
+            si(reads, "B/s"),
+        ))
     }
 
     /// FLOP per hash and the LLM ceilings; empty when neither applies.
@@ -367,5 +416,33 @@ mod tests {
             assert_eq!(count(&text, needle), 1, "{needle}:\n{text}");
         }
         assert!(!text.contains("of stream triad"), "{text}");
+    }
+
+    #[test]
+    fn the_ethash_line_gives_its_random_reads_beside_stream_copy() {
+        let rows = vec![
+            row_with("ethash", "ethash", "hash_rate", 30e6, "epoch=0"),
+            row("stream", "copy", "bandwidth", 256e9, true),
+        ];
+        let text = answer(&rows, Some(8_000_000_000));
+        // 30 MH/s x 8192 B = 246 GB/s, 0.96 of the copy rate.
+        assert!(
+            text.contains("30.0 MH/s (epoch 0): random-access reads 246 GB/s (8192 B per hash), 0.96x stream copy 256 GB/s"),
+            "{text}"
+        );
+        let cut = vec![row_with(
+            "ethash",
+            "ethash",
+            "hash_rate",
+            30e6,
+            "epoch=0;comparable=no(dataset cut)",
+        )];
+        let text = answer(&cut, None);
+        assert!(
+            text.contains(
+                "30.0 MH/s (epoch 0) over a cut dataset, not comparable: random-access reads"
+            ),
+            "{text}"
+        );
     }
 }

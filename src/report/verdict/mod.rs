@@ -5,6 +5,7 @@
 //! the adapter's [`Facts`], as the summary and the energy line do.
 
 mod compute;
+mod ethash;
 mod figure;
 mod llm;
 mod render;
@@ -90,6 +91,7 @@ pub fn findings(facts: &Facts, faults: &[Finding]) -> Vec<Finding> {
     out.extend(compute::fp64(facts));
     out.extend(compute::link(facts));
     out.extend(standing::standing(facts));
+    out.extend(ethash::record(facts));
     out
 }
 
