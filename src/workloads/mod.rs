@@ -53,7 +53,7 @@ pub const REGISTRY: &[Suite] = &[
         id: Id::Ethash,
         eta_weight: 2.0,
         about: "Ethash: the dataset generated on the GPU, then the hashimoto search (cut dataset on a CPU adapter)",
-        in_default_run: false,
+        in_default_run: true,
         run: ethash::measure::run,
         shaders: || vec![(ethash::kernel::SHADER.into(), ethash::kernel::WGSL.into())],
     },
