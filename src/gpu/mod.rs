@@ -11,6 +11,7 @@ use crate::usage_bail;
 mod adapters;
 pub mod identity;
 mod memory;
+pub mod profile;
 
 pub use adapters::{
     backend_name, normalize_bus_id, quiet_driver_environment, AdapterDesc, Adapters, BackendChoice,
@@ -36,8 +37,10 @@ impl Gpu {
             | wgpu::Features::SUBGROUP
             | wgpu::Features::SHADER_INT64
             | wgpu::Features::SHADER_F64;
-        let features = adapter.features() & wanted;
-        let limits = adapter.limits();
+        // Held to HASHFLOPS_PROFILE where one is set, as `desc` is.
+        let offer = profile::Offer::of(adapter);
+        let features = offer.features & wanted;
+        let limits = offer.limits;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("hashflops"),
             required_features: features,
