@@ -338,6 +338,17 @@ impl Gpu {
             .context("mapping a buffer")
     }
 
+    /// The workgroup size for a 1-D kernel that would like `want`
+    /// invocations: the largest power of two no larger than `want` that
+    /// the device's limits allow (tree reductions need a power of two).
+    pub fn workgroup_1d(&self, want: u32) -> u32 {
+        let most = want
+            .min(self.limits.max_compute_invocations_per_workgroup)
+            .min(self.limits.max_compute_workgroup_size_x)
+            .max(1);
+        1 << most.ilog2()
+    }
+
     /// Splits a 1-D workgroup count over x and y so neither exceeds the
     /// adapter's per-dimension limit. x * y may exceed `groups`; kernels
     /// bound-check their index.

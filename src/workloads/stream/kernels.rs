@@ -28,19 +28,29 @@ pub struct StreamKernels<'g> {
     dot_partial: wgpu::ComputePipeline,
     dot_final: wgpu::ComputePipeline,
     arrays: [wgpu::Buffer; 3],
-    partial: wgpu::Buffer,
-    result: wgpu::Buffer,
-    /// a, b, c in place with the even repetitions' parameters; then in
-    /// place, a and c swapped, and b and c swapped, with the odd ones'.
+    /// The partial sums, then the dot product.
+    dot_out: wgpu::Buffer,
+    /// a, b, c in place with the even repetitions' parameters; then a and
+    /// c swapped, and b and c swapped, with the odd ones'.
     normal: wgpu::BindGroup,
-    in_place_odd: wgpu::BindGroup,
     swap_ac: wgpu::BindGroup,
     swap_bc: wgpu::BindGroup,
+    /// The dot's a, b and outputs with the even and the odd parameters.
+    dot_even: wgpu::BindGroup,
+    dot_odd: wgpu::BindGroup,
     /// f32 elements per array (the buffers hold a multiple of 4).
     pub elements: u64,
     /// Workgroups per dispatch.
     pub groups: u32,
+    /// Invocations per workgroup.
+    pub wg: u32,
     dims: (u32, u32),
+}
+
+/// Invocations per workgroup: 256 where the device allows, else the
+/// largest power of two it does.
+pub fn workgroup(gpu: &Gpu) -> u32 {
+    gpu.workgroup_1d(WORKGROUP)
 }
 
 /// Workgroups that keep the adapter busy without one invocation per
@@ -49,7 +59,7 @@ pub struct StreamKernels<'g> {
 pub fn default_groups(gpu: &Gpu, elements: u64) -> u32 {
     let vec4s = elements.div_ceil(4);
     let cap: u64 = if gpu.desc.is_cpu() { 64 } else { 16384 };
-    vec4s.div_ceil(WORKGROUP as u64).clamp(1, cap) as u32
+    vec4s.div_ceil(workgroup(gpu) as u64).clamp(1, cap) as u32
 }
 
 /// f32 NaN bytes: what the dot's outputs hold until a kernel writes them, so
@@ -78,9 +88,8 @@ impl<'g> StreamKernels<'g> {
         // Software drivers stop loops after 65535 iterations (llvmpipe's
         // guard against endless shaders); keep every invocation's share of
         // the grid-stride loop far below that.
-        let groups = groups
-            .max(vec4s.div_ceil(WORKGROUP as u64 * 16384) as u32)
-            .max(1);
+        let wg = workgroup(gpu);
+        let groups = groups.max(vec4s.div_ceil(wg as u64 * 16384) as u32).max(1);
         let (bgl, layout) = gpu.storage_layout(
             "stream",
             &[
@@ -88,12 +97,31 @@ impl<'g> StreamKernels<'g> {
                 (false, false),
                 (false, false),
                 (true, false),
-                (false, false),
-                (false, false),
             ],
         );
+        let (dot_bgl, dot_layout) = gpu.storage_layout_at(
+            "stream dot",
+            &[
+                (0, false, false),
+                (1, false, false),
+                (3, true, false),
+                (4, false, false),
+            ],
+        );
+        let constants = [("WG", wg as f64)];
         let pipe = |entry: &str| -> Result<wgpu::ComputePipeline> {
-            gpu.pipeline_with_layout(&format!("stream {entry}"), wgsl, entry, &[], Some(&layout))
+            let layout = if entry.starts_with("dot") {
+                &dot_layout
+            } else {
+                &layout
+            };
+            gpu.pipeline_with_layout(
+                &format!("stream {entry}"),
+                wgsl,
+                entry,
+                &constants,
+                Some(layout),
+            )
         };
         // One array on the host at a time: at 1 GiB per array that matters.
         let upload = |label: &str, which: usize| -> Result<wgpu::Buffer> {
@@ -121,34 +149,46 @@ impl<'g> StreamKernels<'g> {
         ];
         // Zero, not poison: each dot repetition adds to what is there, and
         // a partial sum no repetition wrote stays 0, far from its replay.
-        let partial = gpu.storage_init("stream partial sums", &vec![0u8; 4 * groups as usize])?;
-        let result = gpu.storage_init("stream dot result", &nan_bytes(4))?;
-        let group = |label: &str, [x, y, z]: [usize; 3], parity: usize| {
-            let entries: Vec<wgpu::BindGroupEntry> = [
-                &arrays[x],
-                &arrays[y],
-                &arrays[z],
-                &params[parity],
-                &partial,
-                &result,
-            ]
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
+        let mut out = vec![0u8; 4 * groups as usize];
+        out.extend(nan_bytes(1));
+        let dot_out = gpu.storage_init("stream dot outputs", &out)?;
+        let bind = |label: &str, layout: &wgpu::BindGroupLayout, at: &[(u32, &wgpu::Buffer)]| {
+            let entries: Vec<wgpu::BindGroupEntry> = at
+                .iter()
+                .map(|&(binding, b)| wgpu::BindGroupEntry {
+                    binding,
+                    resource: b.as_entire_binding(),
+                })
+                .collect();
             gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(label),
-                layout: &bgl,
+                layout,
                 entries: &entries,
             })
         };
+        let group = |label: &str, [x, y, z]: [usize; 3], parity: usize| {
+            let at = [
+                (0, &arrays[x]),
+                (1, &arrays[y]),
+                (2, &arrays[z]),
+                (3, &params[parity]),
+            ];
+            bind(label, &bgl, &at)
+        };
+        let dot = |label: &str, parity: usize| {
+            let at = [
+                (0, &arrays[0]),
+                (1, &arrays[1]),
+                (3, &params[parity]),
+                (4, &dot_out),
+            ];
+            bind(label, &dot_bgl, &at)
+        };
         let normal = group("stream", [0, 1, 2], 0);
-        let in_place_odd = group("stream odd", [0, 1, 2], 1);
         let swap_ac = group("stream a<->c", [2, 1, 0], 1);
         let swap_bc = group("stream b<->c", [0, 2, 1], 1);
+        let dot_even = dot("stream dot", 0);
+        let dot_odd = dot("stream dot odd", 1);
         let kernels = StreamKernels {
             gpu,
             copy: pipe("copy")?,
@@ -158,14 +198,15 @@ impl<'g> StreamKernels<'g> {
             dot_partial: pipe("dot_partial")?,
             dot_final: pipe("dot_final")?,
             arrays,
-            partial,
-            result,
+            dot_out,
             normal,
-            in_place_odd,
             swap_ac,
             swap_bc,
+            dot_even,
+            dot_odd,
             elements,
             groups,
+            wg,
             dims: gpu.dispatch_dims(groups),
         };
         gpu.check_errors("setting up the stream kernels")?;
@@ -176,14 +217,14 @@ impl<'g> StreamKernels<'g> {
     /// measurement): an odd one runs on the swapped arrays, so it reads
     /// what the even one before it wrote.
     pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, kernel: Kernel, rep: u64) {
-        let (pipeline, odd) = match kernel {
-            Kernel::Copy => (&self.copy, &self.swap_ac),
-            Kernel::Mul => (&self.mul, &self.swap_bc),
-            Kernel::Add => (&self.add, &self.swap_ac),
-            Kernel::Triad => (&self.triad, &self.swap_ac),
-            Kernel::Dot => (&self.dot_partial, &self.in_place_odd),
+        let (pipeline, even, odd) = match kernel {
+            Kernel::Copy => (&self.copy, &self.normal, &self.swap_ac),
+            Kernel::Mul => (&self.mul, &self.normal, &self.swap_bc),
+            Kernel::Add => (&self.add, &self.normal, &self.swap_ac),
+            Kernel::Triad => (&self.triad, &self.normal, &self.swap_ac),
+            Kernel::Dot => (&self.dot_partial, &self.dot_even, &self.dot_odd),
         };
-        let group = if rep % 2 == 1 { odd } else { &self.normal };
+        let group = if rep % 2 == 1 { odd } else { even };
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, group, &[]);
         pass.dispatch_workgroups(self.dims.0, self.dims.1, 1);
@@ -215,13 +256,15 @@ impl<'g> StreamKernels<'g> {
     pub fn read_partials(&self) -> Result<Vec<f32>> {
         let raw = self
             .gpu
-            .read(&self.partial, 0, self.groups as u64 * BYTES_PER_F32)?;
+            .read(&self.dot_out, 0, self.groups as u64 * BYTES_PER_F32)?;
         Ok(bytemuck::cast_slice::<u8, f32>(&raw).to_vec())
     }
 
     /// The dot product left by the last `dot` application.
     pub fn read_dot(&self) -> Result<f32> {
-        let raw = self.gpu.read(&self.result, 0, 4)?;
+        let raw = self
+            .gpu
+            .read(&self.dot_out, self.groups as u64 * BYTES_PER_F32, 4)?;
         Ok(f32::from_le_bytes(raw[0..4].try_into().unwrap()))
     }
 
@@ -229,38 +272,36 @@ impl<'g> StreamKernels<'g> {
     /// the grid-stride loop hands vec4 `v` to workgroup
     /// `(v mod (groups * WG)) / WG`.
     pub fn dot_group_of(&self, i: u64) -> usize {
-        let stride = self.groups as u64 * WORKGROUP as u64;
-        ((i / 4 % stride) / WORKGROUP as u64) as usize
+        let stride = self.groups as u64 * self.wg as u64;
+        ((i / 4 % stride) / self.wg as u64) as usize
     }
 
     /// Longest chain of f32 additions behind one workgroup's partial sum.
     pub fn partial_depth(&self) -> u64 {
-        partial_depth(self.elements, self.groups)
+        partial_depth(self.elements, self.groups, self.wg)
     }
 
     /// Longest chain of f32 additions behind one dot result; bounds its
     /// rounding error (see [`dot_tolerance`]).
     pub fn dot_depth(&self) -> u64 {
-        partial_depth(self.elements, self.groups) + final_depth(self.groups)
+        partial_depth(self.elements, self.groups, self.wg) + final_depth(self.groups, self.wg)
     }
 
     /// Longest chain of f32 additions in the final pass over partial sums.
     pub fn final_depth(&self) -> u64 {
-        final_depth(self.groups)
+        final_depth(self.groups, self.wg)
     }
 }
 
 /// Per invocation: its loop plus the 4-wide dot; then the workgroup tree.
-fn partial_depth(elements: u64, groups: u32) -> u64 {
-    let per_invocation = elements
-        .div_ceil(4)
-        .div_ceil(groups as u64 * WORKGROUP as u64);
-    per_invocation + 4 + WORKGROUP.trailing_zeros() as u64
+fn partial_depth(elements: u64, groups: u32, wg: u32) -> u64 {
+    let per_invocation = elements.div_ceil(4).div_ceil(groups as u64 * wg as u64);
+    per_invocation + 4 + wg.trailing_zeros() as u64
 }
 
 /// The final pass's loop over partial sums, and its tree.
-fn final_depth(groups: u32) -> u64 {
-    (groups as u64).div_ceil(WORKGROUP as u64) + WORKGROUP.trailing_zeros() as u64
+fn final_depth(groups: u32, wg: u32) -> u64 {
+    (groups as u64).div_ceil(wg as u64) + wg.trailing_zeros() as u64
 }
 
 /// Bound on the absolute error of an f32 sum whose additions chain at most
