@@ -39,6 +39,7 @@ impl Gpu {
             | wgpu::Features::SHADER_F64;
         // Held to HASHFLOPS_PROFILE where one is set, as `desc` is.
         let offer = profile::Offer::of(adapter);
+        profile::note_lost_subgroups(adapter, &offer);
         let features = offer.features & wanted;
         let limits = offer.limits;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {

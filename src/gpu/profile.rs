@@ -219,6 +219,28 @@ impl Offer {
     }
 }
 
+/// Says on stderr when the profile has subgroups but at sizes this
+/// adapter cannot run, so that they are off: the subgroup kernels the
+/// profile's card would run are not measured here.
+pub fn note_lost_subgroups(adapter: &wgpu::Adapter, offer: &Offer) {
+    let sg = wgpu::Features::SUBGROUP;
+    let Some(p) = active().ok().flatten() else {
+        return;
+    };
+    if p.features.contains(sg) && adapter.features().contains(sg) && !offer.features.contains(sg) {
+        let info = adapter.get_info();
+        eprintln!(
+            "hashflops: profile {}: subgroups of {}-{} lanes cannot be had on {} ({}-{}); SUBGROUP is off",
+            p.name,
+            p.subgroup_sizes.0,
+            p.subgroup_sizes.1,
+            info.name,
+            info.subgroup_min_size,
+            info.subgroup_max_size
+        );
+    }
+}
+
 impl Profile {
     /// `own` held to this profile. A subgroup size the adapter cannot run
     /// at cannot be pretended (kernels built for 64 lanes are wrong on 8),
