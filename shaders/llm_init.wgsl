@@ -49,9 +49,11 @@ fn weight_byte(b: u32) -> u32 {
     return mix32(b * 0x9e3779b9u + gen.key) & 0xffu;
 }
 
-@compute @workgroup_size(256)
+// 64 fits every device's limits (GLES 3.1 guarantees 128 invocations);
+// the host dispatches INIT_WORKGROUP-wide groups to match.
+@compute @workgroup_size(64)
 fn init(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-    let i = (g.y * gen.groups_x + g.x) * 256u + li;
+    let i = (g.y * gen.groups_x + g.x) * 64u + li;
     if (i >= gen.words) {
         return;
     }

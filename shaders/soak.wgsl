@@ -46,42 +46,54 @@ fn mix32(x: u32) -> u32 {
 @group(0) @binding(2) var<storage, read> fin: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> fout: array<vec2<f32>>;
 
-@compute @workgroup_size(256)
+// The host dispatches one workgroup per SPAN elements; WG invocations
+// cover them in SPAN / WG steps, so that the workgroup fits every device
+// (GLES 3.1 guarantees 128 invocations) whatever the host's sizing.
+const SPAN: u32 = 256u;
+const WG: u32 = 64u;
+
+@compute @workgroup_size(WG)
 fn fma_rotate(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-    if (i >= sp.n) {
-        return;
+    let base = (wid.y * nwg.x + wid.x) * SPAN + lid;
+    for (var r = 0u; r < SPAN; r += WG) {
+        let i = base + r;
+        if (i >= sp.n) {
+            return;
+        }
+        // Offsets in [-0.5, 0.5) in steps of 2^-16: exact in f32.
+        let h = mix32(i ^ rep.seed);
+        let off = vec2<f32>(f32(h & 0xffffu), f32(h >> 16u)) / 65536.0 - 0.5;
+        var v = fin[i] + off;
+        for (var k = 0u; k < sp.iters; k++) {
+            v = vec2<f32>(fma(v.x, sp.c, -(v.y * sp.s)), fma(v.x, sp.s, v.y * sp.c));
+        }
+        fout[i] += v;
     }
-    // Offsets in [-0.5, 0.5) in steps of 2^-16: exact in f32.
-    let h = mix32(i ^ rep.seed);
-    let off = vec2<f32>(f32(h & 0xffffu), f32(h >> 16u)) / 65536.0 - 0.5;
-    var v = fin[i] + off;
-    for (var k = 0u; k < sp.iters; k++) {
-        v = vec2<f32>(fma(v.x, sp.c, -(v.y * sp.s)), fma(v.x, sp.s, v.y * sp.c));
-    }
-    fout[i] += v;
 }
 
 @group(0) @binding(4) var<storage, read> csrc: array<u32>;
 @group(0) @binding(5) var<storage, read_write> cdst: array<u32>;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn copy(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
     let n = arrayLength(&csrc);
-    let stride = nwg.x * nwg.y * 256u;
-    for (var i = (wid.y * nwg.x + wid.x) * 256u + lid; i < n; i += stride) {
-        var d = i + rep.offset;
-        if (d >= n) {
-            d -= n;
+    let stride = nwg.x * nwg.y * SPAN;
+    for (var s = (wid.y * nwg.x + wid.x) * SPAN + lid; s < n; s += stride) {
+        for (var r = 0u; r < SPAN && s + r < n; r += WG) {
+            let i = s + r;
+            var d = i + rep.offset;
+            if (d >= n) {
+                d -= n;
+            }
+            cdst[d] = csrc[i];
         }
-        cdst[d] = csrc[i];
     }
 }

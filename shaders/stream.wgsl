@@ -1,12 +1,14 @@
 // BabelStream-style memory bandwidth kernels, f32 accessed as vec4<f32>.
 //
-// Bindings (group 0, one layout shared by every entry point):
+// Bindings (group 0): copy, mul, add and triad share a layout of 0-3, the
+// two dot kernels one of 0, 1, 3 and 4, so that no layout holds more than
+// 4 storage buffers (wgpu's downlevel and GLES 3.1 limit):
 //   0 a, 1 b, 2 c   the three arrays, `p.n` vec4 elements each
 //   3 p             sizes, scalars and the copy's rotation (a storage
 //                   buffer, not a uniform: software drivers recompile a
 //                   shader whenever a uniform that bounds a loop changes)
-//   4 partial       one f32 per workgroup of the dot kernel
-//   5 result        result[0] = the dot product, written by dot_final
+//   4 dot_out       one f32 partial sum per workgroup of the dot kernel,
+//                   then at [p.groups] the dot product, from dot_final
 //
 // No two repetitions are alike: the host alternates two bind groups by the
 // repetition's parity. The odd one swaps the kernel's source and
@@ -22,15 +24,15 @@
 //   mul    b = mul_scalar * c
 //   add    c = a + b
 //   triad  a = b + triad_scalar * c
-//   dot    partial[g] += sum over the workgroup's elements of a * b
+//   dot    dot_out[g] += sum over the workgroup's elements of a * b
 //          (each repetition adds to what the previous ones left);
-//          dot_final: result[0] = sum of partial[0 .. p.groups]
+//          dot_final: dot_out[p.groups] = sum of dot_out[0 .. p.groups]
 
 struct Params {
     mul_scalar: f32,
     // vec4 elements per array
     n: u32,
-    // workgroups the dot kernel ran with (entries of `partial`)
+    // workgroups the dot kernel ran with (partial sums in `dot_out`)
     groups: u32,
     // vec4 elements the copy rotates by (less than n)
     rot: u32,
@@ -41,10 +43,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> b: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> c: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> p: Params;
-@group(0) @binding(4) var<storage, read_write> partial: array<f32>;
-@group(0) @binding(5) var<storage, read_write> result: array<f32>;
+// The dot's outputs: the workgroups' partial sums, then the result at
+// [groups]. One binding, so that no kernel binds more than 4 storage
+// buffers (wgpu's downlevel and GLES 3.1 limit).
+@group(0) @binding(4) var<storage, read_write> dot_out: array<f32>;
 
-const WG: u32 = 256u;
+// Set by the host from the device's limits; a power of two (the tree
+// reduction halves it).
+override WG: u32 = 256u;
 
 var<workgroup> scratch: array<f32, WG>;
 
@@ -131,7 +137,7 @@ fn dot_partial(
     let n = p.n;
     let groups = p.groups;
     let g = group_index(wid, nwg);
-    // A 2-D grid may hold a few more workgroups than `partial` has entries;
+    // A 2-D grid may hold a few more workgroups than there are partial sums;
     // the stride counts only those that write a partial sum.
     if (g >= groups) {
         return;
@@ -144,7 +150,7 @@ fn dot_partial(
     scratch[lid] = sum;
     reduce_scratch(lid);
     if (lid == 0u) {
-        partial[g] = partial[g] + scratch[0];
+        dot_out[g] = dot_out[g] + scratch[0];
     }
 }
 
@@ -153,11 +159,11 @@ fn dot_final(@builtin(local_invocation_index) lid: u32) {
     let groups = p.groups;
     var sum = 0.0;
     for (var i = lid; i < groups; i += WG) {
-        sum += partial[i];
+        sum += dot_out[i];
     }
     scratch[lid] = sum;
     reduce_scratch(lid);
     if (lid == 0u) {
-        result[0] = scratch[0];
+        dot_out[groups] = scratch[0];
     }
 }

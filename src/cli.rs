@@ -256,6 +256,10 @@ pub struct ListArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// The adapter profiles HASHFLOPS_PROFILE can name, one line each,
+    /// instead of the adapters (with --json: every figure and its source).
+    #[arg(long)]
+    pub profiles: bool,
     /// Only this backend.
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,

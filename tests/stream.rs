@@ -236,7 +236,7 @@ fn grid_stride_loops_with_fewer_trips_are_caught() {
             assert_mutant_caught(kernel, mutant, &format!("{kernel}: {what}"));
         }
     }
-    let final_loop = "i < groups; i += WG) {\n        sum += partial[i];";
+    let final_loop = "i < groups; i += WG) {\n        sum += dot_out[i];";
     let mutant = common::mutate(
         stream::WGSL,
         final_loop,
@@ -350,14 +350,23 @@ fn memoised_and_every_second_repetition_kernels_fail() {
         let memo = if kernel == "dot" {
             common::mutate(
                 stream::WGSL,
-                "partial[g] = partial[g] + scratch[0];",
-                "if (partial[g] == 0.0) { partial[g] = partial[g] + scratch[0]; }",
+                "dot_out[g] = dot_out[g] + scratch[0];",
+                "if (dot_out[g] == 0.0) { dot_out[g] = dot_out[g] + scratch[0]; }",
             )
         } else {
+            // No spare word is bound beside the arrays (4 storage buffers
+            // at most), so the flag is the last word the kernel writes.
+            let dst = match kernel {
+                "copy" | "add" => "c",
+                "mul" => "b",
+                _ => "a",
+            };
             let mut m = stream::WGSL.to_string();
             m.insert_str(
                 at,
-                "    if (result[1] == 7.0) { return; }\n    result[1] = 7.0;\n",
+                &format!(
+                    "    if ({dst}[p.n - 1u].w == 7.0) {{ return; }}\n    {dst}[p.n - 1u].w = 7.0;\n"
+                ),
             );
             m
         };

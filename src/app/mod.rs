@@ -161,6 +161,10 @@ fn one_line(s: &str) -> String {
 }
 
 pub fn list(args: ListArgs) -> Result<i32> {
+    if args.profiles {
+        return list_profiles(args.json);
+    }
+    crate::gpu::profile::active()?;
     let adapters = Adapters::enumerate(args.backend);
     let descs = adapters.descs();
     let mut out = std::io::stdout().lock();
@@ -173,6 +177,35 @@ pub fn list(args: ListArgs) -> Result<i32> {
         if let Ok(best) = adapters.select(None, false) {
             let d = &descs[best[0]];
             writeln!(out, "default adapter: {} ({})", d.index, d.name)?;
+        }
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+/// `list --profiles`: each profile's name and what it stands for; with
+/// `--json`, every figure with its source.
+fn list_profiles(json: bool) -> Result<i32> {
+    let profiles = crate::gpu::profile::all();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let all: Vec<serde_json::Value> = profiles
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name,
+                    "about": p.about,
+                    "figures": p.figures.iter().map(|f| serde_json::json!({
+                        "field": f.field, "value": f.value, "source": f.source,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
+    } else {
+        let width = profiles.iter().map(|p| p.name.len()).max().unwrap_or(0);
+        for p in profiles {
+            writeln!(out, "{:width$}  {}", p.name, p.about)?;
         }
     }
     out.flush()?;

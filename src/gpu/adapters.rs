@@ -84,9 +84,10 @@ pub struct AdapterDesc {
 impl AdapterDesc {
     fn new(index: usize, adapter: &wgpu::Adapter) -> Self {
         let info = adapter.get_info();
-        let features = adapter.features();
-        let limits = adapter.limits();
-        let (vram_bytes, vram_source) = match vram(adapter) {
+        // Everything the suites size by is read through the profile, if any.
+        let offer = super::profile::Offer::of(adapter);
+        let (features, limits) = (offer.features, offer.limits);
+        let (vram_bytes, mut vram_source) = match vram(adapter) {
             Some(b) if info.device_type == wgpu::DeviceType::Cpu => (
                 Some(b),
                 "heap the software driver reports (system memory)".to_string(),
@@ -100,6 +101,19 @@ impl AdapterDesc {
                 format!("unknown: {} does not report it", backend_name(info.backend)),
             ),
         };
+        let mut driver_info = info.driver_info;
+        let mut vram_bytes = vram_bytes;
+        if let Some(p) = super::profile::active().ok().flatten() {
+            // Every row and results file says the figures were measured
+            // under a profile, not on the adapter as it is.
+            driver_info = format!("{driver_info}; profile {}", p.name);
+            if let (Some(own), Some(held)) = (vram_bytes, p.vram(vram_bytes)) {
+                if held < own {
+                    vram_source = format!("{vram_source}, held to profile {}", p.name);
+                }
+            }
+            vram_bytes = p.vram(vram_bytes);
+        }
         AdapterDesc {
             index,
             name: info.name,
@@ -108,15 +122,15 @@ impl AdapterDesc {
             vendor_id: info.vendor,
             device_id: info.device,
             driver: info.driver,
-            driver_info: info.driver_info,
+            driver_info,
             pci_bus_id: super::identity::bus_id(&info.device_pci_bus_id),
             device_uuid: super::identity::device_uuid(adapter),
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             f16: features.contains(wgpu::Features::SHADER_F16),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
             int64: features.contains(wgpu::Features::SHADER_INT64),
-            subgroup_min_size: info.subgroup_min_size,
-            subgroup_max_size: info.subgroup_max_size,
+            subgroup_min_size: offer.subgroup_sizes.0,
+            subgroup_max_size: offer.subgroup_sizes.1,
             max_buffer_size: limits.max_buffer_size,
             max_storage_binding_size: limits.max_storage_buffer_binding_size,
             max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
@@ -237,6 +251,9 @@ impl Adapters {
     /// `SEL` is an index from `hashflops list`, a PCI bus id, or a
     /// case-insensitive part of the adapter's name.
     pub fn select(&self, sel: Option<&str>, all: bool) -> Result<Vec<usize>> {
+        // Before any adapter is chosen: a profile that does not exist is
+        // the user's to fix.
+        super::profile::active()?;
         if self.list.is_empty() {
             usage_bail!("{NO_ADAPTER_HELP}");
         }

@@ -11,6 +11,7 @@ use crate::usage_bail;
 mod adapters;
 pub mod identity;
 mod memory;
+pub mod profile;
 
 pub use adapters::{
     backend_name, normalize_bus_id, quiet_driver_environment, AdapterDesc, Adapters, BackendChoice,
@@ -36,8 +37,11 @@ impl Gpu {
             | wgpu::Features::SUBGROUP
             | wgpu::Features::SHADER_INT64
             | wgpu::Features::SHADER_F64;
-        let features = adapter.features() & wanted;
-        let limits = adapter.limits();
+        // Held to HASHFLOPS_PROFILE where one is set, as `desc` is.
+        let offer = profile::Offer::of(adapter);
+        profile::note_lost_subgroups(adapter, &offer);
+        let features = offer.features & wanted;
+        let limits = offer.limits;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("hashflops"),
             required_features: features,
@@ -333,6 +337,17 @@ impl Gpu {
         pollster::block_on(rx.receive())
             .context("buffer map never completed")?
             .context("mapping a buffer")
+    }
+
+    /// The workgroup size for a 1-D kernel that would like `want`
+    /// invocations: the largest power of two no larger than `want` that
+    /// the device's limits allow (tree reductions need a power of two).
+    pub fn workgroup_1d(&self, want: u32) -> u32 {
+        let most = want
+            .min(self.limits.max_compute_invocations_per_workgroup)
+            .min(self.limits.max_compute_workgroup_size_x)
+            .max(1);
+        1 << most.ilog2()
     }
 
     /// Splits a 1-D workgroup count over x and y so neither exceeds the

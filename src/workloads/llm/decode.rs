@@ -86,7 +86,7 @@ impl<'g> Decode<'g> {
             format,
             &format!("decode_{}", format.name()),
             &[g::DECODE_IO, body],
-            entry,
+            (entry, &[]),
         )?;
         let mut layers = Vec::new();
         for layer in 0..res.resident {

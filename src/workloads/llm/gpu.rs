@@ -21,6 +21,22 @@ pub const PREFILL_SG_WGSL: &str = include_str!("../../../shaders/llm_prefill_sg.
 /// Rows per decode workgroup and the prefill tile, as in the shaders.
 pub const DECODE_ROWS: u64 = 4;
 pub const PREFILL_TILE: u64 = 64;
+
+/// Rows of the tiled prefill's tile (its `ROWS`) on this device: 64 takes
+/// 256 invocations and 16 KiB of workgroup memory, 32 half the invocations
+/// and 12 KiB, which every device has (GLES 3.1's minimums).
+pub fn prefill_rows(gpu: &Gpu) -> u64 {
+    let l = &gpu.limits;
+    let full = PREFILL_TILE as u32;
+    if l.max_compute_invocations_per_workgroup >= 4 * full
+        && l.max_compute_workgroup_size_x >= 4 * full
+        && l.max_compute_workgroup_storage_size >= 16 << 10
+    {
+        PREFILL_TILE
+    } else {
+        PREFILL_TILE / 2
+    }
+}
 /// Activation windows: repetition `r` reads window `r mod WINDOWS` and adds
 /// its product to the outputs, so the outputs are a sum only all
 /// repetitions together produce (`shaders/llm_decode_io.wgsl`).
@@ -35,6 +51,8 @@ pub fn window(index: u64) -> usize {
 pub type Piece = (&'static str, &'static str);
 
 pub const INIT: Piece = ("llm_init", INIT_WGSL);
+/// Invocations per workgroup of `init` (its `@workgroup_size`).
+const INIT_WORKGROUP: u64 = 64;
 pub const DECODE_IO: Piece = ("llm_decode_io", DECODE_IO_WGSL);
 pub const PREFILL_IO: Piece = ("llm_prefill_io", PREFILL_IO_WGSL);
 
@@ -87,10 +105,10 @@ pub fn pipelines(
     format: Format,
     label: &str,
     pieces: &[Piece],
-    entry: &str,
+    (entry, constants): (&str, &[(&str, f64)]),
 ) -> Result<(wgpu::ComputePipeline, wgpu::ComputePipeline)> {
     let init = gpu.pipeline("llm init", &source(shaders, format, &[INIT])?, "init", &[])?;
-    let kernel = gpu.pipeline(label, &source(shaders, format, pieces)?, entry, &[])?;
+    let kernel = gpu.pipeline(label, &source(shaders, format, pieces)?, entry, constants)?;
     Ok((init, kernel))
 }
 
@@ -169,7 +187,7 @@ pub fn generate(
             n_words * 4,
             wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
         )?;
-        let groups = n_words.div_ceil(256) as u32;
+        let groups = n_words.div_ceil(INIT_WORKGROUP) as u32;
         let (gx, gy) = gpu.dispatch_dims(groups);
         let gen = storage(
             gpu,

@@ -75,13 +75,21 @@ impl<'g> Prefill<'g> {
         layout: Layout,
     ) -> Result<Self> {
         let (body, entry, (tile_rows, tile_tokens)) = layout.prefill();
+        // The tiled kernel's rows follow the device's limits.
+        let (tile_rows, constants) = match layout {
+            Layout::LanesPerRow => {
+                let rows = g::prefill_rows(gpu);
+                (rows, vec![("ROWS", rows as f64)])
+            }
+            Layout::RowPerLane => (tile_rows, Vec::new()),
+        };
         let (init, pipeline) = g::pipelines(
             gpu,
             shaders,
             format,
             &format!("prefill_{}", format.name()),
             &[g::PREFILL_IO, body],
-            entry,
+            (entry, &constants),
         )?;
         let chosen: Vec<(usize, Matrix)> = model
             .matrices()

@@ -25,7 +25,8 @@ pub use kernels::{default_groups, dot_on_gpu, dot_tolerance, DotCheck, StreamKer
 
 pub const WGSL: &str = include_str!("../../../shaders/stream.wgsl");
 
-/// Invocations per workgroup; must match `WG` in the shader.
+/// Invocations per workgroup where the device allows; the shader's `WG`
+/// is set to what it does (`kernels::workgroup`).
 pub const WORKGROUP: u32 = 256;
 /// BabelStream's scalar.
 pub const SCALAR: f32 = 0.4;
@@ -210,7 +211,7 @@ impl Workload for Step<'_, '_> {
                     Fact::ArrayBytes(self.bytes),
                     Fact::detail("elements", k.elements),
                     Fact::detail("bytes_per_element", self.info.bytes_per_element()),
-                    Fact::detail("workgroups", format!("{}x{WORKGROUP}", k.groups)),
+                    Fact::detail("workgroups", format!("{}x{}", k.groups, k.wg)),
                 ]
                 .into_iter()
                 .chain(self.cache_note.clone())
