@@ -356,11 +356,10 @@ pub struct RunArgs {
 /// The hash `mine` searches with.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum MineAlgo {
-    /// Bitcoin's double SHA-256 over an 80-byte header, 32-bit nonces.
+    /// Bitcoin's double SHA-256 of an 80-byte header, 32-bit nonces.
     #[default]
     Sha256d,
-    /// Ethereum's Ethash over a 32-byte header hash, 64-bit nonces, with
-    /// the block's epoch dataset generated on the GPU.
+    /// Ethash of a 32-byte header hash, 64-bit nonces.
     Ethash,
 }
 
@@ -392,12 +391,10 @@ pub struct MineArgs {
     #[arg(long, value_name = "N", value_parser = parse_share_bits,
           allow_negative_numbers = true)]
     pub share_bits: Option<u32>,
-    /// ethash: the block number, whose epoch (block / 30000) gives the
-    /// dataset.
+    /// ethash: the block number; its epoch (B / 30000) gives the dataset.
     #[arg(long, value_name = "B", allow_negative_numbers = true)]
     pub block: Option<u64>,
-    /// ethash: the hits as JSON into this file, or `-` for stdout instead of
-    /// the lines.
+    /// ethash: the hits as JSON into this file, or `-` for stdout.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
     #[command(flatten)]
