@@ -287,8 +287,9 @@ impl Searcher<'_, '_, '_> {
                 None => {
                     let to_wrap = (1u64 << 32) - (next as u64 & 0xffff_ffff);
                     let n = (chunk as u128).min(end - next).min(to_wrap as u128) as u64;
+                    let first = next as u64;
                     next += n as u128;
-                    (next as u64 - n, n)
+                    (first, n)
                 }
             };
             if !self.chunk(first, n, top, &pb)? {
