@@ -194,3 +194,27 @@ fn bad_input_is_one_line_and_exit_2() {
         assert!(stderr(&o).contains(mentions), "{}", stderr(&o));
     }
 }
+
+/// The last 64-bit nonce is searched, and nothing wraps past it.
+#[test]
+fn the_last_nonce_is_searched() {
+    let o = mine(&[
+        "--algo",
+        "ethash",
+        "--block",
+        "0",
+        "--header",
+        HEADER,
+        "--start",
+        "18446744073709551614",
+        "--count",
+        "2",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let nonces: Vec<Value> = hits(&o).iter().map(|h| h["nonce"].clone()).collect();
+    assert_eq!(nonces, ["0xfffffffffffffffe", "0xffffffffffffffff"]);
+    let last = light(u64::MAX);
+    assert_eq!(hits(&o)[1]["final_hash"], hex::encode(last.final_hash));
+}
