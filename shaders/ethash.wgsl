@@ -19,6 +19,12 @@
 //      dispatches so that the host's check covers every dispatch: the fold
 //      continues from the previous dispatch's value, over the mix digest and
 //      the final hash of every nonce, in order.
+// Entry `search_hits` (bindings 0-9 and 13): `search`, and besides
+//   13: storage hits: a counter, the target's top word, the capacity, then
+//       (nonce low, nonce high) of every nonce whose final hash's top word
+//       (big-endian) is at most the target's, while the capacity lasts (the
+//       counter goes on, so the host sees an overflow). The host rechecks
+//       every candidate against the whole 256-bit target.
 // A nonce's index j = iteration * invocations + invocation, hashed when
 // j < count; nonce = (nonce_hi << 32) | (first + j).
 // `x % n` by a runtime n is a scalar division per lane on a CPU adapter;
@@ -49,6 +55,16 @@ struct GenJob {
 @group(0) @binding(7) var<storage, read> d6: array<vec4<u32>>;
 @group(0) @binding(8) var<storage, read> d7: array<vec4<u32>>;
 @group(0) @binding(9) var<storage, read_write> out: array<vec2<u32>>;
+
+struct Hits {
+    count: atomic<u32>,
+    target_top: u32,
+    capacity: u32,
+    pad: u32,
+    nonces: array<vec2<u32>>,
+}
+
+@group(0) @binding(13) var<storage, read_write> hits: Hits;
 
 @group(0) @binding(10) var<storage, read> gen: GenJob;
 @group(0) @binding(11) var<storage, read> cache: array<vec4<u32>>;
@@ -316,4 +332,35 @@ fn search(@builtin(global_invocation_id) gid: vec3<u32>,
         acc.y += 1u;
     }
     out[inv] = acc;
+}
+
+// The big-endian reading of a little-endian word.
+fn byteswap(x: u32) -> u32 {
+    return (x << 24u) | ((x << 8u) & 0x00ff0000u) | ((x >> 8u) & 0x0000ff00u) | (x >> 24u);
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn search_hits(@builtin(global_invocation_id) gid: vec3<u32>,
+               @builtin(num_workgroups) groups: vec3<u32>) {
+    let inv = invocation(gid, groups);
+    let stride = groups.x * groups.y * WORKGROUP;
+    var folded = out[inv];
+    for (var it = 0u; it < job.nonce.w; it++) {
+        let j = it * stride + inv;
+        if (j >= job.nonce.y) {
+            break;
+        }
+        let lo = job.nonce.x + j;
+        folded.x = hashimoto(lo, job.nonce.z, folded.x);
+        folded.y += 1u;
+        // hashimoto leaves the final Keccak state in st: its first lane's
+        // low word holds the hash's four most significant bytes.
+        if (byteswap(st[0].x) <= hits.target_top) {
+            let k = atomicAdd(&hits.count, 1u);
+            if (k < hits.capacity) {
+                hits.nonces[k] = vec2(lo, job.nonce.z);
+            }
+        }
+    }
+    out[inv] = folded;
 }

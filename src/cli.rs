@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::gpu::BackendChoice;
 
@@ -357,28 +357,50 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// The hash `mine` searches with.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum MineAlgo {
+    /// Bitcoin's double SHA-256 of an 80-byte header, 32-bit nonces.
+    #[default]
+    Sha256d,
+    /// Ethash of a 32-byte header hash, 64-bit nonces.
+    Ethash,
+}
+
 #[derive(Args, Debug)]
 pub struct MineArgs {
-    /// The 80-byte block header as 160 hex digits, as serialised on the wire.
-    #[arg(long, value_name = "HEX160", value_parser = crate::sha::parse_header)]
-    pub header: crate::sha::Header,
-    /// First nonce to test (0 to 4294967295).
-    #[arg(long, default_value_t = 0, value_parser = parse_u32_arg,
-          allow_negative_numbers = true)]
-    pub start: u32,
-    /// How many nonces to test, 1 to 4294967296 (default: up to the last
-    /// nonce, 2^32-1).
+    /// The hash to search with.
+    #[arg(long, value_enum, default_value_t = MineAlgo::Sha256d)]
+    pub algo: MineAlgo,
+    /// sha256d: the 80-byte block header as 160 hex digits, as serialised on
+    /// the wire. ethash: the 32-byte header hash (without nonce and mix
+    /// hash) as 64 hex digits.
+    #[arg(long, value_name = "HEX")]
+    pub header: String,
+    /// First nonce to test: sha256d 0 to 4294967295; ethash a 64-bit nonce,
+    /// decimal or 0x-prefixed hex.
+    #[arg(long, value_name = "NONCE", allow_negative_numbers = true)]
+    pub start: Option<String>,
+    /// How many nonces to test, 1 to 4294967296 (sha256d default: up to the
+    /// last nonce, 2^32-1; ethash: required).
     #[arg(long, value_parser = parse_count,
           allow_negative_numbers = true)]
     pub count: Option<u64>,
     /// Target as 64 hex digits (a 256-bit number, most significant first).
-    /// Default: the target encoded in the header's `bits` field.
+    /// Default: sha256d the target encoded in the header's `bits` field;
+    /// ethash all ones (every nonce is a hit).
     #[arg(long, value_name = "HEX64", conflicts_with = "share_bits")]
     pub target: Option<String>,
     /// Share target: hashes with at least N leading zero bits (1 to 255).
     #[arg(long, value_name = "N", value_parser = parse_share_bits,
           allow_negative_numbers = true)]
     pub share_bits: Option<u32>,
+    /// ethash: the block number; its epoch (B / 30000) gives the dataset.
+    #[arg(long, value_name = "B", allow_negative_numbers = true)]
+    pub block: Option<u64>,
+    /// ethash: the hits as JSON into this file, or `-` for stdout.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
     #[command(flatten)]
     pub adapter: AdapterArgs,
     /// Load shaders from this directory instead of the built-in ones.
@@ -414,7 +436,7 @@ fn in_range(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
     }
 }
 
-fn parse_u32_arg(s: &str) -> Result<u32, String> {
+pub(crate) fn parse_u32_arg(s: &str) -> Result<u32, String> {
     in_range(s, 0, u32::MAX.into(), "a nonce").map(|n| n as u32)
 }
 

@@ -1,4 +1,5 @@
-//! `hashflops mine`: a real nonce search over a block header.
+//! `hashflops mine`: a real nonce search over a block header, with
+//! double SHA-256 here or Ethash (`mine_ethash`).
 
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
@@ -6,7 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::MineArgs;
+use crate::cli::{self, MineAlgo, MineArgs};
 use crate::error::exit;
 use crate::gpu::{Adapters, Gpu};
 use crate::sha::{self, Target};
@@ -16,7 +17,14 @@ use crate::workloads::hash::{self, HashKernel, NonceRange};
 use crate::workloads::Shaders;
 
 pub fn mine(args: MineArgs) -> Result<i32> {
-    let (start, count, target) = nonces(&args)?;
+    match args.algo {
+        MineAlgo::Sha256d => sha256d(args),
+        MineAlgo::Ethash => super::mine_ethash::mine(args),
+    }
+}
+
+fn sha256d(args: MineArgs) -> Result<i32> {
+    let (header, start, count, target) = nonces(&args)?;
     let adapters = Adapters::enumerate(args.adapter.backend);
     let idx = adapters.select(args.adapter.adapter.as_deref(), false)?[0];
     let (adapter, desc) = &adapters.list[idx];
@@ -38,7 +46,6 @@ pub fn mine(args: MineArgs) -> Result<i32> {
     let max_chunk = kernel.groups as u64 * 256 * 64;
     let by_hits = (hits_cap as f64 / 8.0 / target.top_word_probability()) as u64;
     let chunk = max_chunk.min(by_hits).max(1);
-    let header = args.header;
     let prep = [sha::prepare(&header)];
 
     let pb = nonce_bar(args.quiet, count);
@@ -104,10 +111,20 @@ pub fn mine(args: MineArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// The first nonce, how many to test and the target, from the flags; a
-/// range past the last nonce or a bad target is the user's to fix.
-fn nonces(args: &MineArgs) -> Result<(u64, u64, Target)> {
-    let start = args.start as u64;
+/// The header, the first nonce, how many to test and the target, from the
+/// flags; a bad header, a range past the last nonce or a bad target is the
+/// user's to fix.
+fn nonces(args: &MineArgs) -> Result<(sha::Header, u64, u64, Target)> {
+    if args.block.is_some() || args.json.is_some() {
+        return Err(usage!(
+            "--block and --json are for --algo ethash; sha256d prints its hits as lines"
+        ));
+    }
+    let header = sha::parse_header(&args.header).map_err(|e| usage!("{e}"))?;
+    let start = match &args.start {
+        Some(s) => cli::parse_u32_arg(s).map_err(|e| usage!("--start: {e}"))? as u64,
+        None => 0,
+    };
     let count = args.count.unwrap_or((1u64 << 32) - start);
     if start + count > 1 << 32 {
         return Err(usage!(
@@ -117,14 +134,14 @@ fn nonces(args: &MineArgs) -> Result<(u64, u64, Target)> {
     let target = match (&args.target, args.share_bits) {
         (Some(hex), _) => Target::from_hex(hex),
         (None, Some(n)) => Target::from_share_bits(n),
-        (None, None) => Target::from_bits(sha::header_bits(&args.header)),
+        (None, None) => Target::from_bits(sha::header_bits(&header)),
     }
     .map_err(|e| usage!("{e}"))?;
-    Ok((start, count, target))
+    Ok((header, start, count, target))
 }
 
 /// A bar of the nonces searched, on a terminal unless quiet.
-fn nonce_bar(quiet: bool, count: u64) -> ProgressBar {
+pub(super) fn nonce_bar(quiet: bool, count: u64) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

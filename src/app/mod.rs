@@ -7,6 +7,7 @@ mod compare;
 mod health;
 mod measure;
 mod mine;
+mod mine_ethash;
 mod run;
 mod settings;
 

@@ -85,7 +85,7 @@ pub fn page_shift(rows: u64, max_binding: u64) -> Result<u32> {
 
 /// The dataset on the GPU and the pipelines over it.
 pub struct EthashKernel<'g> {
-    gpu: &'g Gpu,
+    pub(super) gpu: &'g Gpu,
     search: wgpu::ComputePipeline,
     jobs: wgpu::Buffer,
     pages: Vec<wgpu::Buffer>,
@@ -131,29 +131,10 @@ impl<'g> EthashKernel<'g> {
         let (x, y) = gpu.dispatch_dims(groups);
         let invocations = x * y * WORKGROUP;
         let out = gpu.storage_init("ethash folds", &vec![0u8; 8 * invocations as usize])?;
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &jobs,
-                offset: 0,
-                size: wgpu::BufferSize::new(std::mem::size_of::<JobGpu>() as u64),
-            }),
-        }];
-        for b in 0..PAGES {
-            let page = pages.get(b as usize).unwrap_or(&pages[0]);
-            entries.push(wgpu::BindGroupEntry {
-                binding: b + 1,
-                resource: page.as_entire_binding(),
-            });
-        }
-        entries.push(wgpu::BindGroupEntry {
-            binding: PAGES + 1,
-            resource: out.as_entire_binding(),
-        });
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("ethash search"),
             layout: &bgl,
-            entries: &entries,
+            entries: &search_entries(&jobs, &pages, &out),
         });
         Ok(EthashKernel {
             gpu,
@@ -173,14 +154,35 @@ impl<'g> EthashKernel<'g> {
     /// Computes the whole dataset from `cache` on the GPU; returns the
     /// seconds it took (submit to completion, summed over dispatches).
     pub fn generate(&self, wgsl: &str, cache: &[Item]) -> Result<f64> {
+        self.generate_with(wgsl, cache, |_, _| {})
+    }
+
+    /// As [`EthashKernel::generate`], telling `progress` (items done, of
+    /// how many) after every dispatch: a whole epoch takes minutes on a
+    /// CPU adapter.
+    pub fn generate_with(
+        &self,
+        wgsl: &str,
+        cache: &[Item],
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<f64> {
         let g = Generator::new(self.gpu, wgsl, cache)?;
         let items_per_page = 2u64 << self.shift;
+        let total = 2 * self.rows as u64;
         let mut seconds = 0.0;
         for (p, page) in self.pages.iter().enumerate() {
             let first = p as u64 * items_per_page;
-            seconds += g.fill(page, first as u32, (page.size() / HASH_BYTES) as u32)?;
+            let count = (page.size() / HASH_BYTES) as u32;
+            seconds += g.fill_with(page, first as u32, count, &mut |done| {
+                progress(first + done as u64, total)
+            })?;
         }
         Ok(seconds)
+    }
+
+    /// The bindings of the search, as a bind group's entries.
+    pub(super) fn entries(&self) -> Vec<wgpu::BindGroupEntry<'_>> {
+        search_entries(&self.jobs, &self.pages, &self.out)
     }
 
     /// Reads 64-byte items `first..first + count` of the dataset back.
@@ -301,6 +303,18 @@ impl<'g> Generator<'g> {
     /// Writes items `first..first + count` to the start of `page`, a
     /// chunk per submission; returns the seconds the GPU took.
     pub fn fill(&self, page: &wgpu::Buffer, first: u32, count: u32) -> Result<f64> {
+        self.fill_with(page, first, count, &mut |_| {})
+    }
+
+    /// As [`Generator::fill`], telling `done` how many items are written
+    /// after every submission.
+    pub fn fill_with(
+        &self,
+        page: &wgpu::Buffer,
+        first: u32,
+        count: u32,
+        done_so_far: &mut dyn FnMut(u32),
+    ) -> Result<f64> {
         let gpu = self.gpu;
         let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("ethash generate"),
@@ -328,6 +342,7 @@ impl<'g> Generator<'g> {
                 pass.dispatch_workgroups(x, y, 1);
             })?;
             done += chunk;
+            done_so_far(done);
         }
         Ok(seconds)
     }
@@ -343,6 +358,29 @@ impl<'g> Generator<'g> {
         let raw = self.gpu.read(&page, 0, count as u64 * HASH_BYTES)?;
         Ok(to_items(&raw))
     }
+}
+
+/// Binding 0 (the job, at a dynamic offset), the pages (unused ones
+/// repeat page 0) and the folds.
+fn search_entries<'a>(
+    jobs: &'a wgpu::Buffer,
+    pages: &'a [wgpu::Buffer],
+    out: &'a wgpu::Buffer,
+) -> Vec<wgpu::BindGroupEntry<'a>> {
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: jobs,
+            offset: 0,
+            size: wgpu::BufferSize::new(std::mem::size_of::<JobGpu>() as u64),
+        }),
+    }];
+    for b in 0..PAGES {
+        let page = pages.get(b as usize).unwrap_or(&pages[0]);
+        entries.push(entry(b + 1, page));
+    }
+    entries.push(entry(PAGES + 1, out));
+    entries
 }
 
 fn to_items(raw: &[u8]) -> Vec<Item> {

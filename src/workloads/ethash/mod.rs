@@ -3,6 +3,7 @@
 //! of a gigabyte or more, generated from a light cache.
 
 pub mod check;
+pub mod hits;
 pub mod kernel;
 pub mod measure;
 pub mod reference;

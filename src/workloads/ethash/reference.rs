@@ -10,6 +10,10 @@ use sha3::{Digest, Keccak256, Keccak512};
 
 /// Blocks per epoch (Ethereum; Etchash doubles it from its fork on).
 pub const EPOCH_LENGTH: u64 = 30_000;
+/// Epochs the reference implementations' size tables cover (0 to 2047):
+/// blocks past them are refused rather than sized by a formula no client
+/// was checked against.
+pub const EPOCHS: u64 = 2048;
 /// Bytes of one light-cache item and of half a dataset row.
 pub const HASH_BYTES: u64 = 64;
 /// Bytes of one dataset row: what one hashimoto access reads.
