@@ -4,9 +4,9 @@
 //! whose final hash's top 32-bit word passes the target's into a bounded
 //! buffer. The whole 256-bit comparison is the host's, on the CPU.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-use super::kernel::{EthashKernel, Range, PAGES};
+use super::kernel::{EthashKernel, Range};
 
 /// The binding of the hit buffer in `ethash.wgsl`.
 const HITS_BINDING: u32 = 13;
@@ -52,20 +52,13 @@ impl<'k, 'g> HitSearch<'k, 'g> {
     /// for `capacity` candidates per dispatch.
     pub fn new(kernel: &'k EthashKernel<'g>, wgsl: &str, capacity: u32) -> Result<Self> {
         let gpu = kernel.gpu;
-        let need = PAGES + 3;
-        if gpu.limits.max_storage_buffers_per_shader_stage < need {
-            bail!(
-                "the hit search binds {need} storage buffers; the adapter allows {}",
-                gpu.limits.max_storage_buffers_per_shader_stage
-            );
-        }
-        let mut bindings = vec![(0, true, true)];
-        bindings.extend((1..=PAGES).map(|b| (b, true, false)));
-        bindings.push((PAGES + 1, false, false));
+        // The kernel binds as many pages as leave room for the hits.
+        let wgsl = super::pages::fit_pages(wgsl, kernel.bound)?;
+        let mut bindings = super::kernel::search_bindings(kernel.bound);
         bindings.push((HITS_BINDING, false, false));
         let (bgl, layout) = gpu.storage_layout_at("ethash search_hits", &bindings);
         let pipeline =
-            gpu.pipeline_with_layout("ethash", wgsl, "search_hits", &[], Some(&layout))?;
+            gpu.pipeline_with_layout("ethash", &wgsl, "search_hits", &[], Some(&layout))?;
         let bytes = (HEAD_WORDS + 2 * capacity as u64) * 4;
         let hits = gpu.storage_init("ethash hits", &vec![0u8; bytes as usize])?;
         let mut entries = kernel.entries();

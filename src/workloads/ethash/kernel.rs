@@ -71,12 +71,12 @@ impl Range {
 }
 
 /// How a dataset of `rows` 128-byte rows is split: pages of
-/// `2^shift` rows, at most [`PAGES`] of them.
-pub fn page_shift(rows: u64, max_binding: u64) -> Result<u32> {
+/// `2^shift` rows, at most `bound` of them.
+pub fn page_shift(rows: u64, max_binding: u64, bound: u32) -> Result<u32> {
     let shift = (max_binding / MIX_BYTES).max(1).ilog2().min(27);
-    if rows.div_ceil(1 << shift) > PAGES as u64 {
+    if rows.div_ceil(1 << shift) > bound as u64 {
         bail!(
-            "the dataset ({rows} rows of 128 B) needs more than {PAGES} storage bindings of {} B",
+            "the dataset ({rows} rows of 128 B) needs more than {bound} storage bindings of {} B",
             (1u64 << shift) * MIX_BYTES
         );
     }
@@ -86,6 +86,9 @@ pub fn page_shift(rows: u64, max_binding: u64) -> Result<u32> {
 /// The dataset on the GPU and the pipelines over it.
 pub struct EthashKernel<'g> {
     pub(super) gpu: &'g Gpu,
+    /// Dataset pages the search binds (fewer than [`PAGES`] where the
+    /// adapter allows fewer storage buffers).
+    pub bound: u32,
     search: wgpu::ComputePipeline,
     jobs: wgpu::Buffer,
     pages: Vec<wgpu::Buffer>,
@@ -104,19 +107,18 @@ impl<'g> EthashKernel<'g> {
     /// Allocates the dataset for `rows` rows and compiles the kernels;
     /// `groups` workgroups per search dispatch, `slots` dispatches per pass.
     pub fn new(gpu: &'g Gpu, wgsl: &str, rows: u32, groups: u32, slots: u32) -> Result<Self> {
-        let shift = page_shift(rows as u64, gpu.limits.max_storage_buffer_binding_size)?;
-        let need = PAGES + 2;
-        if gpu.limits.max_storage_buffers_per_shader_stage < need {
-            bail!(
-                "the search binds {need} storage buffers; the adapter allows {}",
-                gpu.limits.max_storage_buffers_per_shader_stage
-            );
-        }
-        let mut bindings = vec![(0, true, true)];
-        bindings.extend((1..=PAGES).map(|b| (b, true, false)));
-        bindings.push((PAGES + 1, false, false));
-        let (bgl, layout) = gpu.storage_layout_at("ethash search", &bindings);
-        let search = gpu.pipeline_with_layout("ethash", wgsl, "search", &[], Some(&layout))?;
+        let per_stage = gpu.limits.max_storage_buffers_per_shader_stage;
+        let Some(bound) = super::pages::bound_pages(per_stage) else {
+            bail!("the search binds at least 4 storage buffers; the adapter allows {per_stage}");
+        };
+        let shift = page_shift(
+            rows as u64,
+            gpu.limits.max_storage_buffer_binding_size,
+            bound,
+        )?;
+        let wgsl = super::pages::fit_pages(wgsl, bound)?;
+        let (bgl, layout) = gpu.storage_layout_at("ethash search", &search_bindings(bound));
+        let search = gpu.pipeline_with_layout("ethash", &wgsl, "search", &[], Some(&layout))?;
         let usage = wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_SRC
             | wgpu::BufferUsages::COPY_DST;
@@ -134,10 +136,11 @@ impl<'g> EthashKernel<'g> {
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("ethash search"),
             layout: &bgl,
-            entries: &search_entries(&jobs, &pages, &out),
+            entries: &search_entries(&jobs, &pages, &out, bound),
         });
         Ok(EthashKernel {
             gpu,
+            bound,
             search,
             jobs,
             pages,
@@ -182,7 +185,7 @@ impl<'g> EthashKernel<'g> {
 
     /// The bindings of the search, as a bind group's entries.
     pub(super) fn entries(&self) -> Vec<wgpu::BindGroupEntry<'_>> {
-        search_entries(&self.jobs, &self.pages, &self.out)
+        search_entries(&self.jobs, &self.pages, &self.out, self.bound)
     }
 
     /// Reads 64-byte items `first..first + count` of the dataset back.
@@ -360,12 +363,22 @@ impl<'g> Generator<'g> {
     }
 }
 
+/// The search's layout: the job (binding 0, at a dynamic offset), `bound`
+/// pages from binding 1, the folds at binding 9.
+pub(super) fn search_bindings(bound: u32) -> Vec<(u32, bool, bool)> {
+    let mut bindings = vec![(0, true, true)];
+    bindings.extend((1..=bound).map(|b| (b, true, false)));
+    bindings.push((PAGES + 1, false, false));
+    bindings
+}
+
 /// Binding 0 (the job, at a dynamic offset), the pages (unused ones
 /// repeat page 0) and the folds.
 fn search_entries<'a>(
     jobs: &'a wgpu::Buffer,
     pages: &'a [wgpu::Buffer],
     out: &'a wgpu::Buffer,
+    bound: u32,
 ) -> Vec<wgpu::BindGroupEntry<'a>> {
     let mut entries = vec![wgpu::BindGroupEntry {
         binding: 0,
@@ -375,7 +388,7 @@ fn search_entries<'a>(
             size: wgpu::BufferSize::new(std::mem::size_of::<JobGpu>() as u64),
         }),
     }];
-    for b in 0..PAGES {
+    for b in 0..bound {
         let page = pages.get(b as usize).unwrap_or(&pages[0]);
         entries.push(entry(b + 1, page));
     }
@@ -436,9 +449,9 @@ mod tests {
     #[test]
     fn pages_split_on_row_boundaries() {
         // lavapipe: 128 MiB bindings; epoch 0 needs all eight pages.
-        let s = page_shift(8_388_593, 128 << 20).unwrap();
+        let s = page_shift(8_388_593, 128 << 20, PAGES).unwrap();
         assert_eq!(s, 20);
-        assert!(page_shift(8_388_609, 128 << 20).is_err());
-        assert_eq!(page_shift(256, 128 << 20).unwrap(), 20);
+        assert!(page_shift(8_388_609, 128 << 20, PAGES).is_err());
+        assert_eq!(page_shift(256, 128 << 20, PAGES).unwrap(), 20);
     }
 }

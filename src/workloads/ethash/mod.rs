@@ -6,4 +6,5 @@ pub mod check;
 pub mod hits;
 pub mod kernel;
 pub mod measure;
+pub mod pages;
 pub mod reference;

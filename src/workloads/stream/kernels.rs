@@ -68,6 +68,127 @@ fn nan_bytes(words: usize) -> Vec<u8> {
     f32::NAN.to_le_bytes().repeat(words)
 }
 
+/// The vec4s per array and the workgroups per dispatch for arrays of
+/// `elements` f32s, at least `groups` workgroups of `wg` invocations.
+fn grid(elements: u64, groups: u32, wg: u32) -> Result<(u64, u32)> {
+    anyhow::ensure!(elements > 0, "stream arrays must not be empty");
+    let vec4s = elements.div_ceil(4);
+    anyhow::ensure!(
+        vec4s <= u32::MAX as u64 / 2,
+        "stream arrays of {elements} elements are too long to index"
+    );
+    // Software drivers stop loops after 65535 iterations (llvmpipe's
+    // guard against endless shaders); keep every invocation's share of
+    // the grid-stride loop far below that.
+    let groups = groups.max(vec4s.div_ceil(wg as u64 * 16384) as u32).max(1);
+    Ok((vec4s, groups))
+}
+
+/// Arrays a, b and c, element `i` of array `k` being `init(k, i)`, padded
+/// with zeros to `vec4s` whole vec4s.
+fn upload_arrays(
+    gpu: &Gpu,
+    elements: u64,
+    vec4s: u64,
+    init: impl Fn(usize, u64) -> f32,
+) -> Result<[wgpu::Buffer; 3]> {
+    // One array on the host at a time: at 1 GiB per array that matters.
+    let upload = |label: &str, which: usize| -> Result<wgpu::Buffer> {
+        let data: Vec<f32> = (0..vec4s * 4)
+            .map(|i| if i < elements { init(which, i) } else { 0.0 })
+            .collect();
+        gpu.storage_init(label, bytemuck::cast_slice(&data))
+    };
+    Ok([
+        upload("stream a", 0)?,
+        upload("stream b", 1)?,
+        upload("stream c", 2)?,
+    ])
+}
+
+/// The even and the odd repetitions' parameters.
+fn param_buffers(gpu: &Gpu, vec4s: u64, groups: u32) -> Result<[wgpu::Buffer; 2]> {
+    let params = REP_PARAMS.map(|r| Params {
+        mul_scalar: r.mul_scalar,
+        n4: vec4s as u32,
+        groups,
+        rot: (r.rot as u64 % vec4s) as u32,
+        triad_scalar: r.triad_scalar,
+        pad: [0; 3],
+    });
+    Ok([
+        gpu.storage_init("stream params even", bytemuck::bytes_of(&params[0]))?,
+        gpu.storage_init("stream params odd", bytemuck::bytes_of(&params[1]))?,
+    ])
+}
+
+/// Binds each `(binding, buffer)` of `at` in `layout`.
+fn bind(
+    gpu: &Gpu,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    at: &[(u32, &wgpu::Buffer)],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = at
+        .iter()
+        .map(|&(binding, b)| wgpu::BindGroupEntry {
+            binding,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
+/// The bind groups: a, b, c in place with the even parameters, a and c
+/// swapped and b and c swapped with the odd ones, and the dot's with each.
+struct Groups {
+    normal: wgpu::BindGroup,
+    swap_ac: wgpu::BindGroup,
+    swap_bc: wgpu::BindGroup,
+    dot_even: wgpu::BindGroup,
+    dot_odd: wgpu::BindGroup,
+}
+
+impl Groups {
+    fn new(
+        gpu: &Gpu,
+        (bgl, dot_bgl): (&wgpu::BindGroupLayout, &wgpu::BindGroupLayout),
+        arrays: &[wgpu::Buffer; 3],
+        params: &[wgpu::Buffer; 2],
+        dot_out: &wgpu::Buffer,
+    ) -> Groups {
+        let group = |label: &str, [x, y, z]: [usize; 3], parity: usize| {
+            let at = [
+                (0, &arrays[x]),
+                (1, &arrays[y]),
+                (2, &arrays[z]),
+                (3, &params[parity]),
+            ];
+            bind(gpu, label, bgl, &at)
+        };
+        let dot = |label: &str, parity: usize| {
+            let at = [
+                (0, &arrays[0]),
+                (1, &arrays[1]),
+                (3, &params[parity]),
+                (4, dot_out),
+            ];
+            bind(gpu, label, dot_bgl, &at)
+        };
+        Groups {
+            normal: group("stream", [0, 1, 2], 0),
+            swap_ac: group("stream a<->c", [2, 1, 0], 1),
+            swap_bc: group("stream b<->c", [0, 2, 1], 1),
+            dot_even: dot("stream dot", 0),
+            dot_odd: dot("stream dot odd", 1),
+        }
+    }
+}
+
 impl<'g> StreamKernels<'g> {
     /// Uploads the arrays, element `i` of array `k` (0 a, 1 b, 2 c) being
     /// `init(k, i)` (padded with zeros to whole vec4s), and compiles every
@@ -79,26 +200,12 @@ impl<'g> StreamKernels<'g> {
         init: impl Fn(usize, u64) -> f32,
         groups: u32,
     ) -> Result<Self> {
-        anyhow::ensure!(elements > 0, "stream arrays must not be empty");
-        let vec4s = elements.div_ceil(4);
-        anyhow::ensure!(
-            vec4s <= u32::MAX as u64 / 2,
-            "stream arrays of {elements} elements are too long to index"
-        );
-        // Software drivers stop loops after 65535 iterations (llvmpipe's
-        // guard against endless shaders); keep every invocation's share of
-        // the grid-stride loop far below that.
         let wg = workgroup(gpu);
-        let groups = groups.max(vec4s.div_ceil(wg as u64 * 16384) as u32).max(1);
-        let (bgl, layout) = gpu.storage_layout(
-            "stream",
-            &[
-                (false, false),
-                (false, false),
-                (false, false),
-                (true, false),
-            ],
-        );
+        let (vec4s, groups) = grid(elements, groups, wg)?;
+        // Four bindings each, within the lowest tiers' storage buffers per
+        // stage: the dot's partial sums and result share one buffer.
+        let rw = (false, false);
+        let (bgl, layout) = gpu.storage_layout("stream", &[rw, rw, rw, (true, false)]);
         let (dot_bgl, dot_layout) = gpu.storage_layout_at(
             "stream dot",
             &[
@@ -115,80 +222,17 @@ impl<'g> StreamKernels<'g> {
             } else {
                 &layout
             };
-            gpu.pipeline_with_layout(
-                &format!("stream {entry}"),
-                wgsl,
-                entry,
-                &constants,
-                Some(layout),
-            )
+            let label = format!("stream {entry}");
+            gpu.pipeline_with_layout(&label, wgsl, entry, &constants, Some(layout))
         };
-        // One array on the host at a time: at 1 GiB per array that matters.
-        let upload = |label: &str, which: usize| -> Result<wgpu::Buffer> {
-            let data: Vec<f32> = (0..vec4s * 4)
-                .map(|i| if i < elements { init(which, i) } else { 0.0 })
-                .collect();
-            gpu.storage_init(label, bytemuck::cast_slice(&data))
-        };
-        let arrays = [
-            upload("stream a", 0)?,
-            upload("stream b", 1)?,
-            upload("stream c", 2)?,
-        ];
-        let params = REP_PARAMS.map(|r| Params {
-            mul_scalar: r.mul_scalar,
-            n4: vec4s as u32,
-            groups,
-            rot: (r.rot as u64 % vec4s) as u32,
-            triad_scalar: r.triad_scalar,
-            pad: [0; 3],
-        });
-        let params = [
-            gpu.storage_init("stream params even", bytemuck::bytes_of(&params[0]))?,
-            gpu.storage_init("stream params odd", bytemuck::bytes_of(&params[1]))?,
-        ];
+        let arrays = upload_arrays(gpu, elements, vec4s, init)?;
+        let params = param_buffers(gpu, vec4s, groups)?;
         // Zero, not poison: each dot repetition adds to what is there, and
         // a partial sum no repetition wrote stays 0, far from its replay.
         let mut out = vec![0u8; 4 * groups as usize];
         out.extend(nan_bytes(1));
         let dot_out = gpu.storage_init("stream dot outputs", &out)?;
-        let bind = |label: &str, layout: &wgpu::BindGroupLayout, at: &[(u32, &wgpu::Buffer)]| {
-            let entries: Vec<wgpu::BindGroupEntry> = at
-                .iter()
-                .map(|&(binding, b)| wgpu::BindGroupEntry {
-                    binding,
-                    resource: b.as_entire_binding(),
-                })
-                .collect();
-            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(label),
-                layout,
-                entries: &entries,
-            })
-        };
-        let group = |label: &str, [x, y, z]: [usize; 3], parity: usize| {
-            let at = [
-                (0, &arrays[x]),
-                (1, &arrays[y]),
-                (2, &arrays[z]),
-                (3, &params[parity]),
-            ];
-            bind(label, &bgl, &at)
-        };
-        let dot = |label: &str, parity: usize| {
-            let at = [
-                (0, &arrays[0]),
-                (1, &arrays[1]),
-                (3, &params[parity]),
-                (4, &dot_out),
-            ];
-            bind(label, &dot_bgl, &at)
-        };
-        let normal = group("stream", [0, 1, 2], 0);
-        let swap_ac = group("stream a<->c", [2, 1, 0], 1);
-        let swap_bc = group("stream b<->c", [0, 2, 1], 1);
-        let dot_even = dot("stream dot", 0);
-        let dot_odd = dot("stream dot odd", 1);
+        let g = Groups::new(gpu, (&bgl, &dot_bgl), &arrays, &params, &dot_out);
         let kernels = StreamKernels {
             gpu,
             copy: pipe("copy")?,
@@ -199,11 +243,11 @@ impl<'g> StreamKernels<'g> {
             dot_final: pipe("dot_final")?,
             arrays,
             dot_out,
-            normal,
-            swap_ac,
-            swap_bc,
-            dot_even,
-            dot_odd,
+            normal: g.normal,
+            swap_ac: g.swap_ac,
+            swap_bc: g.swap_bc,
+            dot_even: g.dot_even,
+            dot_odd: g.dot_odd,
             elements,
             groups,
             wg,
