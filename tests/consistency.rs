@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::runs::{desc, row, telemetry, CACHE, F16_7B, Q4_7B, Q4_READ, ROOMY};
+use common::runs::{cpu, h100, mining, telemetry};
 use hashflops::gpu::AdapterDesc;
 use hashflops::report::energy;
 use hashflops::report::facts::Facts;
@@ -16,73 +16,6 @@ use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::{chart, compare, files, prom, table, ResultRow, RunMeta};
 use hashflops::units::si;
 use serde_json::Value;
-
-/// llvmpipe: stream only over cache-sized arrays, decode_f16 reading its
-/// weights faster than stream copies, transfers that are memory copies.
-fn cpu() -> (AdapterDesc, Vec<ResultRow>) {
-    let d = desc("cpu", "llvmpipe (LLVM 15.0.6, 256 bits)", 2 << 30);
-    let rows = vec![
-        row(&d, "sha256d", "hash_rate", 30e6, ""),
-        row(&d, "fp32_fma", "peak_rate", 90e9, ""),
-        row(&d, "fp32_mul_add", "peak_rate", 60e9, ""),
-        row(&d, "triad", "bandwidth", 1.2e9, CACHE),
-        row(&d, "copy", "bandwidth", 0.667e9, CACHE),
-        row(&d, "decode_q4_0", "token_rate", 0.5, Q4_7B),
-        row(&d, "decode_q4_0", "bandwidth", 0.5 * Q4_READ, Q4_7B),
-        row(
-            &d,
-            "decode_f16",
-            "token_rate",
-            2.01e9 / 12952010752.0,
-            F16_7B,
-        ),
-        row(&d, "decode_f16", "bandwidth", 2.01e9, F16_7B),
-        row(&d, "h2d_staging", "plateau", 4e9, "bytes=16777216"),
-        row(&d, "d2h", "plateau", 5e9, "bytes=16777216"),
-    ];
-    (d, rows)
-}
-
-/// An H100 measured by every suite; a cache-sized copy beats its memory.
-fn h100() -> (AdapterDesc, Vec<ResultRow>) {
-    let d = desc("discrete", "NVIDIA H100 80GB HBM3", 80 << 30);
-    let rows = vec![
-        row(&d, "sha256d", "hash_rate", 60e9, ""),
-        row(&d, "sgemm", "flops", 50e12, "m=4096;n=4096;k=4096"),
-        row(&d, "fp32_fma", "peak_rate", 60e12, ""),
-        row(&d, "fp32_mul_add", "peak_rate", 30e12, ""),
-        row(&d, "fp64_fma", "peak_rate", 30e12, ""),
-        row(&d, "triad", "bandwidth", 2.9e12, ROOMY),
-        row(&d, "copy", "bandwidth", 3.0e12, ROOMY),
-        row(&d, "copy", "bandwidth", 9e12, CACHE),
-        row(&d, "decode_q4_0", "token_rate", 2.2e12 / Q4_READ, Q4_7B),
-        row(&d, "decode_q4_0", "bandwidth", 2.2e12, Q4_7B),
-        row(&d, "h2d_staging", "plateau", 25e9, "bytes=268435456"),
-        row(&d, "d2h", "plateau", 26e9, "bytes=268435456"),
-        row(&d, "round_trip", "latency", 20e-6, "bytes=256"),
-    ];
-    (d, rows)
-}
-
-/// A CMP 170HX on a PCIe 1.1 x4 riser: FMA throttled to a sixteenth of
-/// separate multiply and add, the host link under 1 GB/s.
-fn mining() -> (AdapterDesc, Vec<ResultRow>) {
-    let d = desc("discrete", "NVIDIA CMP 170HX", 8 << 30);
-    let rows = vec![
-        row(&d, "sha256d", "hash_rate", 9e9, ""),
-        row(&d, "sgemm", "flops", 0.35e12, "m=4096;n=4096;k=4096"),
-        row(&d, "fp32_fma", "peak_rate", 0.39e12, ""),
-        row(&d, "fp32_mul_add", "peak_rate", 6.25e12, ""),
-        row(&d, "triad", "bandwidth", 1.30e12, ROOMY),
-        row(&d, "copy", "bandwidth", 1.35e12, ROOMY),
-        row(&d, "decode_q4_0", "token_rate", 0.9e12 / Q4_READ, Q4_7B),
-        row(&d, "decode_q4_0", "bandwidth", 0.9e12, Q4_7B),
-        row(&d, "h2d_staging", "plateau", 0.75e9, "bytes=67108864"),
-        row(&d, "d2h", "plateau", 0.8e9, "bytes=67108864"),
-        row(&d, "round_trip", "latency", 40e-6, "bytes=256"),
-    ];
-    (d, rows)
-}
 
 /// Every output of one run.
 struct Outputs {
