@@ -239,15 +239,34 @@ fn unavailable(t: &Telemetry, why_not: &[String]) -> Vec<(Quantity, String)> {
         .collect()
 }
 
-/// Mean power in W over readings taken between `t0_s` and `t1_s`.
-pub fn mean_power(t: &Telemetry, t0_s: f64, t1_s: f64) -> Option<f64> {
+/// Power drawn over readings taken between `t0_s` and `t1_s`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PowerDraw {
+    /// Mean of the readings, W.
+    pub mean: f64,
+    /// The highest reading, W.
+    pub peak: f64,
+    pub readings: usize,
+}
+
+/// The power readings taken between `t0_s` and `t1_s`; none without one.
+pub fn power_draw(t: &Telemetry, t0_s: f64, t1_s: f64) -> Option<PowerDraw> {
     let w: Vec<f64> = t
         .readings
         .iter()
         .filter(|r| r.quantity == Quantity::Power && r.t_s >= t0_s && r.t_s <= t1_s)
         .map(|r| r.value)
         .collect();
-    (!w.is_empty()).then(|| w.iter().sum::<f64>() / w.len() as f64)
+    (!w.is_empty()).then(|| PowerDraw {
+        mean: w.iter().sum::<f64>() / w.len() as f64,
+        peak: w.iter().cloned().fold(f64::MIN, f64::max),
+        readings: w.len(),
+    })
+}
+
+/// Mean power in W over readings taken between `t0_s` and `t1_s`.
+pub fn mean_power(t: &Telemetry, t0_s: f64, t1_s: f64) -> Option<f64> {
+    power_draw(t, t0_s, t1_s).map(|p| p.mean)
 }
 
 /// Joules per unit of work at `rate` units/s while drawing `watts`.

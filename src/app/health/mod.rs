@@ -276,21 +276,13 @@ fn why(t: &Telemetry, quantity: Quantity) -> String {
 }
 
 fn power_text(t: &Telemetry) -> String {
-    let watts: Vec<f64> = t
-        .readings
-        .iter()
-        .filter(|r| r.quantity == Quantity::Power)
-        .map(|r| r.value)
-        .collect();
-    if watts.is_empty() {
-        return format!("unavailable: {}", why(t, Quantity::Power));
+    match crate::telemetry::power_draw(t, f64::MIN, f64::MAX) {
+        Some(p) => format!(
+            "{:.0} W average, {:.0} W peak under load ({} readings)",
+            p.mean, p.peak, p.readings
+        ),
+        None => format!("unavailable: {}", why(t, Quantity::Power)),
     }
-    let mean = watts.iter().sum::<f64>() / watts.len() as f64;
-    let max = watts.iter().cloned().fold(f64::MIN, f64::max);
-    format!(
-        "{mean:.0} W average, {max:.0} W peak under load ({} readings)",
-        watts.len()
-    )
 }
 
 /// The soak's finding as a fact for the verdict: stable only over a soak

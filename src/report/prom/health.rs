@@ -2,7 +2,6 @@
 //! link and the power drawn, as `hashflops_health_*` gauges.
 
 use super::{unit_name, Exposition, Identity, Labels};
-use crate::catalogue::Quantity;
 use crate::gpu::AdapterDesc;
 use crate::report::RunMeta;
 use crate::telemetry::Telemetry;
@@ -216,17 +215,11 @@ impl Exposition {
     }
 
     fn card_power(&mut self, id: &Labels, t: &Telemetry) {
-        let watts: Vec<f64> = t
-            .readings
-            .iter()
-            .filter(|r| r.quantity == Quantity::Power)
-            .map(|r| r.value)
-            .collect();
-        if watts.is_empty() {
+        let Some(crate::telemetry::PowerDraw { mean, peak, .. }) =
+            crate::telemetry::power_draw(t, f64::MIN, f64::MAX)
+        else {
             return;
-        }
-        let mean = watts.iter().sum::<f64>() / watts.len() as f64;
-        let peak = watts.iter().cloned().fold(f64::MIN, f64::max);
+        };
         self.set(
             "hashflops_health_power_mean_watts",
             "the card's mean power draw over the health run",
