@@ -186,12 +186,8 @@ fn prom_export_parses_and_names_the_hash_rate() {
 // like an H100. The verdict, the summary and the energy line are rendered as
 // `run` prints them and serialised as its JSON carries them.
 
-use common::runs::{cpu, h100, row, telemetry, F16_7B};
+use common::runs::{answer, cpu, h100, row, F16_7B};
 use hashflops::gpu::AdapterDesc;
-use hashflops::report::energy;
-use hashflops::report::facts::Facts;
-use hashflops::report::summary::AdapterSummary;
-use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::ResultRow;
 
 /// llvmpipe with its driver's 2 GiB heap, on a host with 23 GB available:
@@ -205,24 +201,6 @@ fn cpu_run() -> (AdapterDesc, Vec<ResultRow>) {
         ..row(&d, "decode_f16", "bandwidth", 9e9, F16_7B)
     });
     (d, rows)
-}
-
-/// The terminal text (verdict, summary, energy) and the JSON of one run,
-/// all from the adapter's facts, computed once as `run` does.
-fn answer(d: &AdapterDesc, rows: &[ResultRow]) -> (String, serde_json::Value) {
-    let host = d.is_cpu().then_some(23_000_000_000);
-    let facts = Facts::new(d, rows, host);
-    let v = AdapterVerdict {
-        adapter_index: 0,
-        adapter: d.name.clone(),
-        findings: verdict::findings(&facts, &[]),
-    };
-    let (t, w) = telemetry();
-    let e = energy::energy(&t, &w, &facts);
-    let s = AdapterSummary::from_facts(d, facts);
-    let text = verdict::render(&v) + &s.render() + &energy::render(&e);
-    let json = serde_json::json!({ "verdict": [v], "summaries": [s], "energy": [e] });
-    (text, json)
 }
 
 /// Figures before `unit` (e.g. "tok/s") in `s`, in order.

@@ -7,12 +7,8 @@
 
 mod common;
 
-use common::runs::{cpu, h100, mining, telemetry};
+use common::runs::{answer, cpu, h100, mining};
 use hashflops::gpu::AdapterDesc;
-use hashflops::report::energy;
-use hashflops::report::facts::Facts;
-use hashflops::report::summary::AdapterSummary;
-use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::{chart, compare, files, prom, table, ResultRow, RunMeta};
 use hashflops::units::si;
 use serde_json::Value;
@@ -27,21 +23,9 @@ struct Outputs {
 }
 
 fn outputs(d: &AdapterDesc, rows: &[ResultRow]) -> Outputs {
-    let host = d.is_cpu().then_some(23_000_000_000);
-    let facts = Facts::new(d, rows, host);
-    let v = AdapterVerdict {
-        adapter_index: 0,
-        adapter: d.name.clone(),
-        findings: verdict::findings(&facts, &[]),
-    };
-    let (t, w) = telemetry();
-    let e = energy::energy(&t, &w, &facts);
-    let s = AdapterSummary::from_facts(d, facts);
-    let text =
-        table::results_table(rows) + &verdict::render(&v) + &s.render() + &energy::render(&e);
-    let json = serde_json::json!({
-        "rows": rows, "verdict": [v], "summaries": [s], "energy": [e]
-    });
+    let (answer, mut json) = answer(d, rows);
+    let text = table::results_table(rows) + &answer;
+    json["rows"] = serde_json::to_value(rows).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.csv");
     files::append_csv(&path, rows).unwrap();

@@ -2,7 +2,10 @@
 //! without measuring (the verdict, summary, energy and every output).
 
 use hashflops::gpu::AdapterDesc;
-use hashflops::report::energy::Window;
+use hashflops::report::energy::{self, Window};
+use hashflops::report::facts::Facts;
+use hashflops::report::summary::AdapterSummary;
+use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::ResultRow;
 use hashflops::telemetry::{Reading, Telemetry};
 
@@ -136,4 +139,22 @@ pub fn mining() -> (AdapterDesc, Vec<ResultRow>) {
         row(&d, "round_trip", "latency", 40e-6, "bytes=256"),
     ];
     (d, rows)
+}
+
+/// The terminal text (verdict, summary, energy) and the JSON of one run,
+/// all from the adapter's facts, computed once as `run` does.
+pub fn answer(d: &AdapterDesc, rows: &[ResultRow]) -> (String, serde_json::Value) {
+    let host = d.is_cpu().then_some(23_000_000_000);
+    let facts = Facts::new(d, rows, host);
+    let v = AdapterVerdict {
+        adapter_index: 0,
+        adapter: d.name.clone(),
+        findings: verdict::findings(&facts, &[]),
+    };
+    let (t, w) = telemetry();
+    let e = energy::energy(&t, &w, &facts);
+    let s = AdapterSummary::from_facts(d, facts);
+    let text = verdict::render(&v) + &s.render() + &energy::render(&e);
+    let json = serde_json::json!({ "verdict": [v], "summaries": [s], "energy": [e] });
+    (text, json)
 }
