@@ -212,3 +212,20 @@ fn list_profiles(json: bool) -> Result<i32> {
     out.flush()?;
     Ok(exit::OK)
 }
+
+/// What the JSON of `run` and of `health` begin with: the tool, the schema,
+/// the invocation, the adapters and their rows, and how the command ended.
+#[derive(serde::Serialize)]
+struct DocHead<'a> {
+    tool: &'static str,
+    /// Bumped when a field changes meaning or a column is added.
+    schema_version: u32,
+    #[serde(flatten)]
+    meta: &'a crate::report::RunMeta,
+    adapters: &'a [crate::gpu::AdapterDesc],
+    rows: &'a [crate::report::ResultRow],
+    /// Ctrl-C stopped the command: the rows are of what finished.
+    interrupted: bool,
+    failures: &'a [String],
+    wrong_answers: &'a [String],
+}

@@ -25,19 +25,10 @@ use crate::workloads::{self, Scale, Skipped};
 /// Everything one `run` produced, as written to `--json`.
 #[derive(Serialize)]
 struct RunDoc<'a> {
-    tool: &'static str,
-    /// Bumped when a field changes meaning or a column is added.
-    schema_version: u32,
     #[serde(flatten)]
-    meta: &'a RunMeta,
-    adapters: &'a [AdapterDesc],
-    rows: &'a [ResultRow],
+    head: super::DocHead<'a>,
     skipped: &'a [Skipped],
     notes: &'a [String],
-    /// Ctrl-C stopped the run: the rows are the suites that finished.
-    interrupted: bool,
-    failures: &'a [String],
-    wrong_answers: &'a [String],
     /// Energy per unit of work, one per adapter in `adapters` order.
     energy: &'a [Energy],
     summaries: &'a [AdapterSummary],
@@ -235,16 +226,18 @@ fn write_files(s: &Settings, meta: &RunMeta, all: &Gathered, c: &Closing) -> Res
     }
     if let Some(path) = &o.json {
         let doc = RunDoc {
-            tool: "hashflops",
-            schema_version: crate::report::SCHEMA_VERSION,
-            meta,
-            adapters: &all.used,
-            rows: &all.rows,
+            head: super::DocHead {
+                tool: "hashflops",
+                schema_version: crate::report::SCHEMA_VERSION,
+                meta,
+                adapters: &all.used,
+                rows: &all.rows,
+                interrupted: super::interrupted(),
+                failures: all.failures.lines(),
+                wrong_answers: &all.wrong,
+            },
             skipped: &all.skipped,
             notes: &all.notes,
-            interrupted: super::interrupted(),
-            failures: all.failures.lines(),
-            wrong_answers: &all.wrong,
             energy: &all.energies,
             summaries: &c.summaries,
             rig: c.rig.as_ref(),

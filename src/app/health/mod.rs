@@ -49,19 +49,13 @@ struct AdapterTelemetry {
     telemetry: Telemetry,
 }
 
+/// Everything one `health` produced, as written to `--json`.
 #[derive(Serialize)]
 struct HealthDoc<'a> {
-    tool: &'static str,
-    schema_version: u32,
     #[serde(flatten)]
-    meta: &'a RunMeta,
-    adapters: &'a [AdapterDesc],
-    rows: &'a [ResultRow],
+    head: super::DocHead<'a>,
     health: &'a [CardHealth],
     telemetry: &'a [AdapterTelemetry],
-    interrupted: bool,
-    failures: &'a [String],
-    wrong_answers: &'a [String],
 }
 
 pub fn health(args: HealthArgs) -> Result<i32> {
@@ -220,16 +214,18 @@ fn write_files(s: &Settings, meta: &RunMeta, all: &Gathered, interrupted: bool) 
     }
     if let Some(path) = &o.json {
         let doc = HealthDoc {
-            tool: "hashflops",
-            schema_version: crate::report::SCHEMA_VERSION,
-            meta,
-            adapters: &all.used,
-            rows: &all.rows,
+            head: super::DocHead {
+                tool: "hashflops",
+                schema_version: crate::report::SCHEMA_VERSION,
+                meta,
+                adapters: &all.used,
+                rows: &all.rows,
+                interrupted,
+                failures: all.failures.lines(),
+                wrong_answers: &all.wrong,
+            },
             health: &all.cards,
             telemetry: &all.tele,
-            interrupted,
-            failures: all.failures.lines(),
-            wrong_answers: &all.wrong,
         };
         files::write_json(path, &doc)?;
     }
