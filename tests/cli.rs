@@ -24,6 +24,11 @@ fn assert_usage_error(args: &[&str], mentions: &str) {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
+    assert_usage_error(&["run", "--epoch", "2048"], "not an Ethash epoch");
+    assert_usage_error(&["run", "--epoch", "-1"], "not an Ethash epoch");
+    assert_usage_error(&["run", "--block", "61440000"], "epoch 2048");
+    assert_usage_error(&["run", "--block", "1e6"], "not a block number");
+    assert_usage_error(&["run", "--epoch", "3", "--block", "5"], "--block");
     let bad_hex = format!("zz{}", &GENESIS[2..]);
     assert_usage_error(&["mine", "--header", &bad_hex], "hex");
     assert_usage_error(&["mine", "--header", &GENESIS[..150]], "160 hex digits");

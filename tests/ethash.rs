@@ -156,6 +156,22 @@ mod mutations {
         assert!(row["params"].as_str().unwrap().contains("epoch=0"), "{row}");
     }
 
+    /// `--block` names the epoch whose cache and dataset the row hashes.
+    #[test]
+    fn a_block_chooses_the_rows_epoch() {
+        let run = run_with_shaders("ethash", &[], &["--block", "215000"]);
+        assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
+        let rows = run.rows();
+        let row = rows
+            .iter()
+            .find(|r| r["kernel"] == "ethash")
+            .expect("a row");
+        assert_eq!(row["verified"], true, "{row}");
+        let params = row["params"].as_str().unwrap();
+        assert!(params.contains("epoch=7"), "{row}");
+        assert!(params.contains("of epoch 7's"), "{row}");
+    }
+
     #[test]
     fn sixty_three_accesses() {
         caught("ACCESSES: u32 = 64u", "ACCESSES: u32 = 63u", "63 accesses");

@@ -91,7 +91,7 @@ fn hgemm_matches_cpu_or_is_reported_skipped() {
             m: Some(8),
             n: Some(8),
             k: Some(8),
-            size: None,
+            ..Default::default()
         };
         let out = matmul::run(&common::ctx(&gpu, &shaders, &sizes)).unwrap();
         assert!(
@@ -158,7 +158,7 @@ fn suite_reports_verified_rows_with_params() {
         m: Some(100),
         n: None,
         k: Some(36),
-        size: None,
+        ..Default::default()
     };
     let out = matmul::run(&common::ctx(&gpu, &shaders, &sizes)).unwrap();
     let sgemm = out

@@ -188,6 +188,24 @@ fn bad_input_is_one_line_and_exit_2() {
             vec!["--algo", "ethash", "--header", HEADER, "--block", "1"],
             "--count",
         ),
+        (
+            vec!["--algo", "etchash", "--header", HEADER, "--count", "4"],
+            "--algo etchash needs --block",
+        ),
+        (
+            // Etchash epoch 2048 begins at block 2048 × 60,000.
+            vec![
+                "--algo",
+                "etchash",
+                "--header",
+                HEADER,
+                "--count",
+                "4",
+                "--block",
+                "122880000",
+            ],
+            "Etchash epoch 2048",
+        ),
     ] {
         let o = mine(&args);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

@@ -19,7 +19,7 @@ use crate::workloads::Shaders;
 pub fn mine(args: MineArgs) -> Result<i32> {
     match args.algo {
         MineAlgo::Sha256d => sha256d(args),
-        MineAlgo::Ethash => super::mine_ethash::mine(args),
+        MineAlgo::Ethash | MineAlgo::Etchash => super::mine_ethash::mine(args),
     }
 }
 
@@ -117,7 +117,7 @@ fn sha256d(args: MineArgs) -> Result<i32> {
 fn nonces(args: &MineArgs) -> Result<(sha::Header, u64, u64, Target)> {
     if args.block.is_some() || args.json.is_some() {
         return Err(usage!(
-            "--block and --json are for --algo ethash; sha256d prints its hits as lines"
+            "--block and --json are for --algo ethash and etchash; sha256d prints its hits as lines"
         ));
     }
     let header = sha::parse_header(&args.header).map_err(|e| usage!("{e}"))?;

@@ -1,4 +1,5 @@
-//! `hashflops mine --algo ethash`: the block's epoch dataset generated on
+//! `hashflops mine --algo ethash` (and `etchash`, the same search over
+//! Ethereum Classic's epochs): the block's epoch dataset generated on
 //! the GPU, a nonce search that reports candidates passing the target's top
 //! 32-bit word, and every candidate hashed again on the CPU by the light
 //! method (from the light cache alone, nothing read back from the GPU) for
@@ -12,12 +13,13 @@ use anyhow::{Context, Result};
 use indicatif::ProgressBar;
 
 use super::mine::nonce_bar;
-use crate::cli::{typed, MineArgs};
+use crate::cli::{typed, MineAlgo, MineArgs};
 use crate::error::exit;
 use crate::gpu::{Adapters, Gpu};
 use crate::sha::Target;
 use crate::units::si;
 use crate::workloads::ethash::check::{expected, expected_counts};
+use crate::workloads::ethash::epoch::{Chain, Epoch};
 use crate::workloads::ethash::hits::{self, HitSearch};
 use crate::workloads::ethash::kernel::{EthashKernel, Range, SHADER, WGSL};
 use crate::workloads::ethash::reference::{self as r, Hashed, Item};
@@ -34,7 +36,7 @@ const FOLD_EVERY: u64 = 64;
 
 /// What the flags ask for, all checked before any GPU work.
 struct Job {
-    epoch: u64,
+    epoch: Epoch,
     header: [u8; 32],
     start: u64,
     count: u64,
@@ -124,17 +126,17 @@ fn parse(args: &MineArgs) -> Result<Job> {
             "--start {start:#x} --count {count} runs past the last nonce 0xffffffffffffffff (nonces do not wrap around)"
         );
     }
-    let Some(block) = args.block else {
-        usage_bail!("--algo ethash needs --block B, whose epoch (B / 30000) gives the dataset");
+    let chain = match args.algo {
+        MineAlgo::Etchash => Chain::Etchash,
+        _ => Chain::Ethash,
     };
-    let epoch = block / r::EPOCH_LENGTH;
-    if epoch >= r::EPOCHS {
+    let Some(block) = args.block else {
         usage_bail!(
-            "--block {block} is in epoch {epoch}; Ethash's size tables end at epoch {} (block {})",
-            r::EPOCHS - 1,
-            r::EPOCHS * r::EPOCH_LENGTH - 1
+            "--algo {} needs --block B, whose epoch gives the dataset",
+            chain.name().to_lowercase()
         );
-    }
+    };
+    let epoch = Epoch::of_block(chain, block).map_err(|e| usage!("--block: {e}"))?;
     let target = match (&args.target, args.share_bits) {
         (Some(hex), _) => Target::from_hex(hex),
         (None, Some(n)) => Target::from_share_bits(n),
@@ -192,7 +194,7 @@ fn parse_nonce(s: &str) -> Result<u64> {
 
 /// The light cache and size of `epoch`'s dataset, or the tiny test
 /// dataset where [`hits::TINY_ENV`] is set.
-fn dataset(epoch: u64, quiet: bool) -> Dataset {
+fn dataset(epoch: Epoch, quiet: bool) -> Dataset {
     if std::env::var_os(hits::TINY_ENV).is_some() {
         return Dataset {
             cache: r::light_cache(hits::TINY_CACHE_BYTES, &[0; 32]),
@@ -202,14 +204,15 @@ fn dataset(epoch: u64, quiet: bool) -> Dataset {
     }
     if !quiet {
         eprintln!(
-            "hashflops: epoch {epoch}: light cache of {} MiB on the CPU",
-            r::cache_size(epoch) >> 20
+            "hashflops: {}: light cache of {} MiB on the CPU",
+            epoch.label(),
+            epoch.cache_bytes() >> 20
         );
     }
     Dataset {
-        cache: r::epoch_cache(epoch),
-        bytes: r::dataset_size(epoch),
-        name: format!("epoch {epoch}"),
+        cache: epoch.cache(),
+        bytes: epoch.dataset_bytes(),
+        name: epoch.label(),
     }
 }
 

@@ -106,6 +106,7 @@ impl Settings {
                 n: args.n,
                 k: args.k,
                 size: args.size,
+                ethash_epoch: args.epoch.or(args.block),
             },
             quiet: args.quiet,
         })?;

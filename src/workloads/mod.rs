@@ -152,6 +152,8 @@ pub struct SizeOptions {
     pub k: Option<u32>,
     /// Stream array size in bytes.
     pub size: Option<u64>,
+    /// The Ethash epoch (`run --epoch` or `--block`).
+    pub ethash_epoch: Option<ethash::epoch::Epoch>,
 }
 
 /// The shaders compiled into the binary, or a directory that replaces them

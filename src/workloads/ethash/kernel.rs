@@ -6,6 +6,7 @@
 use anyhow::{bail, Result};
 use bytemuck::{Pod, Zeroable};
 
+pub use super::generate::Generator;
 use super::reference::{Item, HASH_BYTES, MIX_BYTES};
 use crate::gpu::Gpu;
 
@@ -14,12 +15,9 @@ pub const WGSL: &str = include_str!("../../../shaders/ethash.wgsl");
 pub const SHADER: &str = "ethash";
 /// Dataset bindings the shader declares.
 pub const PAGES: u32 = 8;
-const WORKGROUP: u32 = 64;
+pub(super) const WORKGROUP: u32 = 64;
 /// Dynamic offsets must be multiples of this on every adapter.
 const JOB_STRIDE: u64 = 256;
-/// Items one generation dispatch computes: short enough for a desktop
-/// driver's watchdog on a slow card.
-const GEN_CHUNK: u32 = 1 << 16;
 
 /// `floor((2^32 - 1) / n)`, which the shader's `mod_n` divides by.
 pub fn recip(n: u32) -> u32 {
@@ -44,13 +42,6 @@ struct JobGpu {
     header: [u32; 8],
     nonce: [u32; 4],
     rows: [u32; 4],
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Pod, Zeroable)]
-struct GenJobGpu {
-    a: [u32; 4],
-    b: [u32; 4],
 }
 
 /// One dispatch of the search: its nonces and geometry.
@@ -183,6 +174,22 @@ impl<'g> EthashKernel<'g> {
         Ok(seconds)
     }
 
+    /// Computes only dataset rows `rows` (both items of each, in place):
+    /// the rows known hashes read, so that a dataset too large to generate
+    /// in a test's time is still searched at its full size.
+    pub fn generate_rows(&self, wgsl: &str, cache: &[Item], rows: &[u32]) -> Result<()> {
+        let g = Generator::new(self.gpu, wgsl, cache)?;
+        for &row in rows {
+            if row >= self.rows {
+                bail!("row {row} of a dataset of {} rows", self.rows);
+            }
+            let page = &self.pages[(row >> self.shift) as usize];
+            let within = row & ((1 << self.shift) - 1);
+            g.fill_at(page, 2 * row, 2, 2 * within)?;
+        }
+        Ok(())
+    }
+
     /// The bindings of the search, as a bind group's entries.
     pub(super) fn entries(&self) -> Vec<wgpu::BindGroupEntry<'_>> {
         search_entries(&self.jobs, &self.pages, &self.out, self.bound)
@@ -271,98 +278,6 @@ impl<'g> EthashKernel<'g> {
     }
 }
 
-/// The generation kernel with the light cache uploaded.
-pub struct Generator<'g> {
-    gpu: &'g Gpu,
-    pipeline: wgpu::ComputePipeline,
-    bgl: wgpu::BindGroupLayout,
-    cache: wgpu::Buffer,
-    job: wgpu::Buffer,
-    items: u32,
-}
-
-impl<'g> Generator<'g> {
-    pub fn new(gpu: &'g Gpu, wgsl: &str, cache: &[Item]) -> Result<Self> {
-        let cache_bytes = cache.len() as u64 * HASH_BYTES;
-        if cache_bytes > gpu.limits.max_storage_buffer_binding_size {
-            bail!("the light cache ({cache_bytes} B) exceeds the adapter's storage binding");
-        }
-        let (bgl, layout) = gpu.storage_layout_at(
-            "ethash generate",
-            &[(10, true, false), (11, true, false), (12, false, false)],
-        );
-        let pipeline = gpu.pipeline_with_layout("ethash", wgsl, "generate", &[], Some(&layout))?;
-        let words: Vec<u32> = cache.iter().flatten().copied().collect();
-        Ok(Generator {
-            gpu,
-            pipeline,
-            bgl,
-            cache: gpu.storage_init("ethash cache", bytemuck::cast_slice(&words))?,
-            job: gpu.storage_init("ethash generate job", &[0u8; 32])?,
-            items: cache.len() as u32,
-        })
-    }
-
-    /// Writes items `first..first + count` to the start of `page`, a
-    /// chunk per submission; returns the seconds the GPU took.
-    pub fn fill(&self, page: &wgpu::Buffer, first: u32, count: u32) -> Result<f64> {
-        self.fill_with(page, first, count, &mut |_| {})
-    }
-
-    /// As [`Generator::fill`], telling `done` how many items are written
-    /// after every submission.
-    pub fn fill_with(
-        &self,
-        page: &wgpu::Buffer,
-        first: u32,
-        count: u32,
-        done_so_far: &mut dyn FnMut(u32),
-    ) -> Result<f64> {
-        let gpu = self.gpu;
-        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("ethash generate"),
-            layout: &self.bgl,
-            entries: &[
-                entry(10, &self.job),
-                entry(11, &self.cache),
-                entry(12, page),
-            ],
-        });
-        let n = self.items;
-        let mut seconds = 0.0;
-        let mut done = 0u32;
-        while done < count {
-            let chunk = (count - done).min(GEN_CHUNK);
-            let g = GenJobGpu {
-                a: [first + done, chunk, n, recip(n)],
-                b: [done * 4, 0, 0, 0],
-            };
-            gpu.queue.write_buffer(&self.job, 0, bytemuck::bytes_of(&g));
-            let (x, y) = gpu.dispatch_dims(chunk.div_ceil(WORKGROUP));
-            seconds += gpu.run_pass("generating the Ethash dataset", |pass| {
-                pass.set_pipeline(&self.pipeline);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(x, y, 1);
-            })?;
-            done += chunk;
-            done_so_far(done);
-        }
-        Ok(seconds)
-    }
-
-    /// Items `first..first + count` computed on the GPU and read back
-    /// (explicit indices anywhere in an epoch, without its dataset).
-    pub fn items(&self, first: u32, count: u32) -> Result<Vec<Item>> {
-        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
-        let page = self
-            .gpu
-            .buffer("ethash items", count as u64 * HASH_BYTES, usage)?;
-        self.fill(&page, first, count)?;
-        let raw = self.gpu.read(&page, 0, count as u64 * HASH_BYTES)?;
-        Ok(to_items(&raw))
-    }
-}
-
 /// The search's layout: the job (binding 0, at a dynamic offset), `bound`
 /// pages from binding 1, the folds at binding 9.
 pub(super) fn search_bindings(bound: u32) -> Vec<(u32, bool, bool)> {
@@ -396,7 +311,7 @@ fn search_entries<'a>(
     entries
 }
 
-fn to_items(raw: &[u8]) -> Vec<Item> {
+pub(super) fn to_items(raw: &[u8]) -> Vec<Item> {
     raw.chunks_exact(64)
         .map(|c| {
             let mut it = [0u32; 16];
@@ -408,7 +323,7 @@ fn to_items(raw: &[u8]) -> Vec<Item> {
         .collect()
 }
 
-fn entry(binding: u32, buf: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+pub(super) fn entry(binding: u32, buf: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry {
         binding,
         resource: buf.as_entire_binding(),

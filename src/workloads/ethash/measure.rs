@@ -8,14 +8,13 @@ use rand::seq::index::sample;
 
 use super::check::{expected, expected_counts, first_difference};
 use super::kernel::{EthashKernel, Range, SHADER, WGSL};
+use super::plan::plan;
 use super::reference::{self as r, Item, HASH_BYTES, MIX_BYTES};
 use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::harness::{self, Check, Reps, Spec, Workload};
 use crate::timing::Timed;
-use crate::workloads::{Ctx, Scale, Skipped, SuiteOutput};
+use crate::workloads::{Ctx, Skipped, SuiteOutput};
 
-/// The real epoch whose cache every size of the suite uses.
-const EPOCH: u64 = 0;
 /// Dispatches one sample may record (job slots).
 const SLOTS: u32 = 64;
 /// Dataset rows recomputed by the light method after generation.
@@ -27,42 +26,6 @@ const LIGHT_INVOCATIONS: usize = 4;
 const FULL_BUDGET: u64 = 1 << 21;
 /// Largest dataset read back so that the CPU can recompute every nonce.
 const READBACK_LIMIT: u64 = 1 << 31;
-
-/// What the suite measures on this adapter at this scale: the dataset's
-/// rows (the real epoch's, or its first rows where generating the whole of
-/// it would not fit the run's time) and the search's geometry.
-struct Plan {
-    rows: u32,
-    cut: Option<String>,
-    groups: u32,
-    iterations: u32,
-}
-
-fn plan(ctx: &Ctx) -> Plan {
-    let full = (r::dataset_size(EPOCH) / MIX_BYTES) as u32;
-    let cpu = ctx.gpu.desc.is_cpu();
-    // lavapipe generates about 50,000 items a second: the whole 1 GiB
-    // takes over five minutes, so only --full generates it there.
-    let rows = match (ctx.scale, cpu) {
-        (Scale::Quick, _) => 1 << 14,
-        (Scale::Default, true) => 1 << 19,
-        _ => full,
-    };
-    let cut = (rows < full).then(|| {
-        format!(
-            "dataset cut to its first {} MiB of epoch {EPOCH}'s {} MiB",
-            (rows as u64 * MIX_BYTES) >> 20,
-            r::dataset_size(EPOCH) >> 20
-        )
-    });
-    let (groups, iterations) = if cpu { (64, 1) } else { (4096, 4) };
-    Plan {
-        rows,
-        cut,
-        groups,
-        iterations,
-    }
-}
 
 struct Search<'k, 'g> {
     kernel: &'k EthashKernel<'g>,
@@ -212,8 +175,8 @@ fn spot_check(k: &EthashKernel, cache: &[Item]) -> Result<Vec<String>> {
 pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let wgsl = ctx.shaders.get(SHADER, WGSL)?;
     let p = plan(ctx);
-    ctx.status("ethash: light cache");
-    let cache = r::epoch_cache(EPOCH);
+    ctx.status(&format!("ethash: light cache of {}", p.epoch.label()));
+    let cache = p.epoch.cache();
     let kernel = match EthashKernel::new(ctx.gpu, &wgsl, p.rows, p.groups, SLOTS) {
         Ok(k) => k,
         Err(e) if !e.to_string().contains("did not compile") => {
@@ -228,7 +191,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let gen_s = kernel.generate(&wgsl, &cache)?;
     ctx.status("ethash: checking the dataset");
     let early = spot_check(&kernel, &cache)?;
-    let mut params = Params::new().with(Fact::Epoch(EPOCH));
+    let mut params = Params::new().with(Fact::Epoch(p.epoch.number));
     if let Some(why) = &p.cut {
         params.push(Fact::CacheSized(why.clone()));
     }
@@ -252,6 +215,11 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     };
     Ok(SuiteOutput {
         measured: harness::measure(ctx, work)?,
+        notes: p
+            .chosen
+            .map(|why| format!("ethash: {why}"))
+            .into_iter()
+            .collect(),
         ..Default::default()
     })
 }

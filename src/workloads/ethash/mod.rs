@@ -3,8 +3,11 @@
 //! of a gigabyte or more, generated from a light cache.
 
 pub mod check;
+pub mod epoch;
+pub mod generate;
 pub mod hits;
 pub mod kernel;
 pub mod measure;
 pub mod pages;
+pub mod plan;
 pub mod reference;

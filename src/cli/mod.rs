@@ -4,9 +4,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::gpu::BackendChoice;
+
+mod mine;
+pub use mine::{MineAlgo, MineArgs};
 
 /// Measures what a GPU can really do: SHA-256d hash rate (the mining
 /// workload) against verified FLOPS and memory bandwidth (the AI workloads),
@@ -348,62 +351,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "MH/s", value_parser = parse_ethash,
           allow_negative_numbers = true, conflicts_with = "all_adapters")]
     pub expect_ethash: Option<f64>,
+    /// The Ethash epoch the ethash suite hashes over (0 to 2047). Default:
+    /// 517, the last Ethereum mined, where the adapter holds its 5.0 GiB
+    /// dataset, else the largest epoch it holds; 0 on a software adapter.
+    #[arg(long, value_name = "N", value_parser = crate::workloads::ethash::plan::parse_epoch,
+          allow_negative_numbers = true)]
+    pub epoch: Option<crate::workloads::ethash::epoch::Epoch>,
+    /// As --epoch, given an Ethereum block number (epoch = B / 30000).
+    #[arg(long, value_name = "B", value_parser = crate::workloads::ethash::plan::parse_block,
+          allow_negative_numbers = true, conflicts_with = "epoch")]
+    pub block: Option<crate::workloads::ethash::epoch::Epoch>,
     /// Load shaders from this directory instead of the built-in ones, where
     /// a file of the same name exists (kernel development).
-    #[arg(long, value_name = "DIR")]
-    pub shader_dir: Option<PathBuf>,
-    /// No progress on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-/// The hash `mine` searches with.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum MineAlgo {
-    /// Bitcoin's double SHA-256 of an 80-byte header, 32-bit nonces.
-    #[default]
-    Sha256d,
-    /// Ethash of a 32-byte header hash, 64-bit nonces.
-    Ethash,
-}
-
-#[derive(Args, Debug)]
-pub struct MineArgs {
-    /// The hash to search with.
-    #[arg(long, value_enum, default_value_t = MineAlgo::Sha256d)]
-    pub algo: MineAlgo,
-    /// sha256d: the 80-byte block header as 160 hex digits, as serialised on
-    /// the wire. ethash: the 32-byte header hash (without nonce and mix
-    /// hash) as 64 hex digits.
-    #[arg(long, value_name = "HEX")]
-    pub header: String,
-    /// First nonce to test: sha256d 0 to 4294967295; ethash a 64-bit nonce,
-    /// decimal or 0x-prefixed hex.
-    #[arg(long, value_name = "NONCE", allow_negative_numbers = true)]
-    pub start: Option<String>,
-    /// How many nonces to test, 1 to 4294967296 (sha256d default: up to the
-    /// last nonce, 2^32-1; ethash: required).
-    #[arg(long, value_parser = parse_count,
-          allow_negative_numbers = true)]
-    pub count: Option<u64>,
-    /// Target as 64 hex digits (a 256-bit number, most significant first).
-    /// Default: sha256d the target encoded in the header's `bits` field;
-    /// ethash all ones (every nonce is a hit).
-    #[arg(long, value_name = "HEX64", conflicts_with = "share_bits")]
-    pub target: Option<String>,
-    /// Share target: hashes with at least N leading zero bits (1 to 255).
-    #[arg(long, value_name = "N", value_parser = parse_share_bits,
-          allow_negative_numbers = true)]
-    pub share_bits: Option<u32>,
-    /// ethash: the block number; its epoch (B / 30000) gives the dataset.
-    #[arg(long, value_name = "B", allow_negative_numbers = true)]
-    pub block: Option<u64>,
-    /// ethash: the hits as JSON into this file, or `-` for stdout.
-    #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
-    #[command(flatten)]
-    pub adapter: AdapterArgs,
-    /// Load shaders from this directory instead of the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub shader_dir: Option<PathBuf>,
     /// No progress on stderr.
@@ -426,7 +385,7 @@ fn suites_help() -> String {
 
 /// A whole number in `lo..=hi`; the error names the range whatever the
 /// input (clap's own parser names the type's range for a number too large).
-fn in_range(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
+pub(crate) fn in_range(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
     match s.trim().parse::<u64>() {
         Ok(n) if (lo..=hi).contains(&n) => Ok(n),
         _ => Err(format!(
@@ -438,19 +397,6 @@ fn in_range(s: &str, lo: u64, hi: u64, what: &str) -> Result<u64, String> {
 
 pub(crate) fn parse_u32_arg(s: &str) -> Result<u32, String> {
     in_range(s, 0, u32::MAX.into(), "a nonce").map(|n| n as u32)
-}
-
-fn parse_count(s: &str) -> Result<u64, String> {
-    in_range(
-        s,
-        1,
-        1 << 32,
-        "a nonce count (at most the whole nonce space)",
-    )
-}
-
-fn parse_share_bits(s: &str) -> Result<u32, String> {
-    in_range(s, 1, 255, "a number of leading zero bits").map(|n| n as u32)
 }
 
 fn parse_samples(s: &str) -> Result<u32, String> {
