@@ -39,6 +39,8 @@ pub struct Series {
     pub int_peak: Option<(f64, Peak)>,
     pub llm: Vec<LlmRate>,
     pub vram: Vram,
+    /// The epoch of the Ethash figure in `metrics`.
+    pub ethash_epoch: Option<u64>,
 }
 
 /// Measured decode and prefill of one model in one weight format.
@@ -97,6 +99,7 @@ pub fn series(groups: &[Group], rows: &[ResultRow], cards: &[Card]) -> Vec<Serie
                 best(&mine, Pick::of(Kernel::Peak(k), Metric::PeakRate)).map(|v| (v, k))
             });
             let (m, n, k) = g.matmul_mnk.unwrap_or((4096.0, 4096.0, 4096.0));
+            let facts = Facts::from_rows(&mine, Memory::unrecorded(cpu));
             Series {
                 index,
                 label: g.label.clone(),
@@ -104,8 +107,9 @@ pub fn series(groups: &[Group], rows: &[ResultRow], cards: &[Card]) -> Vec<Serie
                 metrics: g.metrics.clone(),
                 matmul_intensity: matmul_intensity(m, n, k),
                 int_peak,
-                llm: llm_rates(&Facts::from_rows(&mine, Memory::unrecorded(cpu))),
+                llm: llm_rates(&facts),
                 vram: vram_of(g, cards),
+                ethash_epoch: facts.ethash.and_then(|r| r.epoch),
             }
         })
         .collect()

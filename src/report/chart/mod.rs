@@ -26,6 +26,14 @@ use labels::Mark;
 /// Used only to place the hash loop on the roofline's vertical axis.
 pub const OPS_PER_SHA256D: f64 = 121.0 * 22.0 + 92.0 * 13.0;
 
+/// 32-bit integer operations in one Ethash hash as the kernel runs it:
+/// two Keccak-f[1600] permutations on pairs of u32 (24 rounds of about
+/// 400 operations each) and 64 accesses of a 32-word FNV mix (2
+/// operations a word) plus the index. Used only to place the Ethash point
+/// on the roofline: its height over the memory roof is its random reads
+/// (64 × 128 B a hash) over the bandwidth, whatever this count.
+pub const OPS_PER_ETHASH: f64 = 2.0 * 24.0 * 400.0 + 64.0 * (32.0 * 2.0 + 4.0);
+
 /// FLOP per byte of DRAM traffic of an M×N×K f32 matmul that reads A and B
 /// once and writes C once: its position on the roofline's horizontal axis.
 pub fn matmul_intensity(m: f64, n: f64, k: f64) -> f64 {

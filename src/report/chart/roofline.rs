@@ -1,6 +1,7 @@
 //! The roofline: per adapter, the f32 FMA roof and the integer roof over
 //! the measured bandwidth slope, with the f32 matmul placed against the
-//! first and the hash loop against the second. Log on both axes, so a CPU
+//! first, the hash loop against the second and Ethash, whose 64 random
+//! 128-byte reads a hash bound it, against the slope. Log on both axes, so a CPU
 //! adapter and a large GPU read on one chart.
 
 use anyhow::Result;
@@ -10,8 +11,10 @@ use plotters::prelude::*;
 
 use super::data::Series;
 use super::labels::{font, Placer};
-use super::{e, y_range, OPS_PER_SHA256D};
+use super::{e, y_range, OPS_PER_ETHASH, OPS_PER_SHA256D};
 use crate::catalogue::Stream;
+use crate::reference_cards::ETHASH_BYTES_PER_HASH;
+use crate::report::summary::Val;
 use crate::units::si;
 
 /// The horizontal axis: operations per byte of memory traffic.
@@ -20,6 +23,8 @@ const X1: f64 = 10_000.0;
 /// Where the hash loop sits: it touches no memory per hash, so at the
 /// right, short of the edge so its marker shows whole.
 const HASH_X: f64 = X1 / 2.0;
+/// Ethash's operations per byte it reads.
+const ETHASH_X: f64 = OPS_PER_ETHASH / ETHASH_BYTES_PER_HASH;
 
 /// A label to place once every line and marker is drawn.
 struct Label {
@@ -80,11 +85,12 @@ where
         ys.extend(s.int_peak.map(|(v, _)| v));
         ys.extend(m.hash_rate.map(|v| v.value * OPS_PER_SHA256D));
         ys.extend(bandwidth(s).map(|(b, _)| b * X0 * 10.0));
+        ys.extend(ethash(s).map(|(v, _)| v.value * OPS_PER_ETHASH));
     }
     let (ymin, ymax) = y_range(&ys);
     let mut chart = ChartBuilder::on(area)
         .caption(
-            "Roofline (measured, log-log): f32 matmul against the f32 FMA roof, the SHA-256d hash loop against the integer roof",
+            "Roofline (measured, log-log): f32 matmul against the f32 FMA roof, SHA-256d against the integer roof, Ethash against the memory slope",
             font(17),
         )
         .margin(12)
@@ -113,6 +119,7 @@ where
     for s in series {
         draw_roofs(&mut chart, s, &mut drawn)?;
         draw_markers(&mut chart, s, &mut drawn)?;
+        draw_ethash(&mut chart, s, &mut drawn)?;
     }
     place_labels(&chart, drawn)
 }
@@ -224,6 +231,56 @@ where
             lift: 0,
         });
     }
+    Ok(())
+}
+
+/// The Ethash figure: the whole dataset's, else a cut one's (marked).
+fn ethash(s: &Series) -> Option<(Val, bool)> {
+    let m = &s.metrics;
+    m.ethash
+        .map(|v| (v, false))
+        .or(m.ethash_cut.map(|v| (v, true)))
+        .filter(|(v, _)| v.value.is_finite() && v.value > 0.0)
+}
+
+/// A series' Ethash (a cross, on or under the memory slope): its random
+/// reads set against the roof's bandwidth.
+fn draw_ethash<DB: DrawingBackend>(
+    chart: &mut LogLog<'_, DB>,
+    s: &Series,
+    d: &mut Drawn,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let Some((h, cut)) = ethash(s) else {
+        return Ok(());
+    };
+    let at = (ETHASH_X, d.fit(h.value * OPS_PER_ETHASH));
+    chart
+        .draw_series(std::iter::once(Cross::new(at, 7, s.color.stroke_width(3))))
+        .map_err(e)?;
+    d.markers.push(at);
+    let reads = h.value * ETHASH_BYTES_PER_HASH;
+    let epoch = s
+        .ethash_epoch
+        .map_or(String::new(), |e| format!(" (epoch {e})"));
+    let cut = if cut { ", cut dataset" } else { "" };
+    let share = bandwidth(s)
+        .map(|(b, kernel)| format!(", {:.2}x {kernel}", reads / b))
+        .unwrap_or_default();
+    d.labels.push(Label {
+        at,
+        text: format!(
+            "{}: Ethash {}{epoch}{cut} = {} random reads{share}",
+            s.index,
+            si(h.value, "H/s"),
+            si(reads, "B/s")
+        ),
+        color: s.color,
+        left: false,
+        lift: 0,
+    });
     Ok(())
 }
 

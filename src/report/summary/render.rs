@@ -6,7 +6,7 @@ use super::cards::render_neighbours;
 use super::llm::render_ceilings;
 use super::metrics::Val;
 use super::AdapterSummary;
-use crate::catalogue::{Kernel, Stream};
+use crate::catalogue::{Kernel, Stream, Suite};
 use crate::reference_cards::ETHASH_BYTES_PER_HASH;
 use crate::report::verdict::source_of;
 use crate::units::si;
@@ -203,8 +203,24 @@ impl AdapterSummary {
                 )
             })
             .unwrap_or_default();
+        // Where an llm kernel read weights faster than stream copied, decode
+        // is bound by that read: the reads are set beside it too.
+        let decode = self
+            .facts
+            .decode_bound
+            .as_ref()
+            .filter(|b| !cut && b.measured_by.suite() == Suite::Llm && b.bytes_per_s > 0.0)
+            .map(|b| {
+                format!(
+                    ", {:.2}x LLM decode's {} {}",
+                    reads / b.bytes_per_s,
+                    b.kernel,
+                    si(b.bytes_per_s, "B/s")
+                )
+            })
+            .unwrap_or_default();
         Some(format!(
-            "{}{epoch}{cut_note}: random-access reads {} ({ETHASH_BYTES_PER_HASH} B per hash){beside}",
+            "{}{epoch}{cut_note}: random-access reads {} ({ETHASH_BYTES_PER_HASH} B per hash){beside}{decode}",
             v(Some(rate), "H/s"),
             si(reads, "B/s"),
         ))
@@ -428,6 +444,18 @@ mod tests {
         // 30 MH/s x 8192 B = 246 GB/s, 0.96 of the copy rate.
         assert!(
             text.contains("30.0 MH/s (epoch 0): random-access reads 246 GB/s (8192 B per hash), 0.96x stream copy 256 GB/s"),
+            "{text}"
+        );
+        let with_decode = vec![
+            rows[0].clone(),
+            rows[1].clone(),
+            row_with("llm", "decode_q4_0", "bandwidth", 300e9, "model=llama2-7b;"),
+        ];
+        let text = answer(&with_decode, Some(8_000_000_000));
+        assert!(
+            text.contains(
+                "0.96x stream copy 256 GB/s, 0.82x LLM decode's decode_q4_0's own weight read 300 GB/s"
+            ),
             "{text}"
         );
         let cut = vec![row_with(
