@@ -182,7 +182,7 @@ fn print_ethash_estimate(out: &mut impl Write, mhs: f64) -> std::io::Result<()> 
         e.llama7b_q4_0_low_tps,
         e.llama7b_q4_0_high_tps
     )?;
-    let (m, f) = (LLAMA2_7B, Format::Q4_0);
+    let (m, f) = (*LLAMA2_7B, Format::Q4_0);
     writeln!(
         out,
         "{} {}: {} resident (fits with its cache in {} of VRAM), a {} file",

@@ -8,6 +8,7 @@ mod health;
 mod measure;
 mod mine;
 mod mine_ethash;
+mod models;
 mod run;
 mod settings;
 
@@ -164,6 +165,9 @@ fn one_line(s: &str) -> String {
 pub fn list(args: ListArgs) -> Result<i32> {
     if args.profiles {
         return list_profiles(args.json);
+    }
+    if args.models {
+        return models::list_models(args.json);
     }
     crate::gpu::profile::active()?;
     let adapters = Adapters::enumerate(args.backend);

@@ -263,6 +263,11 @@ pub struct ListArgs {
     /// instead of the adapters (with --json: every figure and its source).
     #[arg(long)]
     pub profiles: bool,
+    /// The model catalogue instead of the adapters: each model's
+    /// parameters, KV cache and sizes in every weight format (with --json:
+    /// its shape and the sources).
+    #[arg(long, conflicts_with_all = ["profiles", "backend"])]
+    pub models: bool,
     /// Only this backend.
     #[arg(long, value_enum)]
     pub backend: Option<BackendChoice>,

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::domain::models::{Model, MODELS};
+use crate::domain::models::{Model, LLAMA2};
 use crate::units::si;
 
 /// Activations and gradients cross the link as fp16.
@@ -99,7 +99,7 @@ pub struct NetworkRow {
 /// published ones, for `n` cards.
 pub fn table(n: u32, rig: &Link) -> Vec<NetworkRow> {
     let mut out = Vec::new();
-    for m in &MODELS {
+    for m in LLAMA2.iter() {
         for link in [rig, &NVLINK_H100, &INFINIBAND_NDR] {
             out.push(NetworkRow {
                 model: m.name,
@@ -117,7 +117,7 @@ pub fn table(n: u32, rig: &Link) -> Vec<NetworkRow> {
 /// training? Thresholds: link time under 10 % of a 20 tok/s token budget
 /// (5 ms) is fine; a training step's all-reduce over 10 s is impractical.
 pub fn verdict(n: u32, rig: &Link) -> Vec<String> {
-    let m = &MODELS[0];
+    let m = &LLAMA2[0];
     let pipe = pipeline_per_token_s(m, n, rig);
     let tensor = tensor_per_token_s(m, n, rig);
     let train = data_parallel_step_s(m, n, rig);
@@ -196,7 +196,7 @@ mod tests {
         assert!(v[0].contains("fine once loaded"), "{v:?}");
         assert!(v[2].contains("impractical"), "{v:?}");
         // 13.5 GB of 7B fp16 gradients, 2*5/6 of it at 0.1 GB/s: over 200 s.
-        let step = data_parallel_step_s(&MODELS[0], 6, &riser());
+        let step = data_parallel_step_s(&LLAMA2[0], 6, &riser());
         assert!(step > 200.0 && step < 250.0, "{step}");
         // Each sentence quotes its table row's figure as the table prints it.
         let row = &table(6, &riser())[0];
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn nvlink_is_far_faster_than_risers_in_the_table() {
         let t = table(6, &riser());
-        assert_eq!(t.len(), MODELS.len() * 3);
+        assert_eq!(t.len(), LLAMA2.len() * 3);
         let rig = &t[0];
         let nv = &t[1];
         assert!(rig.data_parallel_s_per_step > 1000.0 * nv.data_parallel_s_per_step);

@@ -9,14 +9,14 @@ use serde::Serialize;
 use super::Merge;
 use crate::catalogue::{Kernel, Metric};
 use crate::domain::formats::FORMATS as WEIGHT_FORMATS;
-use crate::domain::models::{LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
+use crate::domain::models::LLAMA2;
 use crate::report::summary::{KeyMetrics, Val, FIELDS};
 use crate::report::ResultRow;
 use crate::units::TOKENS_PER_S;
 
-/// The models and formats whose token rates get a row, in table order:
-/// the `llm` suite's own, so the rows stay bounded whatever a file holds.
-const MODELS: [&str; 3] = [LLAMA2_7B.id, LLAMA2_13B.id, LLAMA2_70B.id];
+/// The models and formats whose token rates get a row, in table order
+/// ([`LLAMA2`], the `llm` suite's own), so the rows stay bounded whatever
+/// a file holds.
 const PHASES: [&str; 2] = ["decode", "prefill"];
 
 /// One row of the table for one column.
@@ -102,7 +102,7 @@ pub fn figures(rows: &[&ResultRow]) -> Vec<Figure> {
                 let phase = usize::from(matches!(r.kernel, Kernel::Prefill(_)));
                 let model = r.params.model().unwrap_or("");
                 let (Some(m), Some(f)) = (
-                    MODELS.iter().position(|&x| x == model),
+                    LLAMA2.iter().position(|x| x.id == model),
                     WEIGHT_FORMATS.iter().position(|&x| x == format),
                 ) else {
                     continue;

@@ -9,7 +9,7 @@ use super::metrics::Val;
 use super::render::mark;
 use super::rules::DecodeBound;
 use crate::domain::formats::FORMATS;
-use crate::domain::models::{LLAMA2_7B, MODELS};
+use crate::domain::models::{LLAMA2, LLAMA2_7B};
 use crate::report::facts::Facts;
 use crate::units::{num, si, tokens_per_s};
 
@@ -57,7 +57,7 @@ pub struct LlmRow {
 /// without one), the adapter's memory and its upload.
 pub fn ceiling_rows(facts: &Facts) -> Vec<LlmRow> {
     let mut out = Vec::new();
-    for m in MODELS {
+    for m in *LLAMA2 {
         for f in FORMATS {
             let Some(c) = facts.ceiling(&m, f) else {
                 return Vec::new();

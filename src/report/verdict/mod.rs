@@ -22,7 +22,7 @@ use super::facts::Facts;
 use super::summary::fits;
 use super::ResultRow;
 use crate::domain::formats::Format;
-use crate::domain::models::{Model, MODELS};
+use crate::domain::models::{Model, LLAMA2};
 use crate::gpu::AdapterDesc;
 use crate::units::si;
 
@@ -51,7 +51,7 @@ pub struct Finding {
 /// The largest Llama-2 whose Q4_0 weights, resident, fit `memory` bytes
 /// with room for its cache.
 pub fn largest_q4_fit(memory: u64) -> Option<Model> {
-    MODELS
+    LLAMA2
         .into_iter()
         .rev()
         .find(|m| fits(m.bytes_resident(Format::Q4_0), memory))

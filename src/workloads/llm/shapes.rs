@@ -6,15 +6,15 @@ use crate::catalogue::Params;
 use crate::gpu::Gpu;
 use crate::workloads::Scale;
 
-pub use crate::domain::models::{Matrix, Model, LLAMA2_13B, LLAMA2_70B, LLAMA2_7B};
+pub use crate::domain::models::{Matrix, Model, LLAMA2, LLAMA2_7B};
 
 /// Which models a run measures: a software adapter only the 7B shape (its
 /// memory is host RAM and its speed a CPU's), a GPU all three.
 pub fn models(gpu: &Gpu) -> Vec<Model> {
     if gpu.desc.is_cpu() {
-        vec![LLAMA2_7B]
+        vec![*LLAMA2_7B]
     } else {
-        vec![LLAMA2_7B, LLAMA2_13B, LLAMA2_70B]
+        LLAMA2.to_vec()
     }
 }
 

@@ -2,6 +2,8 @@
 //! generations (the domain's table) and lane counts fit it, the class of
 //! link, and the plain-words note for the terminal.
 
+use std::sync::LazyLock;
+
 use crate::domain::formats::Format;
 use crate::domain::models::{Model, LLAMA2_7B};
 use crate::domain::pcie::{self, GENERATIONS};
@@ -36,7 +38,7 @@ pub const LINK_THRESHOLDS_GB: [(LinkClass, f64); 2] =
     [(LinkClass::Riser, 2.0), (LinkClass::Narrow, 7.0)];
 
 /// The example model whose load time the notes quote, and its format.
-pub const EXAMPLE_MODEL: (Model, Format) = (LLAMA2_7B, Format::F16);
+pub static EXAMPLE_MODEL: LazyLock<(Model, Format)> = LazyLock::new(|| (*LLAMA2_7B, Format::F16));
 
 pub fn link_class(bytes_per_s: f64) -> LinkClass {
     let gb = bytes_per_s / GB;
@@ -92,7 +94,7 @@ pub fn link_note(bytes_per_s: f64, is_cpu: bool, adapter: &str) -> Option<String
             "host link {gb:.1} GB/s: {adapter} is a CPU adapter, so transfers are copies within host memory (no PCIe link to judge)"
         ));
     }
-    let (model, format) = EXAMPLE_MODEL;
+    let (model, format) = *EXAMPLE_MODEL;
     let file = model.file_size(format);
     let load = format!(
         "{} {} (a {} file) takes about {:.0} s to load",
