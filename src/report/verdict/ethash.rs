@@ -7,6 +7,7 @@ use super::figure::{Draft, Figure, Unit};
 use super::{Finding, Stance};
 use crate::catalogue::Kernel;
 use crate::mining_records::{self, Matched};
+use crate::reference_cards::{self, ETHASH_BANDWIDTH_SHARE};
 use crate::report::facts::{verified, EthashRun, Facts};
 
 /// What miners did that a benchmark does not: the reason a tuned rate is
@@ -52,7 +53,40 @@ pub fn record(facts: &Facts) -> Option<Finding> {
         }
         (None, None) => return None,
     };
+    let text = match against {
+        Against::Owner(hs) => format!("{text}{}", for_decode(&mut d, hs)),
+        Against::Card(_) => text,
+    };
     Some(d.finish(code, Stance::Standing, text))
+}
+
+/// What a remembered rate says of decode, by the one rule `cards --ethash`
+/// answers with: the bandwidth of the card of the table that mined closest
+/// to it, else the table's estimate share, over the weights read a token.
+fn for_decode(d: &mut Draft, hs: f64) -> String {
+    let e = reference_cards::estimate_from_ethash(hs);
+    let basis = match e.matches.first() {
+        Some(m) if e.from_table => format!("the {}'s, which mined closest to it", m.card),
+        _ => format!(
+            "its reads at {:.0} % of spec bandwidth",
+            ETHASH_BANDWIDTH_SHARE * 100.0
+        ),
+    };
+    let bw = d.put(Figure::derived(
+        "bandwidth_for_expected",
+        e.bandwidth_bs,
+        Unit::BytesPerS,
+        format!("cards --ethash: {basis}"),
+    ));
+    let ceiling = d.put(Figure::derived(
+        "decode_ceiling_for_expected",
+        e.llama7b_q4_0_ceiling_tps,
+        Unit::TokensPerS,
+        "that bandwidth / Llama-2-7B Q4_0's weights read per token",
+    ));
+    format!(
+        "; a card that mined that reads memory at about {bw} ({basis}, as `cards --ethash` answers), so Llama-2-7B Q4_0 decodes at most {ceiling} on it"
+    )
 }
 
 fn measured(v: f64) -> Figure {
@@ -194,6 +228,19 @@ mod tests {
             x.text
         );
         assert_eq!(x.figures[1].basis, Basis::Reported);
+        // The remembered rate read as decode, by cards --ethash's rule.
+        let e = reference_cards::estimate_from_ethash(32e6);
+        let ceiling = x
+            .figures
+            .iter()
+            .find(|g| g.name == "decode_ceiling_for_expected")
+            .expect("the decode ceiling of the remembered rate");
+        assert_eq!(ceiling.value, e.llama7b_q4_0_ceiling_tps);
+        assert!(
+            x.text.contains("so Llama-2-7B Q4_0 decodes at most"),
+            "{}",
+            x.text
+        );
         let cut = vec![row_with(
             "ethash",
             "ethash",
