@@ -145,28 +145,24 @@ mod mutations {
 
     #[test]
     fn an_unmodified_copy_passes() {
-        let run = run_with_shaders("ethash", &[("ethash", WGSL.to_string())], &[]);
+        let row = verified_row(&[("ethash", WGSL.to_string())], &[]);
+        assert!(row["params"].as_str().unwrap().contains("epoch=0"), "{row}");
+    }
+
+    /// The ethash row of a run that must pass, checked verified.
+    fn verified_row(shaders: &[(&str, String)], extra: &[&str]) -> serde_json::Value {
+        let run = run_with_shaders("ethash", shaders, extra);
         assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
         let rows = run.rows();
-        let row = rows
-            .iter()
-            .find(|r| r["kernel"] == "ethash")
-            .expect("a row");
+        let row = rows.iter().find(|r| r["kernel"] == "ethash").expect("a row");
         assert_eq!(row["verified"], true, "{row}");
-        assert!(row["params"].as_str().unwrap().contains("epoch=0"), "{row}");
+        row.clone()
     }
 
     /// `--block` names the epoch whose cache and dataset the row hashes.
     #[test]
     fn a_block_chooses_the_rows_epoch() {
-        let run = run_with_shaders("ethash", &[], &["--block", "215000"]);
-        assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
-        let rows = run.rows();
-        let row = rows
-            .iter()
-            .find(|r| r["kernel"] == "ethash")
-            .expect("a row");
-        assert_eq!(row["verified"], true, "{row}");
+        let row = verified_row(&[], &["--block", "215000"]);
         let params = row["params"].as_str().unwrap();
         assert!(params.contains("epoch=7"), "{row}");
         assert!(params.contains("of epoch 7's"), "{row}");
@@ -194,6 +190,15 @@ mod mutations {
     #[test]
     fn two_hundred_fifty_five_parents() {
         caught("PARENTS: u32 = 256u", "PARENTS: u32 = 255u", "255 parents");
+    }
+
+    #[test]
+    fn half_the_dataset_never_read() {
+        caught(
+            "let row = mod_n(fnv(i ^ s0, mix[i & 31u]), rows, job.rows.y);",
+            "let row = mod_n(fnv(i ^ s0, mix[i & 31u]), rows, job.rows.y) >> 1u;",
+            "only the first half of the rows read",
+        );
     }
 
     #[test]
