@@ -8,18 +8,19 @@
 //       the page the first item goes (in vec4 units).
 //   11: read-only storage cache: the light cache, 64-byte items.
 //   12: storage page: the dataset page being written.
-// Entry `search` (bindings 0-9):
+// Entry `search` (bindings 0, 9 and 20-43):
 //   0: read-only storage Job (dynamic offset), one per dispatch. Storage,
 //      not uniform: lavapipe folds uniform values into the code and would
 //      recompile the shader for every dispatch.
-//   1-8: the dataset, split into pages of 2^page_shift rows of 128 bytes
-//      (an adapter's storage binding may be smaller than the dataset), so a
-//      row never straddles two pages; unused pages repeat page 0.
+//   20-43: the dataset, split into pages of 2^page_shift rows of 128
+//      bytes (an adapter's storage binding may be smaller than the
+//      dataset: 24 of lavapipe's 128 MiB hold 3 GiB), so a row never
+//      straddles two pages; the host declares only the pages it needs.
 //   9: storage out: per invocation (fold, nonces hashed), carried across
 //      dispatches so that the host's check covers every dispatch: the fold
 //      continues from the previous dispatch's value, over the mix digest and
 //      the final hash of every nonce, in order.
-// Entry `search_hits` (bindings 0-9 and 13): `search`, and besides
+// Entry `search_hits` (the bindings of `search` and 13): `search`, and besides
 //   13: storage hits: a counter, the target's top word, the capacity, then
 //       (nonce low, nonce high) of every nonce whose final hash's top word
 //       (big-endian) is at most the target's, while the capacity lasts (the
@@ -46,14 +47,30 @@ struct GenJob {
 }
 
 @group(0) @binding(0) var<storage, read> job: Job;
-@group(0) @binding(1) var<storage, read> d0: array<vec4<u32>>;
-@group(0) @binding(2) var<storage, read> d1: array<vec4<u32>>;
-@group(0) @binding(3) var<storage, read> d2: array<vec4<u32>>;
-@group(0) @binding(4) var<storage, read> d3: array<vec4<u32>>;
-@group(0) @binding(5) var<storage, read> d4: array<vec4<u32>>;
-@group(0) @binding(6) var<storage, read> d5: array<vec4<u32>>;
-@group(0) @binding(7) var<storage, read> d6: array<vec4<u32>>;
-@group(0) @binding(8) var<storage, read> d7: array<vec4<u32>>;
+@group(0) @binding(20) var<storage, read> d0: array<vec4<u32>>;
+@group(0) @binding(21) var<storage, read> d1: array<vec4<u32>>;
+@group(0) @binding(22) var<storage, read> d2: array<vec4<u32>>;
+@group(0) @binding(23) var<storage, read> d3: array<vec4<u32>>;
+@group(0) @binding(24) var<storage, read> d4: array<vec4<u32>>;
+@group(0) @binding(25) var<storage, read> d5: array<vec4<u32>>;
+@group(0) @binding(26) var<storage, read> d6: array<vec4<u32>>;
+@group(0) @binding(27) var<storage, read> d7: array<vec4<u32>>;
+@group(0) @binding(28) var<storage, read> d8: array<vec4<u32>>;
+@group(0) @binding(29) var<storage, read> d9: array<vec4<u32>>;
+@group(0) @binding(30) var<storage, read> d10: array<vec4<u32>>;
+@group(0) @binding(31) var<storage, read> d11: array<vec4<u32>>;
+@group(0) @binding(32) var<storage, read> d12: array<vec4<u32>>;
+@group(0) @binding(33) var<storage, read> d13: array<vec4<u32>>;
+@group(0) @binding(34) var<storage, read> d14: array<vec4<u32>>;
+@group(0) @binding(35) var<storage, read> d15: array<vec4<u32>>;
+@group(0) @binding(36) var<storage, read> d16: array<vec4<u32>>;
+@group(0) @binding(37) var<storage, read> d17: array<vec4<u32>>;
+@group(0) @binding(38) var<storage, read> d18: array<vec4<u32>>;
+@group(0) @binding(39) var<storage, read> d19: array<vec4<u32>>;
+@group(0) @binding(40) var<storage, read> d20: array<vec4<u32>>;
+@group(0) @binding(41) var<storage, read> d21: array<vec4<u32>>;
+@group(0) @binding(42) var<storage, read> d22: array<vec4<u32>>;
+@group(0) @binding(43) var<storage, read> d23: array<vec4<u32>>;
 @group(0) @binding(9) var<storage, read_write> out: array<vec2<u32>>;
 
 struct Hits {
@@ -251,7 +268,23 @@ fn fetch(p: u32, at: u32) -> vec4<u32> {
         case 4u: { return d4[at]; }
         case 5u: { return d5[at]; }
         case 6u: { return d6[at]; }
-        default: { return d7[at]; }
+        case 7u: { return d7[at]; }
+        case 8u: { return d8[at]; }
+        case 9u: { return d9[at]; }
+        case 10u: { return d10[at]; }
+        case 11u: { return d11[at]; }
+        case 12u: { return d12[at]; }
+        case 13u: { return d13[at]; }
+        case 14u: { return d14[at]; }
+        case 15u: { return d15[at]; }
+        case 16u: { return d16[at]; }
+        case 17u: { return d17[at]; }
+        case 18u: { return d18[at]; }
+        case 19u: { return d19[at]; }
+        case 20u: { return d20[at]; }
+        case 21u: { return d21[at]; }
+        case 22u: { return d22[at]; }
+        default: { return d23[at]; }
     }
 }
 

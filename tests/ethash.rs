@@ -154,7 +154,10 @@ mod mutations {
         let run = run_with_shaders("ethash", shaders, extra);
         assert_eq!(run.output.status.code(), Some(0), "{}", stderr(&run.output));
         let rows = run.rows();
-        let row = rows.iter().find(|r| r["kernel"] == "ethash").expect("a row");
+        let row = rows
+            .iter()
+            .find(|r| r["kernel"] == "ethash")
+            .expect("a row");
         assert_eq!(row["verified"], true, "{row}");
         row.clone()
     }

@@ -63,45 +63,76 @@ fn light(c: &Case, cache: &[r::Item]) -> (r::Hashed, Vec<u32>) {
     (h, rows)
 }
 
-/// The GPU search's fold for `c`'s nonce over a full-size dataset whose
-/// rows `rows` are generated on the GPU.
-fn gpu_fold(gpu: &Gpu, c: &Case, cache: &[r::Item], rows: &[u32]) -> [u32; 2] {
-    let n = (c.epoch.dataset_bytes() / r::MIX_BYTES) as u32;
+/// The GPU search's folds for `cases` (of one epoch) over a full-size
+/// dataset in which only the rows `rows` are generated, on the GPU.
+fn gpu_folds(gpu: &Gpu, cases: &[&Case], cache: &[r::Item], rows: &[u32]) -> Vec<[u32; 2]> {
+    let epoch = cases[0].epoch;
+    let n = (epoch.dataset_bytes() / r::MIX_BYTES) as u32;
     let k = EthashKernel::new(gpu, WGSL, n, 4, 1).unwrap();
     k.generate_rows(WGSL, cache, rows).unwrap();
-    let range = Range {
-        hi: (c.nonce >> 32) as u32,
-        first: c.nonce as u32,
-        count: 1,
-        iterations: 1,
-    };
-    k.reset_out();
-    k.run(&c.header, &[range]).unwrap();
-    let out = k.read_out().unwrap();
-    assert!(
-        out[1..].iter().all(|o| *o == [0, 0]),
-        "other invocations hashed"
-    );
-    out[0]
+    cases
+        .iter()
+        .map(|c| {
+            assert_eq!(c.epoch, epoch);
+            let range = Range {
+                hi: (c.nonce >> 32) as u32,
+                first: c.nonce as u32,
+                count: 1,
+                iterations: 1,
+            };
+            k.reset_out();
+            k.run(&c.header, &[range]).unwrap();
+            let out = k.read_out().unwrap();
+            assert!(
+                out[1..].iter().all(|o| *o == [0, 0]),
+                "other invocations hashed"
+            );
+            out[0]
+        })
+        .collect()
 }
 
-/// Checks `c` by the light method, then through the GPU where the
-/// adapter holds the epoch's dataset; returns why not where it does not.
-fn check_case(gpu: &Gpu, c: &Case) -> Option<String> {
-    let cache = c.epoch.cache();
-    let (h, rows) = light(c, &cache);
-    assert_eq!(h, c.want, "{} by the light method", c.epoch.label());
-    if let Some(why) = unfit(gpu, c.epoch) {
+/// Checks `cases` (of one epoch) by the light method, then through the GPU
+/// where the adapter holds the epoch's dataset; returns why not where it
+/// does not.
+fn check_epoch(gpu: &Gpu, cases: &[&Case]) -> Option<String> {
+    let epoch = cases[0].epoch;
+    let cache = epoch.cache();
+    let mut rows = Vec::new();
+    for c in cases {
+        let (h, read) = light(c, &cache);
+        assert_eq!(h, c.want, "{} by the light method", epoch.label());
+        rows.extend(read);
+    }
+    if let Some(why) = unfit(gpu, epoch) {
         return Some(why);
     }
-    let got = gpu_fold(gpu, c, &cache, &rows);
-    assert_eq!(
-        got,
-        [check::fold(0, &c.want), 1],
-        "{} on the GPU",
-        c.epoch.label()
-    );
+    rows.sort_unstable();
+    rows.dedup();
+    let got = gpu_folds(gpu, cases, &cache, &rows);
+    for (c, got) in cases.iter().zip(got) {
+        let want = [check::fold(0, &c.want), 1];
+        assert_eq!(
+            got,
+            want,
+            "{} nonce {:#x} on the GPU",
+            epoch.label(),
+            c.nonce
+        );
+    }
     None
+}
+
+/// `cases` grouped by epoch, in order.
+fn by_epoch(cases: &[Case]) -> Vec<Vec<&Case>> {
+    let mut groups: Vec<Vec<&Case>> = Vec::new();
+    for c in cases {
+        match groups.iter_mut().find(|g| g[0].epoch == c.epoch) {
+            Some(g) => g.push(c),
+            None => groups.push(vec![c]),
+        }
+    }
+    groups
 }
 
 /// Blocks 0 and 2 (epoch 0, 1 GiB): every adapter this tool runs on
@@ -115,10 +146,9 @@ fn epoch_0_blocks_through_the_gpu_search() {
         .filter(|c| c.epoch.number == 0)
         .collect();
     assert_eq!(cases.len(), 2);
-    for c in &cases {
-        if let Some(why) = check_case(&gpu, c) {
-            panic!("the adapter cannot hold epoch 0's dataset: {why}");
-        }
+    let group: Vec<&Case> = cases.iter().collect();
+    if let Some(why) = check_epoch(&gpu, &group) {
+        panic!("the adapter cannot hold epoch 0's dataset: {why}");
     }
     // The check can fail: the same search with the last row it reads left
     // ungenerated (zeros) gives another fold.
@@ -127,7 +157,7 @@ fn epoch_0_blocks_through_the_gpu_search() {
     let (_, mut rows) = light(c, &cache);
     let last = rows.pop().unwrap();
     rows.retain(|&row| row != last);
-    let got = gpu_fold(&gpu, c, &cache, &rows);
+    let got = gpu_folds(&gpu, &[c], &cache, &rows)[0];
     assert_ne!(got, [check::fold(0, &c.want), 1], "row {last} left out");
 }
 
@@ -144,9 +174,14 @@ fn later_blocks_by_the_light_method_and_where_held_the_gpu() {
         .filter(|c| c.epoch.number > 0)
         .collect();
     assert!(later.len() >= 5);
-    for c in &later {
-        if let Some(why) = check_case(&gpu, c) {
-            eprintln!("GPU part not run: {why}");
+    for group in by_epoch(&later) {
+        match check_epoch(&gpu, &group) {
+            Some(why) => eprintln!("GPU part not run: {why}"),
+            None => eprintln!(
+                "{}: {} block(s) through the GPU",
+                group[0].epoch.label(),
+                group.len()
+            ),
         }
     }
 }
@@ -217,8 +252,9 @@ mod etchash {
                 final_hash: fin.0,
             },
         };
-        if let Some(why) = check_case(&gpu, &c) {
-            eprintln!("GPU part not run: {why}");
+        match check_epoch(&gpu, &[&c]) {
+            Some(why) => eprintln!("GPU part not run: {why}"),
+            None => eprintln!("{}: through the GPU", e.label()),
         }
     }
 }

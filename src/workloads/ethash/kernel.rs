@@ -14,7 +14,11 @@ pub const WGSL: &str = include_str!("../../../shaders/ethash.wgsl");
 /// The shader's name, for `--shader-dir` (`ethash.wgsl`).
 pub const SHADER: &str = "ethash";
 /// Dataset bindings the shader declares.
-pub const PAGES: u32 = 8;
+pub const PAGES: u32 = 24;
+/// The binding of page 0; page k is at `FIRST_PAGE + k`.
+const FIRST_PAGE: u32 = 20;
+/// The binding of the per-invocation folds.
+const OUT_BINDING: u32 = 9;
 pub(super) const WORKGROUP: u32 = 64;
 /// Dynamic offsets must be multiples of this on every adapter.
 const JOB_STRIDE: u64 = 256;
@@ -107,6 +111,9 @@ impl<'g> EthashKernel<'g> {
             gpu.limits.max_storage_buffer_binding_size,
             bound,
         )?;
+        // Only the pages the dataset fills are declared and bound: fewer
+        // cases in the search's switch over them.
+        let bound = (rows as u64).div_ceil(1 << shift) as u32;
         let wgsl = super::pages::fit_pages(wgsl, bound)?;
         let (bgl, layout) = gpu.storage_layout_at("ethash search", &search_bindings(bound));
         let search = gpu.pipeline_with_layout("ethash", &wgsl, "search", &[], Some(&layout))?;
@@ -278,17 +285,15 @@ impl<'g> EthashKernel<'g> {
     }
 }
 
-/// The search's layout: the job (binding 0, at a dynamic offset), `bound`
-/// pages from binding 1, the folds at binding 9.
+/// The search's layout: the job (binding 0, at a dynamic offset), the
+/// folds, and `bound` pages.
 pub(super) fn search_bindings(bound: u32) -> Vec<(u32, bool, bool)> {
-    let mut bindings = vec![(0, true, true)];
-    bindings.extend((1..=bound).map(|b| (b, true, false)));
-    bindings.push((PAGES + 1, false, false));
+    let mut bindings = vec![(0, true, true), (OUT_BINDING, false, false)];
+    bindings.extend((0..bound).map(|b| (FIRST_PAGE + b, true, false)));
     bindings
 }
 
-/// Binding 0 (the job, at a dynamic offset), the pages (unused ones
-/// repeat page 0) and the folds.
+/// Binding 0 (the job, at a dynamic offset), the folds and the pages.
 fn search_entries<'a>(
     jobs: &'a wgpu::Buffer,
     pages: &'a [wgpu::Buffer],
@@ -303,11 +308,10 @@ fn search_entries<'a>(
             size: wgpu::BufferSize::new(std::mem::size_of::<JobGpu>() as u64),
         }),
     }];
-    for b in 0..bound {
-        let page = pages.get(b as usize).unwrap_or(&pages[0]);
-        entries.push(entry(b + 1, page));
+    entries.push(entry(OUT_BINDING, out));
+    for (b, page) in pages.iter().take(bound as usize).enumerate() {
+        entries.push(entry(FIRST_PAGE + b as u32, page));
     }
-    entries.push(entry(PAGES + 1, out));
     entries
 }
 
@@ -363,10 +367,13 @@ mod tests {
 
     #[test]
     fn pages_split_on_row_boundaries() {
-        // lavapipe: 128 MiB bindings; epoch 0 needs all eight pages.
+        // lavapipe: 128 MiB bindings; epoch 0 needs eight pages, and 24
+        // hold 3 GiB.
         let s = page_shift(8_388_593, 128 << 20, PAGES).unwrap();
         assert_eq!(s, 20);
-        assert!(page_shift(8_388_609, 128 << 20, PAGES).is_err());
+        assert!(page_shift(8_388_609, 128 << 20, 8).is_err());
+        assert!(page_shift(24 << 20, 128 << 20, PAGES).is_ok());
+        assert!(page_shift((24 << 20) + 1, 128 << 20, PAGES).is_err());
         assert_eq!(page_shift(256, 128 << 20, PAGES).unwrap(), 20);
     }
 }

@@ -1,7 +1,7 @@
-//! How many dataset pages the search binds: eight where the adapter allows
-//! that many storage buffers per stage, fewer where it does not (WebGPU's
-//! default limits allow 8 in all, the lowest tiers 4), so the search runs
-//! on every tier with a dataset those pages hold.
+//! How many dataset pages the search binds: up to 24 where the adapter
+//! allows that many storage buffers per stage, fewer where it does not
+//! (WebGPU's default limits allow 8 in all, the lowest tiers 4), so the
+//! search runs on every tier with a dataset those pages hold.
 
 use anyhow::{bail, Result};
 
@@ -57,7 +57,7 @@ pub fn fit_pages(wgsl: &str, bound: u32) -> Result<String> {
         out += line;
         out.push('\n');
     }
-    // Declarations of pages bound..8 and cases bound-1..7.
+    // Declarations of pages bound..PAGES and cases bound-1..PAGES-1.
     let want = 2 * (PAGES - bound);
     if dropped != want || defaults != 1 {
         bail!(
@@ -76,7 +76,8 @@ mod tests {
 
     #[test]
     fn pages_fit_every_tier() {
-        assert_eq!(bound_pages(31), Some(8));
+        assert_eq!(bound_pages(31), Some(PAGES));
+        assert_eq!(bound_pages(12), Some(9));
         assert_eq!(bound_pages(8), Some(5));
         assert_eq!(bound_pages(4), Some(1));
         assert_eq!(bound_pages(3), None);
