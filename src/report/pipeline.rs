@@ -17,9 +17,9 @@
 use serde::Serialize;
 
 use super::network::{self, Link, BYTES_PER_VALUE};
-use super::summary::fits;
-use crate::domain::formats::Format;
-use crate::domain::models::Model;
+use super::summary::{fits, DecodeBound};
+use crate::domain::formats::{Format, FORMATS};
+use crate::domain::models::{catalogue, Model};
 
 /// The context the KV cache is sized for when placing layers: long enough
 /// for a conversation, and what llama.cpp's server gives a slot by default.
@@ -278,6 +278,50 @@ pub fn by_format(cards: &[Card], links: &[Link], m: &Model, formats: &[Format]) 
         }
     });
     all
+}
+
+/// Every catalogue model split over a rig, each in every format.
+#[derive(Clone, Debug, Serialize)]
+pub struct RigPlan {
+    pub context: u64,
+    pub cards: Vec<Card>,
+    /// `links[i]` leaves `cards[i]` for the next card.
+    pub links: Vec<Link>,
+    pub models: Vec<ModelPlan>,
+}
+
+/// One model's splits, the best that fits first ([`by_format`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelPlan {
+    /// As in row params: `llama2-7b`.
+    pub model: &'static str,
+    pub formats: Vec<Split>,
+}
+
+/// Every catalogue model in every format over `cards` and `links`.
+pub fn rig_plan(cards: Vec<Card>, links: Vec<Link>) -> RigPlan {
+    let models = catalogue()
+        .iter()
+        .map(|m| ModelPlan {
+            model: m.id,
+            formats: by_format(&cards, &links, m, &FORMATS),
+        })
+        .collect();
+    RigPlan {
+        context: CONTEXT,
+        cards,
+        links,
+        models,
+    }
+}
+
+impl From<&DecodeBound> for Bound {
+    fn from(b: &DecodeBound) -> Bound {
+        Bound {
+            bytes_per_s: b.bytes_per_s,
+            kernel: b.kernel.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
