@@ -381,5 +381,8 @@ fn measure_rig(
         .filter(|v| v.verified)
         .map(|v| v.value)
         .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    Ok(Rig::new(totals, bytes, alone, together, c2c, round_trip))
+    let cards = crate::report::rig::cards_of(summaries);
+    Ok(Rig::new(
+        totals, bytes, alone, together, c2c, round_trip, cards,
+    ))
 }

@@ -6,6 +6,7 @@ pub mod energy;
 pub mod facts;
 pub mod files;
 pub mod network;
+pub mod pipeline;
 pub mod prom;
 pub mod read;
 pub mod rig;

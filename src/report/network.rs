@@ -53,7 +53,7 @@ pub fn through_host(down_bps: f64, up_bps: f64, round_trip_s: f64) -> Link {
 }
 
 /// Seconds for `bytes` over `link`, one hop.
-fn hop(bytes: f64, link: &Link) -> f64 {
+pub fn hop(bytes: f64, link: &Link) -> f64 {
     link.latency_s + bytes / link.bytes_per_s
 }
 

@@ -296,15 +296,24 @@ impl Model {
     /// Parameters of the layers counted by `copies`, the embedding table,
     /// the output head if untied and the final norm.
     fn count(&self, copies: fn(&Weights) -> u64) -> u64 {
+        let heads = if self.tied_embeddings { 1 } else { 2 };
+        self.layers * self.layer_count(copies) + heads * self.vocab_weights() + self.hidden
+    }
+
+    /// Parameters of one layer: the matrices `copies` counts and the vectors.
+    fn layer_count(&self, copies: fn(&Weights) -> u64) -> u64 {
         let matrices: u64 = self
             .weights()
             .iter()
             .map(|w| copies(w) * w.matrix.rows * w.matrix.k)
             .sum();
-        let heads = if self.tied_embeddings { 1 } else { 2 };
-        self.layers * (matrices + self.layer_vectors(copies))
-            + heads * self.vocab_weights()
-            + self.hidden
+        matrices + self.layer_vectors(copies)
+    }
+
+    /// Parameters one layer stores (every expert, its norms and biases):
+    /// what a card holding the layer keeps resident.
+    pub fn layer_params(&self) -> u64 {
+        self.layer_count(|w| w.stored)
     }
 
     /// Parameters, from the shape: every layer's matrices (every expert)
@@ -379,12 +388,18 @@ impl Model {
     /// every token it attends to, all of them in a global layer, the last
     /// `sliding_window` in a sliding one.
     pub fn kv_cache_bytes(&self, context: u64) -> u64 {
-        let tokens: u64 = (0..self.layers)
-            .map(|l| match self.is_sliding(l) {
-                true => context.min(self.sliding_window),
-                false => context,
-            })
-            .sum();
+        (0..self.layers)
+            .map(|l| self.layer_kv_bytes(l, context))
+            .sum()
+    }
+
+    /// [`Model::kv_cache_bytes`] of layer `layer` (from 0) alone: a card
+    /// holding the layer keeps its cache.
+    pub fn layer_kv_bytes(&self, layer: u64, context: u64) -> u64 {
+        let tokens = match self.is_sliding(layer) {
+            true => context.min(self.sliding_window),
+            false => context,
+        };
         let value_bytes = KV_FORMAT.block_bytes() / super::formats::BLOCK;
         tokens * 2 * self.kv_rows() * value_bytes
     }
