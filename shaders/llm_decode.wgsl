@@ -29,7 +29,7 @@ fn decode(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) l: 
             for (var i = 0u; i < 8u; i++) {
                 xs[i] = x[job.x_offset + blk * 8u + i];
             }
-            acc += block_dot(base + blk * BLOCK_BYTES, &xs);
+            acc += block_dot(base, blk, &xs);
         }
     }
     let slot = l.y * LANES + l.x;

@@ -9,7 +9,9 @@ fn every_kernel_name_is_unique_and_reads_back() {
         let same: Vec<_> = all.iter().filter(|x| x.to_string() == name).collect();
         assert_eq!(same.len(), 1, "{name} names {same:?}");
     }
-    assert!("decode_q5_k".parse::<Kernel>().is_err());
+    assert_eq!("decode_q5_k".parse(), Ok(Kernel::Decode(Format::Q5_K)));
+    assert_eq!("prefill_mxfp4".parse(), Ok(Kernel::Prefill(Format::MXFP4)));
+    assert!("decode_q3_k".parse::<Kernel>().is_err());
 }
 
 #[test]

@@ -154,7 +154,7 @@ impl Model {
     pub fn file_size(&self, f: Format) -> f64 {
         let vocab = self.vocab_weights();
         let bytes = self.layers * self.layer_bytes(f)
-            + vocab / super::formats::BLOCK * f.block_bytes()
+            + f.row_bytes(vocab)
             + f.output_head_bytes(vocab)
             + self.norm_weights() * NORM_BYTES;
         bytes as f64
