@@ -30,14 +30,15 @@ use shapes::Model;
 
 pub use gpu::shader_sources;
 
-/// The formats decode times at each scale: on a software adapter the
-/// whole-file formats with --quick, and the Q4_K_M pair (Q4_K, Q6_K) added
-/// by default, which keeps a CPU run short; every format with --full and on
-/// a GPU.
+/// The formats decode times: on a software adapter the whole-file formats
+/// (Q4_0, Q8_0, F16) unless --full, because there the K-quants take about
+/// 2.5 times as long a token as Q4_0 (a 32-weight step reads its
+/// super-block's scales and 32 bytes of nibbles, half of them for the
+/// other sub-block, and on a CPU adapter loads set the pace) and would
+/// double the default run; every format with --full and on a GPU.
 fn decode_formats(ctx: &Ctx) -> Vec<Format> {
     match (ctx.gpu.desc.is_cpu(), ctx.scale) {
-        (true, Scale::Quick) => FILE_FORMATS.to_vec(),
-        (true, Scale::Default) => [&FILE_FORMATS[..], &[Format::Q4_K, Format::Q6_K]].concat(),
+        (true, Scale::Quick | Scale::Default) => FILE_FORMATS.to_vec(),
         _ => FORMATS.to_vec(),
     }
 }
