@@ -170,8 +170,8 @@ impl Format {
 /// first and last eighth of the layers and every third between. `layer`
 /// counts attn_v and ffn_down tensors, one a layer. Tensor names are the
 /// domain's matrix names (`q` .. `down`, as in [`super::models::Model`]).
-/// llama.cpp calls a Llama with 80 layers and grouped-query attention 70B
-/// (llama-model.cpp), so `is_70b` is that.
+/// `is_70b`: llama.cpp's quantizer takes the model for a 70B
+/// ([`super::models::Model::is_llama_cpp_70b`]).
 pub fn q4_k_m(tensor: &str, layer: u64, n_layers: u64, is_70b: bool) -> Format {
     let more_bits =
         layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;

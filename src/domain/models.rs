@@ -11,7 +11,7 @@
 //!
 //! For Llama-2-7B Q4_0 these are 3.64 GB, 3.79 GB and 3.83 GB.
 
-use super::formats::{Format, NORM_BYTES};
+use super::formats::{q4_k_m, Format, NORM_BYTES};
 
 /// A Llama-2 shape: every layer has the attention projections Q, K, V, O
 /// and the feed-forward gate, up and down, and two RMS norms; around the
@@ -159,6 +159,30 @@ impl Model {
             + self.norm_weights() * NORM_BYTES;
         bytes as f64
     }
+
+    /// Whether llama.cpp's quantizer takes this shape for a 70B, which its
+    /// Q4_K_M mix heeds: a Llama of 80 layers with fewer KV heads than
+    /// heads (`llama_quant_model_from_metadata` in src/llama-quant.cpp).
+    pub fn is_llama_cpp_70b(&self) -> bool {
+        self.layers == 80 && self.kv < self.hidden
+    }
+
+    /// Bytes of the tensors of the model's Q4_K_M GGUF file: each matrix,
+    /// the embedding table and the output head in the format
+    /// [`q4_k_m`] gives it, the norms in f32.
+    pub fn q4_k_m_file_size(&self) -> f64 {
+        let (n, big) = (self.layers, self.is_llama_cpp_70b());
+        let mut bytes = self.norm_weights() * NORM_BYTES;
+        for layer in 0..n {
+            for m in self.matrices() {
+                bytes += m.rows * q4_k_m(m.name, layer, n, big).row_bytes(m.k);
+            }
+        }
+        for tensor in ["token_embd", "output"] {
+            bytes += self.vocab * q4_k_m(tensor, 0, n, big).row_bytes(self.hidden);
+        }
+        bytes as f64
+    }
 }
 
 #[cfg(test)]
@@ -201,6 +225,23 @@ mod tests {
                 f.label()
             );
         }
+    }
+
+    /// The Q4_K_M files of TheBloke's Llama-2-7B/13B/70B-GGUF model cards
+    /// (GB): a check of the tensor mix, every tensor typed as llama.cpp's
+    /// quantizer types it.
+    #[test]
+    fn q4_k_m_file_sizes_match_the_published_gguf_files() {
+        for (m, published) in [
+            (LLAMA2_7B, 4.08e9),
+            (LLAMA2_13B, 7.87e9),
+            (LLAMA2_70B, 41.42e9),
+        ] {
+            let size = m.q4_k_m_file_size();
+            assert!((size - published).abs() < 5e6 + 1e6, "{}: {size}", m.name);
+        }
+        assert!(LLAMA2_70B.is_llama_cpp_70b());
+        assert!(!LLAMA2_13B.is_llama_cpp_70b());
     }
 
     #[test]
