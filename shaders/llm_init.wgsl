@@ -18,7 +18,8 @@ struct Gen {
     // hash key of the matrix
     key: u32,
     // byte offset of dst[0] within the whole matrix (a part of a split
-    // matrix starts mid-matrix; even, not always a multiple of 4)
+    // matrix starts mid-matrix, at a row: not always a multiple of 4, and
+    // odd for MXFP4 rows of an odd number of bytes)
     base: u32,
     // words of dst to fill
     words: u32,
