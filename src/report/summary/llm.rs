@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::metrics::Val;
 use super::render::mark;
 use super::rules::DecodeBound;
-use crate::domain::formats::FORMATS;
+use crate::domain::formats::{FILE_FORMATS, FORMATS};
 use crate::domain::models::{LLAMA2, LLAMA2_7B};
 use crate::report::facts::Facts;
 use crate::units::{num, si, tokens_per_s};
@@ -58,7 +58,7 @@ pub struct LlmRow {
 pub fn ceiling_rows(facts: &Facts) -> Vec<LlmRow> {
     let mut out = Vec::new();
     for m in *LLAMA2 {
-        for f in FORMATS {
+        for f in FILE_FORMATS {
             let Some(c) = facts.ceiling(&m, f) else {
                 return Vec::new();
             };
