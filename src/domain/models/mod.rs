@@ -30,7 +30,7 @@ use super::formats::{q4_k_m, Format, NORM_BYTES};
 /// feed-forward gate, up and down, dense or as experts behind a router,
 /// and RMS norms; around the layers, the token embedding table, a final
 /// norm and the output head.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Model {
     /// As in row params: `llama2-7b`.
     pub id: &'static str,
@@ -74,6 +74,7 @@ pub struct Model {
     pub tied_embeddings: bool,
     /// What its publisher states, with sources; `None` for shapes made up
     /// for tests.
+    #[serde(skip)]
     pub published: Option<Published>,
 }
 
