@@ -393,3 +393,19 @@ fn a_mining_card_holds_together() {
         o.text
     );
 }
+
+#[test]
+fn the_model_line_check_fails_on_a_rate_the_json_alone_changed() {
+    let (d, rows) = mining();
+    let mut o = outputs(&d, &rows);
+    let llm = o.json["llm"].as_array_mut().unwrap();
+    let best = llm
+        .iter_mut()
+        .find(|e| e["best_fit"] == true && e["decode_tok_s"].is_f64())
+        .unwrap();
+    let v = best["decode_tok_s"].as_f64().unwrap();
+    best["decode_tok_s"] = serde_json::json!(v * 1.01);
+    let o = std::panic::AssertUnwindSafe(&o);
+    let caught = std::panic::catch_unwind(|| model_lines_agree(&o));
+    assert!(caught.is_err(), "a disagreeing rate went unnoticed");
+}

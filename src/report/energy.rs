@@ -273,4 +273,48 @@ mod tests {
         );
         assert!(render(&none).contains("unavailable"));
     }
+
+    #[test]
+    fn each_fitting_model_gets_the_models_rules_energy_a_token() {
+        use crate::report::summary::fixtures::{desc, row};
+        let mut t = Telemetry::default();
+        for ts in [0.5, 1.5, 2.5] {
+            t.readings.push(Reading {
+                t_s: ts,
+                quantity: Quantity::Power,
+                unit: "W",
+                value: 120.0,
+                source: "nvml",
+            });
+        }
+        let windows = vec![Window {
+            suite: Suite::Stream,
+            t0_s: 0.0,
+            t1_s: 3.0,
+        }];
+        let rows = [row("stream", "copy", "bandwidth", 400e9, true)];
+        let facts = Facts::new(&desc(Some(8_000_000_000)), &rows, None)
+            .with_power(suite_watts(&t, &windows), Some(0.30));
+        let e = energy(&t, &windows, &facts);
+        let lines = models::lines(&facts);
+        let fitting: Vec<_> = lines.iter().filter(|l| l.fits == Some(true)).collect();
+        assert_eq!(e.models.len(), fitting.len());
+        for (m, l) in e.models.iter().zip(&fitting) {
+            assert_eq!(m.model, l.model);
+            assert_eq!(m.joules_per_token, 120.0 / l.decode_tok_s.unwrap());
+            assert_eq!(m.cost_per_million_tokens, l.cost_per_million_tokens);
+        }
+        let text = render(&e);
+        assert!(
+            text.contains("energy per token, each model in its best fitting format"),
+            "{text}"
+        );
+        // Priced, no power read: said once.
+        let dark = Facts::new(&desc(Some(8_000_000_000)), &rows, None).with_power(None, Some(0.30));
+        let text = render(&energy(&Telemetry::default(), &windows, &dark));
+        assert!(
+            text.ends_with("cost per million tokens: power was not read"),
+            "{text}"
+        );
+    }
 }

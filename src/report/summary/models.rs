@@ -18,7 +18,8 @@ pub fn render_models(facts: &Facts) -> String {
         num(FIT_HEADROOM * 100.0),
         mem.word
     );
-    let priced = facts.power_price.is_some();
+    // No cost column where no power was read to price.
+    let priced = facts.power_price.is_some() && facts.power.is_some();
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     let mut header = vec![

@@ -94,13 +94,11 @@ fn rate(d: &mut Draft, r: &DecodeRate) -> String {
 }
 
 /// "; 1.61 J a token, 0.134 per million tokens at 0.3 a kWh", where power
-/// was read; where a price was given and power was not, that it was not.
+/// was read. That it was not is said once, by the energy line and the
+/// summary, not on every model's line.
 fn energy(d: &mut Draft, facts: &Facts, l: &ModelRate) -> String {
     let (Some(j), Some(r)) = (l.joules_per_token, l.rate.as_ref()) else {
-        return match (facts.power_price, &l.rate) {
-            (Some(_), Some(_)) => "; power was not read, so no cost per token".into(),
-            _ => String::new(),
-        };
+        return String::new();
     };
     let joules = d.put(Figure::derived(
         "joules_per_token",
