@@ -115,10 +115,14 @@ fn matches_a_name(lit: &str, names: &[String]) -> bool {
 
 /// Words printed for people that happen to equal a name: table headers and
 /// a Prometheus unit. Each is output only, never compared with a row.
-const DISPLAY_WORDS: [(&str, &str); 6] = [
-    // The ceiling table's and the rig table's headers.
+const DISPLAY_WORDS: [(&str, &str); 10] = [
+    // The ceiling table's, the catalogue tables' and the rig table's headers.
     ("summary/llm.rs", "model"),
+    ("summary/models.rs", "model"),
+    ("summary/models.rs", "format"),
+    ("app/models.rs", "model"),
     ("rig.rs", "model"),
+    ("rig.rs", "format"),
     ("rig.rs", "link"),
     // The comparison's and the results table's headers.
     ("compare/render.rs", "bandwidth"),
