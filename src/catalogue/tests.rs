@@ -117,13 +117,16 @@ fn matches_a_name(lit: &str, names: &[String]) -> bool {
 
 /// Words printed for people that happen to equal a name: table headers and
 /// a Prometheus unit. Each is output only, never compared with a row.
-const DISPLAY_WORDS: [(&str, &str); 8] = [
-    // The ceiling table's, the rig tables' and `list --models`' headers.
+const DISPLAY_WORDS: [(&str, &str); 10] = [
+    // The ceiling table's, the catalogue tables' (summary and
+    // `list --models`) and the rig table's headers.
     ("summary/llm.rs", "model"),
+    ("summary/models.rs", "model"),
+    ("summary/models.rs", "format"),
+    ("app/models.rs", "model"),
     ("rig.rs", "model"),
     ("rig.rs", "format"),
     ("rig.rs", "link"),
-    ("app/models.rs", "model"),
     // The comparison's and the results table's headers.
     ("compare/render.rs", "bandwidth"),
     ("table.rs", "n"),

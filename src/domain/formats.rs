@@ -154,6 +154,20 @@ impl Format {
     }
 }
 
+/// Models released in MXFP4 (OpenAI's gpt-oss: its experts ship in it and
+/// llama.cpp's GGUFs keep them so); no other model is run in MXFP4.
+const MXFP4_RELEASES: [&str; 1] = ["gpt-oss-20b"];
+
+/// The formats model `id` is run in, in [`FORMATS`] order: MXFP4 alone for
+/// a model released in it, every other format for the rest.
+pub fn offered(id: &str) -> Vec<Format> {
+    let native = MXFP4_RELEASES.contains(&id);
+    FORMATS
+        .into_iter()
+        .filter(|&f| (f == Format::MXFP4) == native)
+        .collect()
+}
+
 /// A Llama tensor's format in a Q4_K_M file, as llama.cpp's quantizer picks
 /// it: `llama_tensor_get_type_impl` in src/llama-quant.cpp (the vendored
 /// llama.cpp of llama_cpp_python 0.3.36), for a dense Llama (no experts,
@@ -187,6 +201,14 @@ pub fn q4_k_m(tensor: &str, layer: u64, n_layers: u64, is_70b: bool) -> Format {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mxfp4_is_offered_only_for_the_model_released_in_it() {
+        assert_eq!(offered("gpt-oss-20b"), vec![Format::MXFP4]);
+        let llama = offered("llama3.1-8b");
+        assert!(!llama.contains(&Format::MXFP4));
+        assert_eq!(llama.len(), FORMATS.len() - 1);
+    }
 
     #[test]
     fn bits_per_weight_are_llama_cpps() {
