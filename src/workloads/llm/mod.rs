@@ -16,6 +16,8 @@ pub mod decode;
 pub mod formats;
 pub mod gpu;
 pub mod layout;
+pub mod moe;
+pub mod moe_plan;
 pub mod prefill;
 pub mod reference;
 pub mod shapes;
@@ -71,6 +73,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             out.measured.extend(measure(ctx, w)?);
         }
     }
+    out.measured.extend(moe::measure_all(ctx)?);
     let (formats, which, tokens) = prefill_plan(ctx);
     for model in &models {
         for &format in &formats {
