@@ -33,7 +33,8 @@ pub struct Spec {
 }
 
 /// A further metric derived from the same samples: `factor` units of it per
-/// unit of the workload's own work (e.g. weight bytes per decoded token).
+/// unit of the workload's own work (e.g. weight bytes per decoded token);
+/// a derived [`Metric::Latency`] is seconds per such unit.
 #[derive(Clone, Debug)]
 pub struct Derived {
     pub metric: Metric,

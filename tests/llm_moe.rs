@@ -2,7 +2,8 @@
 //! the experts each timed repetition chose, with its experts in one buffer
 //! and paged, and sabotaged copies of it (the expert index ignored, read
 //! from the wrong slot, a wrong expert stride, the first k experts, an
-//! active expert skipped) each caught.
+//! active expert skipped, a memoising kernel, every second repetition
+//! skipped) each caught.
 
 mod common;
 
@@ -82,6 +83,16 @@ fn sabotaged_expert_gathers_are_caught() {
             "a wrong expert stride",
             "(expert - job.first) * job.expert_bytes",
             "(expert - job.first) * (job.expert_bytes - job.row_bytes)",
+        ),
+        (
+            "the work skipped where the output is already written",
+            "let live = row < job.rows && here;",
+            "let live = row < job.rows && here && y[job.out_offset + slot * job.rows + row] == 0.0;",
+        ),
+        (
+            "every second repetition's work skipped",
+            "let live = row < job.rows && here;",
+            "let live = row < job.rows && here && rep[0] == 0u;",
         ),
         (
             "the last active expert skipped",

@@ -7,6 +7,9 @@
 //!   layer (`decode_<format>`, tokens/s and weight bytes/s);
 //! - prefill: the same weights times a batch of prompt tokens
 //!   (`prefill_<format>`, prompt tokens/s).
+//! - moe: one token through the experts chosen out of all of an MoE
+//!   layer's, gathered by index (`moe_<format>`, active-expert bytes/s, a
+//!   layer's expert FFN time, the model's tok/s).
 //!
 //! Weights are generated on the GPU from a hash of (matrix, byte index)
 //! (`shaders/llm_init.wgsl`); the CPU reference regenerates the bytes of
