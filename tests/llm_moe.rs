@@ -13,7 +13,7 @@ use hashflops::gpu::Gpu;
 use hashflops::harness::measure;
 use hashflops::workloads::llm::formats::Format;
 use hashflops::workloads::llm::moe::{Holding, Moe, MOE_WGSL};
-use hashflops::workloads::llm::moe_plan::Part;
+use hashflops::workloads::llm::moe_plan::{plan, Part};
 use hashflops::workloads::llm::shapes::Model;
 use hashflops::workloads::{Shaders, SizeOptions};
 
@@ -41,6 +41,19 @@ fn run(
     let w = Moe::new(gpu, shaders, format, TINY_MOE, part, holding).expect("moe setup");
     let rows = measure(&c, w).expect("moe measures");
     assert!(rows.iter().all(|r| r.kernel == Kernel::Moe(format)));
+    if part == Part::Experts {
+        // The latency is the time the bandwidth row read the active
+        // experts' bytes in: the slowest sample of one is the other's.
+        let bytes: u64 = plan(&TINY_MOE, part, 6)
+            .iter()
+            .map(|s| s.bytes_read(format))
+            .sum();
+        let read = rows[0].summary.min * rows[1].summary.max;
+        assert!(
+            (read / bytes as f64 - 1.0).abs() < 1e-9,
+            "{read} vs {bytes}"
+        );
+    }
     let metrics = rows.iter().map(|r| r.metric).collect();
     (rows[0].verified, rows[0].problems.clone(), metrics)
 }

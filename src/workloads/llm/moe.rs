@@ -113,44 +113,25 @@ impl<'g> Moe<'g> {
         }
         let y = g::zeroed(gpu, "llm moe outputs", out)?;
         let reps = rep_buffers(gpu, &sets)?;
+        // [step][page]: the same for every repetition
+        let jobs = jobs(gpu, format, &steps)?;
         let mut dispatches = Vec::new();
         for (set, routed) in reps.routed.iter().enumerate() {
             let dense = &reps.dense[set % WINDOWS];
             let mut rep = Vec::new();
-            for s in &steps {
+            for (s, jobs) in steps.iter().zip(&jobs) {
                 let st = s.step;
-                for (page, m) in s.pages.iter().enumerate() {
-                    let job = g::storage(
-                        gpu,
-                        "llm moe job",
-                        &g::words(&[
-                            st.matrix.rows as u32,
-                            st.matrix.k as u32,
-                            format.row_bytes(st.matrix.k) as u32,
-                            st.expert_bytes(format) as u32,
-                            (page as u64 * s.per_page) as u32,
-                            s.per_page as u32,
-                            st.slots as u32,
-                            s.out as u32,
-                        ]),
-                    )?;
-                    let list = if st.routed { routed } else { dense };
-                    let bg = bind(
-                        gpu,
-                        &pipeline,
-                        &m.parts[0].buf,
-                        &xs[&st.matrix.k],
-                        &y,
-                        &job,
-                        list,
-                    );
+                let list = if st.routed { routed } else { dense };
+                for (m, job) in s.pages.iter().zip(jobs) {
+                    let x = &xs[&st.matrix.k];
+                    let bg = bind(gpu, &pipeline, &m.parts[0].buf, x, &y, job, list);
                     let groups = (st.matrix.rows.div_ceil(ROWS) as u32, st.slots as u32);
                     rep.push((bg, groups));
-                    keep.push(job);
                 }
             }
             dispatches.push(rep);
         }
+        keep.extend(jobs.into_iter().flatten());
         keep.extend(xs.into_values());
         keep.extend(reps.routed);
         keep.extend(reps.dense);
@@ -222,6 +203,30 @@ fn generate(
         per_page,
         out,
     })
+}
+
+/// Each step's and page's job: its shape, its experts and its outputs.
+fn jobs(gpu: &Gpu, format: Format, steps: &[GpuStep]) -> Result<Vec<Vec<wgpu::Buffer>>> {
+    let mut out = Vec::new();
+    for s in steps {
+        let st = s.step;
+        let mut pages = Vec::new();
+        for page in 0..s.pages.len() as u64 {
+            let words = [
+                st.matrix.rows as u32,
+                st.matrix.k as u32,
+                format.row_bytes(st.matrix.k) as u32,
+                st.expert_bytes(format) as u32,
+                (page * s.per_page) as u32,
+                s.per_page as u32,
+                st.slots as u32,
+                s.out as u32,
+            ];
+            pages.push(g::storage(gpu, "llm moe job", &g::words(&words))?);
+        }
+        out.push(pages);
+    }
+    Ok(out)
 }
 
 fn page_key(model: &Model, format: Format, step: usize, page: usize) -> u32 {
