@@ -7,6 +7,9 @@
 //!   layer (`decode_<format>`, tokens/s and weight bytes/s);
 //! - prefill: the same weights times a batch of prompt tokens
 //!   (`prefill_<format>`, prompt tokens/s).
+//! - moe: one token through the experts chosen out of all of an MoE
+//!   layer's, gathered by index (`moe_<format>`, active-expert bytes/s, a
+//!   layer's expert FFN time, the model's tok/s).
 //!
 //! Weights are generated on the GPU from a hash of (matrix, byte index)
 //! (`shaders/llm_init.wgsl`); the CPU reference regenerates the bytes of
@@ -16,6 +19,8 @@ pub mod decode;
 pub mod formats;
 pub mod gpu;
 pub mod layout;
+pub mod moe;
+pub mod moe_plan;
 pub mod prefill;
 pub mod reference;
 pub mod shapes;
@@ -71,6 +76,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             out.measured.extend(measure(ctx, w)?);
         }
     }
+    out.measured.extend(moe::measure_all(ctx)?);
     let (formats, which, tokens) = prefill_plan(ctx);
     for model in &models {
         for &format in &formats {
