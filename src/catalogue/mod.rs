@@ -230,6 +230,8 @@ pub enum Kernel {
     Decode(Format),
     /// Prompt processing: a batch of tokens through the same weights.
     Prefill(Format),
+    /// One new token's attention over an f16 KV cache of a context.
+    Attention,
     VramWrite,
     VramCheck,
     Soak(Soak),
@@ -245,7 +247,7 @@ impl Kernel {
             Kernel::Peak(_) => Suite::Peak,
             Kernel::Stream(_) => Suite::Stream,
             Kernel::Transfer(_) => Suite::Transfer,
-            Kernel::Decode(_) | Kernel::Prefill(_) => Suite::Llm,
+            Kernel::Decode(_) | Kernel::Prefill(_) | Kernel::Attention => Suite::Llm,
             Kernel::VramWrite | Kernel::VramCheck => Suite::Vram,
             Kernel::Soak(_) => Suite::Soak,
             Kernel::Reading(_) => Suite::Telemetry,
@@ -297,6 +299,11 @@ impl Kernel {
                 out.extend(p.model().map(|m| ("model", m.to_string())));
                 out.extend(p.format().map(|f| ("format", f.name().to_string())));
                 out.extend(p.batch().map(|b| ("batch", b.to_string())));
+            }
+            // A model shape compiled in and a context from a fixed ladder.
+            Kernel::Attention => {
+                out.extend(p.model().map(|m| ("model", m.to_string())));
+                out.extend(p.context().map(|c| ("context", c.to_string())));
             }
             // The epoch sets the dataset's size; a dataset cut to fit a
             // slow adapter is another series.
@@ -361,6 +368,7 @@ impl fmt::Display for Kernel {
             Kernel::Transfer(k) => k.fmt(f),
             Kernel::Decode(x) => write!(f, "{DECODE}{}", x.name()),
             Kernel::Prefill(x) => write!(f, "{PREFILL}{}", x.name()),
+            Kernel::Attention => f.write_str("attention"),
             Kernel::VramWrite => f.write_str("vram_write"),
             Kernel::VramCheck => f.write_str("vram_check"),
             Kernel::Soak(k) => k.fmt(f),
@@ -400,6 +408,7 @@ impl Kernel {
         out.extend(Transfer::ALL.iter().map(|&k| Kernel::Transfer(k)));
         out.extend(FORMATS.iter().map(|&f| Kernel::Decode(f)));
         out.extend(FORMATS.iter().map(|&f| Kernel::Prefill(f)));
+        out.push(Kernel::Attention);
         out.extend([Kernel::VramWrite, Kernel::VramCheck]);
         out.extend(Soak::ALL.iter().map(|&k| Kernel::Soak(k)));
         out.extend(Quantity::ALL.iter().map(|&q| Kernel::Reading(q)));
