@@ -19,8 +19,6 @@
 struct Job {
     kv_heads: u32,
     head_dim: u32,
-    // query heads per KV head
-    group: u32,
     context: u32,
     // 0: a global layer
     window: u32,
@@ -54,6 +52,10 @@ const WG: u32 = 64u;
 const GROUP_MAX: u32 = 8u;
 const Q_MAX: u32 = 1024u;
 const LANES: u32 = WG / GROUP_MAX;
+// The model's query heads per KV head and head_dim, fixed per pipeline so
+// the loops over them unroll and the per-head sums stay in registers.
+override GROUP: u32 = 1u;
+override HEAD_DIM: u32 = 8u;
 const LOWEST: f32 = -3.0e38;
 
 @group(0) @binding(0) var<storage, read> q: array<f32>;
@@ -88,8 +90,8 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     let start = job.context - attended();
     let p0 = start + wid.x * CHUNK;
     let n = min(CHUNK, job.context - p0);
-    let group = job.group;
-    let hd = job.head_dim;
+    let group = GROUP;
+    let hd = HEAD_DIM;
     let qbase = job.x_offset + kvh * group * hd;
     for (var i = li; i < group * hd; i += WG) {
         qs[i] = q[qbase + i] * job.scale;

@@ -138,8 +138,12 @@ impl<'g> Attention<'g> {
             );
         }
         let src = shaders.get(ATTENTION.0, ATTENTION.1)?;
-        let pipe = |entry| gpu.pipeline(&format!("attention {entry}"), &src, entry, &[]);
-        let (fill, attend, combine) = (pipe("fill")?, pipe("attend")?, pipe("combine")?);
+        let shape = [("GROUP", group as f64), ("HEAD_DIM", model.head_dim as f64)];
+        let pipe = |entry, constants: &[(&str, f64)]| {
+            gpu.pipeline(&format!("attention {entry}"), &src, entry, constants)
+        };
+        let fill = pipe("fill", &[])?;
+        let (attend, combine) = (pipe("attend", &shape)?, pipe("combine", &[])?);
         let layers = (0..res.resident)
             .map(|l| Self::layer(gpu, &fill, &model, context, l))
             .collect::<Result<Vec<_>>>()?;
@@ -220,7 +224,6 @@ impl<'g> Attention<'g> {
     /// `combine` over its query heads.
     fn record_dispatches(&mut self) -> Result<()> {
         let m = self.model;
-        let group = m.heads / m.kv_heads;
         let max_chunks = self
             .layers
             .iter()
@@ -243,7 +246,6 @@ impl<'g> Attention<'g> {
                 let job = [
                     m.kv_heads as u32,
                     m.head_dim as u32,
-                    group as u32,
                     self.context as u32,
                     if m.is_sliding(layer) {
                         m.sliding_window as u32
