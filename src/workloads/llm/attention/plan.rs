@@ -28,14 +28,15 @@ fn model(id: &str) -> Model {
     by_id(id).unwrap_or_else(|| panic!("data/models.csv lacks {id}"))
 }
 
-/// (model, contexts) to measure: on a software adapter the decode shape
-/// and Llama-3.1-8B at the shortest context (every model at every context
-/// with --full), on a GPU every model at every context.
+/// (model, contexts) to measure: on a software adapter Llama-3.1-8B at the
+/// shortest context (--quick), with the decode shape (default), every
+/// model at every context (--full); on a GPU every model at every context.
 pub fn plan(gpu: &Gpu, scale: Scale) -> Vec<(Model, Vec<u64>)> {
     let mut models = vec![decode_model()];
     models.extend(MODELS.iter().map(|id| model(id)));
     match (gpu.desc.is_cpu(), scale) {
-        (true, Scale::Quick | Scale::Default) => models[..2]
+        (true, Scale::Quick) => vec![(models[1], vec![CONTEXTS[0]])],
+        (true, Scale::Default) => models[..2]
             .iter()
             .map(|m| (*m, vec![CONTEXTS[0]]))
             .collect(),
