@@ -224,7 +224,12 @@ fn memoised_and_every_second_repetition_kernels_fail(layout: Layout) {
             "{piece}: {err}"
         );
     }
-    let rows = control.rows();
+    // The decode and prefill rows (attention has its own tests).
+    let rows: Vec<_> = control
+        .rows()
+        .into_iter()
+        .filter(|r| QUICK_KERNELS.contains(&r["kernel"].as_str().unwrap_or_default()))
+        .collect();
     assert_eq!(
         rows.len(),
         2 * QUICK_KERNELS.len(),

@@ -233,6 +233,8 @@ pub enum Kernel {
     /// One token through the active experts of an MoE layer, gathered by
     /// index from all the layer's experts.
     Moe(Format),
+    /// One new token's attention over an f16 KV cache of a context.
+    Attention,
     VramWrite,
     VramCheck,
     Soak(Soak),
@@ -248,7 +250,9 @@ impl Kernel {
             Kernel::Peak(_) => Suite::Peak,
             Kernel::Stream(_) => Suite::Stream,
             Kernel::Transfer(_) => Suite::Transfer,
-            Kernel::Decode(_) | Kernel::Prefill(_) | Kernel::Moe(_) => Suite::Llm,
+            Kernel::Decode(_) | Kernel::Prefill(_) | Kernel::Moe(_) | Kernel::Attention => {
+                Suite::Llm
+            }
             Kernel::VramWrite | Kernel::VramCheck => Suite::Vram,
             Kernel::Soak(_) => Suite::Soak,
             Kernel::Reading(_) => Suite::Telemetry,
@@ -300,6 +304,11 @@ impl Kernel {
                 out.extend(p.model().map(|m| ("model", m.to_string())));
                 out.extend(p.format().map(|f| ("format", f.name().to_string())));
                 out.extend(p.batch().map(|b| ("batch", b.to_string())));
+            }
+            // A model shape compiled in and a context from a fixed ladder.
+            Kernel::Attention => {
+                out.extend(p.model().map(|m| ("model", m.to_string())));
+                out.extend(p.context().map(|c| ("context", c.to_string())));
             }
             // The epoch sets the dataset's size; a dataset cut to fit a
             // slow adapter is another series.
@@ -366,6 +375,7 @@ impl fmt::Display for Kernel {
             Kernel::Decode(x) => write!(f, "{DECODE}{}", x.name()),
             Kernel::Prefill(x) => write!(f, "{PREFILL}{}", x.name()),
             Kernel::Moe(x) => write!(f, "{MOE}{}", x.name()),
+            Kernel::Attention => f.write_str("attention"),
             Kernel::VramWrite => f.write_str("vram_write"),
             Kernel::VramCheck => f.write_str("vram_check"),
             Kernel::Soak(k) => k.fmt(f),
@@ -406,6 +416,7 @@ impl Kernel {
         out.extend(FORMATS.iter().map(|&f| Kernel::Decode(f)));
         out.extend(FORMATS.iter().map(|&f| Kernel::Prefill(f)));
         out.extend(FORMATS.iter().map(|&f| Kernel::Moe(f)));
+        out.push(Kernel::Attention);
         out.extend([Kernel::VramWrite, Kernel::VramCheck]);
         out.extend(Soak::ALL.iter().map(|&k| Kernel::Soak(k)));
         out.extend(Quantity::ALL.iter().map(|&q| Kernel::Reading(q)));

@@ -23,6 +23,8 @@ pub enum Fact {
     ArrayBytes(u64),
     /// Prompt tokens per prefill batch.
     Batch(u64),
+    /// Tokens of context a new token attends over.
+    Context(u64),
     /// Weight bytes one decoded token reads.
     WeightBytesPerToken(u64),
     /// The arrays may fit a cache: a rate of the cache, not of the memory
@@ -46,13 +48,14 @@ pub enum Fact {
 
 /// Every typed key, as written in the `params` column.
 #[cfg(test)]
-pub(super) const TYPED_KEYS: [&str; 14] = [
+pub(super) const TYPED_KEYS: [&str; 15] = [
     MODEL,
     FORMAT,
     LAYOUT,
     BYTES,
     ARRAY_BYTES,
     BATCH,
+    CONTEXT,
     WEIGHT_BYTES,
     COMPARABLE,
     INTERVAL,
@@ -69,6 +72,7 @@ const LAYOUT: &str = "layout";
 const BYTES: &str = "bytes";
 const ARRAY_BYTES: &str = "array_bytes";
 const BATCH: &str = "batch";
+const CONTEXT: &str = "context";
 const WEIGHT_BYTES: &str = "weight_bytes_per_token";
 const COMPARABLE: &str = "comparable";
 const INTERVAL: &str = "interval";
@@ -92,6 +96,7 @@ impl Fact {
             Fact::Bytes(_) => BYTES,
             Fact::ArrayBytes(_) => ARRAY_BYTES,
             Fact::Batch(_) => BATCH,
+            Fact::Context(_) => CONTEXT,
             Fact::WeightBytesPerToken(_) => WEIGHT_BYTES,
             Fact::CacheSized(_) => COMPARABLE,
             Fact::Interval(_) => INTERVAL,
@@ -114,6 +119,7 @@ impl Fact {
             BYTES => value.parse().ok().map(Fact::Bytes),
             ARRAY_BYTES => value.parse().ok().map(Fact::ArrayBytes),
             BATCH => value.parse().ok().map(Fact::Batch),
+            CONTEXT => value.parse().ok().map(Fact::Context),
             WEIGHT_BYTES => value.parse().ok().map(Fact::WeightBytesPerToken),
             COMPARABLE => value
                 .strip_prefix("no(")
@@ -145,6 +151,7 @@ impl fmt::Display for Fact {
             Fact::Bytes(n)
             | Fact::ArrayBytes(n)
             | Fact::Batch(n)
+            | Fact::Context(n)
             | Fact::WeightBytesPerToken(n)
             | Fact::Interval(n)
             | Fact::GemmM(n)
@@ -216,6 +223,13 @@ impl Params {
     pub fn batch(&self) -> Option<u64> {
         self.find(|x| match x {
             Fact::Batch(v) => Some(*v),
+            _ => None,
+        })
+    }
+
+    pub fn context(&self) -> Option<u64> {
+        self.find(|x| match x {
+            Fact::Context(v) => Some(*v),
             _ => None,
         })
     }

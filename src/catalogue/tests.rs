@@ -178,3 +178,20 @@ fn the_name_scan_sees_what_it_must() {
         .collect();
     assert_eq!(hits, ["triad", "model="]);
 }
+
+#[test]
+fn an_attention_row_is_told_apart_by_model_and_context() {
+    let text = "model=llama3.1-8b;context=4096;kv=f16;repetitions=9";
+    let p: Params = text.parse().unwrap();
+    assert_eq!(p.context(), Some(4096));
+    assert_eq!(p.to_string(), text);
+    assert_eq!(
+        Kernel::Attention.dimensions(&p),
+        vec![
+            ("model", "llama3.1-8b".to_string()),
+            ("context", "4096".to_string())
+        ]
+    );
+    assert_eq!(Kernel::Attention.suite(), Suite::Llm);
+    assert_eq!("attention".parse::<Kernel>(), Ok(Kernel::Attention));
+}

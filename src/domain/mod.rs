@@ -4,6 +4,7 @@
 //! read these from here, so a figure for "Llama-2-7B Q4_0" or "PCIe 3.0"
 //! cannot mean two things in two places.
 
+pub mod attention;
 pub mod formats;
 pub mod hash;
 pub mod models;

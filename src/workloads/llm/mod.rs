@@ -6,15 +6,18 @@
 //! - decode: one token's matrix-vector products over every matrix of every
 //!   layer (`decode_<format>`, tokens/s and weight bytes/s);
 //! - prefill: the same weights times a batch of prompt tokens
-//!   (`prefill_<format>`, prompt tokens/s).
+//!   (`prefill_<format>`, prompt tokens/s);
 //! - moe: one token through the experts chosen out of all of an MoE
 //!   layer's, gathered by index (`moe_<format>`, active-expert bytes/s, a
-//!   layer's expert FFN time, the model's tok/s).
+//!   layer's expert FFN time, the model's tok/s);
+//! - attention: one token's attention over an f16 KV cache at a context
+//!   length (`attention`, tokens/s of attention alone and KV bytes/s).
 //!
 //! Weights are generated on the GPU from a hash of (matrix, byte index)
 //! (`shaders/llm_init.wgsl`); the CPU reference regenerates the bytes of
 //! the rows it checks, dequantizes them exactly and accumulates in f64.
 
+pub mod attention;
 pub mod decode;
 pub mod formats;
 pub mod gpu;
@@ -33,7 +36,12 @@ use crate::harness::measure;
 use formats::{Format, FORMATS};
 use shapes::Model;
 
-pub use gpu::shader_sources;
+/// Every composition the suite compiles, built-in.
+pub fn shader_sources() -> Vec<(String, String)> {
+    let mut out = gpu::shader_sources();
+    out.push((attention::ATTENTION.0.into(), attention::ATTENTION.1.into()));
+    out
+}
 
 /// The formats decode times: on a software adapter the whole-file formats
 /// (Q4_0, Q8_0, F16) unless --full, because there the K-quants take about
@@ -85,6 +93,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             out.measured.extend(measure(ctx, w)?);
         }
     }
+    attention::run(ctx, &mut out)?;
     if ctx.gpu.desc.is_cpu() {
         out.notes.push(
             "llm: a software adapter measures only the Llama-2-7B shapes, the layers that fit a small budget (params: layers_resident, layers_per_rep)"
