@@ -6,5 +6,6 @@
 
 pub mod formats;
 pub mod hash;
+pub mod llama_cpp;
 pub mod models;
 pub mod pcie;
