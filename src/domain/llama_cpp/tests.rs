@@ -16,6 +16,7 @@ fn every_kind_the_brief_names_has_a_line() {
         (Backend::Cuda, Vendor::Nvidia),
         (Backend::Vulkan, Vendor::Amd),
         (Backend::Vulkan, Vendor::Nvidia),
+        (Backend::Vulkan, Vendor::Cpu),
         (Backend::Rocm, Vendor::Amd),
     ] {
         assert!(
@@ -52,6 +53,19 @@ fn spec_lines_agree_with_the_reference_cards() {
         }
     }
     assert!(compared >= 3, "only {compared} cards in both files");
+}
+
+#[test]
+fn the_software_line_is_against_hashflops_with_a_prefill_share() {
+    let sw: Vec<_> = shares()
+        .iter()
+        .filter(|s| s.vendor == Vendor::Cpu)
+        .collect();
+    assert!(!sw.is_empty());
+    for s in sw {
+        assert_eq!(s.rate_basis, RateBasis::Hashflops);
+        assert!(s.prefill().is_some_and(|p| p > 0.0), "{}", s.card);
+    }
 }
 
 #[test]
