@@ -1,12 +1,12 @@
 // Decode: y += W x for one token, W in the block format of the header this
-// body is composed after (llm_q4_0, llm_q8_0, llm_f16), x in f32 (the
-// activations are not quantized), accumulation in f32.
+// body is composed after (llm_q4_0, llm_q4_k, llm_mxfp4, ...), x in f32
+// (the activations are not quantized), accumulation in f32.
 //
 // A workgroup owns ROWS rows; LANES invocations share a row, invocation l
-// taking blocks l, l + LANES, ... so neighbours read neighbouring blocks.
-// Each block is dequantized in registers by the header's block_dot (scale
-// times the dot product of its 32 unscaled weights with x) and the lanes'
-// sums are added in a tree in workgroup memory. CPU adapters with subgroups
+// taking 32-weight blocks l, l + LANES, ... so neighbours read
+// neighbouring blocks. Each block is dequantized in registers by block_dot
+// (the header's factor d times the dot product of its 32 values with x)
+// and the lanes' sums are added in a tree in workgroup memory. CPU adapters with subgroups
 // run llm_decode_sg.wgsl instead.
 //
 // Job, bindings and block_dot come from llm_decode_io.wgsl.
@@ -29,7 +29,7 @@ fn decode(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_id) l: 
             for (var i = 0u; i < 8u; i++) {
                 xs[i] = x[job.x_offset + blk * 8u + i];
             }
-            acc += block_dot(base + blk * BLOCK_BYTES, &xs);
+            acc += block_dot(base, blk, &xs);
         }
     }
     let slot = l.y * LANES + l.x;

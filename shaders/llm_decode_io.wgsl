@@ -28,9 +28,10 @@ struct Job {
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> job: Job;
 
-// The block at byte b times its 32 activations (xs[i]: elements 4i..4i+4).
-fn block_dot(b: u32, xs: ptr<function, array<vec4<f32>, 8>>) -> f32 {
-    let bq = block_quants(b);
+// Block blk of the row at byte row times its 32 activations (xs[i]:
+// elements 4i..4i+4).
+fn block_dot(row: u32, blk: u32, xs: ptr<function, array<vec4<f32>, 8>>) -> f32 {
+    let bq = block_quants(row, blk);
     var s = 0.0;
     for (var j = 0u; j < 8u; j++) {
         s += dot(bq.q[j], (*xs)[j]);

@@ -33,7 +33,7 @@ fn decode_sg(@builtin(workgroup_id) g: vec3<u32>, @builtin(subgroup_invocation_i
             subgroupBroadcast(mine, 6u),
             subgroupBroadcast(mine, 7u),
         );
-        acc += block_dot(base + blk * BLOCK_BYTES, &xs);
+        acc += block_dot(base, blk, &xs);
     }
     if (row < job.rows) {
         y[job.out_offset + row] += acc;

@@ -41,10 +41,7 @@ fn prefill(@builtin(workgroup_id) g: vec3<u32>, @builtin(local_invocation_index)
         var v = array<vec4<f32>, 2>(vec4<f32>(0.0), vec4<f32>(0.0));
         let row = row_base + sr;
         if (row < job.rows) {
-            let b = row * job.row_bytes + blk * BLOCK_BYTES;
-            let d = scale(b);
-            let q = quants8(b, sq);
-            v = array<vec4<f32>, 2>(q[0] * d, q[1] * d);
+            v = quants8(row * job.row_bytes, blk, sq);
         }
         for (var i = 0u; i < 4u; i++) {
             wt[(k_of(sq, 0u) + i) * RG + sr / 4u][sr % 4u] = v[0][i];

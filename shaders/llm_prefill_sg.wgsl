@@ -25,7 +25,7 @@ fn prefill_sg(@builtin(workgroup_id) g: vec3<u32>, @builtin(subgroup_invocation_
     let blocks = job.k / 32u;
     var acc: array<f32, TOKENS>;
     for (var blk = 0u; blk < blocks; blk++) {
-        let bq = block_quants(base + blk * BLOCK_BYTES);
+        let bq = block_quants(base, blk);
         for (var t = 0u; t < TOKENS; t++) {
             let tok = min(tok0 + t, job.tokens - 1u);
             let mine = x[job.x_offset + tok * k4 + blk * 8u + lane];

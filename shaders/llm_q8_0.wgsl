@@ -14,16 +14,16 @@
 const BLOCK_BYTES: u32 = 34u;
 const GEN_UNIT: u32 = 34u;
 
+fn gen_field(within: u32) -> u32 {
+    return select(0u, within + 1u, within < 2u);
+}
+
 // The 4 bytes at even byte offset `b` (the buffer has one word of padding).
 fn word_at(b: u32) -> u32 {
     let i = b >> 2u;
     let lo = w[i];
     let hi = w[i + 1u];
     return select(lo, (lo >> 16u) | (hi << 16u), (b & 2u) != 0u);
-}
-
-fn scale(b: u32) -> f32 {
-    return unpack2x16float(word_at(b)).x;
 }
 
 fn k_of(q: u32, half: u32) -> u32 {
@@ -36,9 +36,11 @@ fn signed4(v: u32) -> vec4<f32> {
     return vec4<f32>(s >> vec4<u32>(24u));
 }
 
-fn quants8(b: u32, q: u32) -> array<vec4<f32>, 2> {
+fn quants8(row: u32, blk: u32, q: u32) -> array<vec4<f32>, 2> {
+    let b = row + blk * BLOCK_BYTES;
+    let d = unpack2x16float(word_at(b)).x;
     let first = b + 2u + 8u * q;
-    return array<vec4<f32>, 2>(signed4(word_at(first)), signed4(word_at(first + 4u)));
+    return array<vec4<f32>, 2>(signed4(word_at(first)) * d, signed4(word_at(first + 4u)) * d);
 }
 
 struct Quants {
@@ -46,7 +48,8 @@ struct Quants {
     q: array<vec4<f32>, 8>,
 }
 
-fn block_quants(b: u32) -> Quants {
+fn block_quants(row: u32, blk: u32) -> Quants {
+    let b = row + blk * BLOCK_BYTES;
     // 34 bytes from an even b lie within 9 words from b rounded down.
     let i = b >> 2u;
     var v: array<u32, 9>;

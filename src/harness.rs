@@ -33,7 +33,8 @@ pub struct Spec {
 }
 
 /// A further metric derived from the same samples: `factor` units of it per
-/// unit of the workload's own work (e.g. weight bytes per decoded token).
+/// unit of the workload's own work (e.g. weight bytes per decoded token);
+/// a derived [`Metric::Latency`] is seconds per such unit.
 #[derive(Clone, Debug)]
 pub struct Derived {
     pub metric: Metric,
@@ -204,11 +205,15 @@ fn rows(
         std::iter::once((spec.metric, 1.0)).chain(derived.iter().map(|d| (d.metric, d.factor)));
     for (metric, factor) in metrics {
         let unit = spec.kernel.unit(metric);
-        let summary = if spec.latency {
+        // A derived latency is seconds per unit of `work × factor` (e.g. a
+        // layer's share of a repetition), the inverse of a derived rate.
+        let derived_latency = !spec.latency && metric == Metric::Latency;
+        let summary = if spec.latency || derived_latency {
+            let units = if derived_latency { work * factor } else { 1.0 };
             let per_rep: Vec<f64> = timed
                 .samples_s
                 .iter()
-                .map(|t| t / timed.reps as f64)
+                .map(|t| t / timed.reps as f64 / units)
                 .collect();
             Summary::of(&per_rep)
         } else {

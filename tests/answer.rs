@@ -88,10 +88,30 @@ fn run_ends_with_a_verdict_naming_its_figures() {
         r["suite"] == "stream" && !r["params"].as_str().unwrap().contains("comparable=no")
     });
     assert_eq!(
-        codes.iter().any(|c| c.starts_with("llm.")),
+        codes.iter().any(|c| c.starts_with("llm.decode")),
         comparable,
         "{codes:?}"
     );
+    // The catalogue lines judge the fit; a decode rate only from a figure.
+    for f in findings
+        .iter()
+        .filter(|f| f["code"].as_str().unwrap().starts_with("llm.model_"))
+    {
+        let decode = f["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["name"] == "decode");
+        assert!(comparable || !decode, "{}", f["text"]);
+    }
+    // The JSON's llm list: every catalogue model in every format it is
+    // run in.
+    let llm = doc["llm"].as_array().expect("an llm list");
+    let formats: usize = hashflops::domain::models::catalogue()
+        .iter()
+        .map(|m| hashflops::domain::formats::offered(m.id).len())
+        .sum();
+    assert_eq!(llm.len(), formats);
     assert!(codes.contains(&"standing.sha256d"), "{codes:?}");
 }
 
@@ -319,8 +339,13 @@ fn a_cpu_adapter_is_bounded_by_its_fastest_verified_read_and_judged_by_host_memo
         .map(|f| f["code"].as_str().unwrap())
         .collect();
     assert!(codes.contains(&"host_memory.fit"), "{codes:?}");
+    let m = hashflops::report::verdict::largest_q4_fit(23_000_000_000).unwrap();
     assert!(
-        text.contains("host memory 23.0 GB available (a CPU adapter computes in the host's memory): Llama-2-13B Q4_0 (7.32 GB resident) fits"),
+        text.contains(&format!(
+            "host memory 23.0 GB available (a CPU adapter computes in the host's memory): {} Q4_0 ({}) fits",
+            m.name,
+            hashflops::report::verdict::q4_needed(&m)
+        )),
         "{text}"
     );
     assert!(text.contains("fits host memory"), "{text}");

@@ -10,7 +10,7 @@ mod common;
 use common::runs::{answer, cpu, h100, mining};
 use hashflops::gpu::AdapterDesc;
 use hashflops::report::{chart, compare, files, prom, table, ResultRow, RunMeta};
-use hashflops::units::si;
+use hashflops::units::{si, tokens_per_s};
 use serde_json::Value;
 
 /// Every output of one run.
@@ -222,7 +222,103 @@ fn findings_state_measured_rows(o: &Outputs) {
     assert!(seen > 0, "no finding states a measured figure");
 }
 
+/// The figure named `name` of a finding, if it has one.
+fn figure(f: &Value, name: &str) -> Option<f64> {
+    f["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == name)
+        .and_then(|x| x["value"].as_f64())
+}
+
+/// Each catalogue model's line: the JSON's best fitting format, its decode
+/// rate and energy a token, are the verdict's figures, the summary's row
+/// and the energy line's, one value each; a model with no fitting format
+/// is said not to fit.
+fn model_lines_agree(o: &Outputs) {
+    let llm = o.json["llm"].as_array().expect("an llm list");
+    let findings = o.json["verdict"][0]["findings"].as_array().unwrap();
+    let energy = o.json["energy"][0]["models"].as_array().unwrap();
+    let summary = &o.text[o.text.find("== Summary").unwrap()..];
+    let models = hashflops::domain::models::catalogue();
+    let formats: usize = models
+        .iter()
+        .map(|m| hashflops::domain::formats::offered(m.id).len())
+        .sum();
+    assert_eq!(llm.len(), formats);
+    let model_findings: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["code"].as_str().unwrap().starts_with("llm.model_"))
+        .collect();
+    assert_eq!(model_findings.len(), models.len());
+    for m in models {
+        let mine = |e: &&Value| e["model"] == m.id;
+        let Some(best) = llm.iter().filter(mine).find(|e| e["best_fit"] == true) else {
+            let f = model_findings
+                .iter()
+                .find(|f| {
+                    f["text"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{} ", m.name))
+                })
+                .unwrap();
+            assert_eq!(f["code"], "llm.model_too_big", "{}", f["text"]);
+            continue;
+        };
+        let label = best["format"].as_str().unwrap().to_uppercase();
+        let f = model_findings
+            .iter()
+            .find(|f| {
+                f["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{} {label}:", m.name))
+            })
+            .unwrap_or_else(|| panic!("no finding for {} {label}", m.name));
+        let Some(tps) = best["decode_tok_s"].as_f64() else {
+            continue;
+        };
+        assert_eq!(figure(f, "decode"), Some(tps), "{}", f["text"]);
+        let shown = tokens_per_s(tps);
+        assert!(
+            f["text"].as_str().unwrap().contains(&shown),
+            "{}",
+            f["text"]
+        );
+        let basis = best["basis"].as_str().unwrap();
+        let decode_fig = f["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "decode");
+        assert_eq!(decode_fig.unwrap()["basis"], basis);
+        let row = summary
+            .lines()
+            .find(|l| l.contains(&format!(" {} ", m.name)) && l.contains(&format!(" {label} ")))
+            .unwrap_or_else(|| panic!("no summary row for {} {label}:\n{summary}", m.name));
+        assert!(row.contains(&shown) && row.contains(basis), "{row}");
+        let j = best["joules_per_token"].as_f64().expect("power was read");
+        assert_eq!(figure(f, "joules_per_token"), Some(j));
+        let e = energy.iter().find(|e| e["model"] == m.id).unwrap();
+        assert_eq!(
+            (e["decode_tok_s"].as_f64(), e["joules_per_token"].as_f64()),
+            (Some(tps), Some(j))
+        );
+        let cost = best["cost_per_million_tokens"].as_f64().unwrap();
+        assert_eq!(figure(f, "cost_per_million_tokens"), Some(cost));
+        assert!(
+            o.text
+                .contains(&format!("{} {label} {}", m.name, si(j, "J"))),
+            "{}",
+            o.text
+        );
+    }
+}
+
 fn holds_together(o: &Outputs, rows: &[ResultRow]) {
+    model_lines_agree(o);
     one_value_per_fact(o);
     findings_state_measured_rows(o);
     no_figure_above_its_bound(o);
@@ -237,7 +333,8 @@ fn a_cpu_adapter_holds_together() {
     assert_eq!(o.json["summaries"][0]["fma"]["throttled"], false);
     let c = codes(&o);
     assert!(
-        !c.iter().any(|c| c == "link.narrow" || c == "fma.crippled"),
+        !c.iter()
+            .any(|c| c == "link.narrow" || c == "fma.crippled" || c == "llm.llama_cpp_int8"),
         "{c:?}"
     );
 }
@@ -258,7 +355,8 @@ fn an_h100_holds_together() {
     );
     let c = codes(&o);
     assert!(
-        !c.iter().any(|c| c == "link.narrow" || c == "fma.crippled"),
+        !c.iter()
+            .any(|c| c == "link.narrow" || c == "fma.crippled" || c == "llm.llama_cpp_int8"),
         "{c:?}"
     );
 }
@@ -272,6 +370,20 @@ fn a_mining_card_holds_together() {
     assert_eq!(fma["throttled"], true);
     let c = codes(&o);
     assert!(c.iter().any(|c| c == "fma.crippled"), "{c:?}");
+    // For LLM use, llama.cpp's own switches are named, as its source spells them.
+    let f = o.json["verdict"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "llm.llama_cpp_int8")
+        .expect("llm.llama_cpp_int8");
+    for s in hashflops::report::verdict::LLAMA_CPP_SETTINGS {
+        assert!(
+            f["text"].as_str().unwrap().contains(s.name),
+            "{}",
+            f["text"]
+        );
+    }
     assert!(c.iter().any(|c| c == "link.narrow"), "{c:?}");
     // The throttled FMA is said with the figures the summary holds.
     assert!(
@@ -281,4 +393,20 @@ fn a_mining_card_holds_together() {
         "{}",
         o.text
     );
+}
+
+#[test]
+fn the_model_line_check_fails_on_a_rate_the_json_alone_changed() {
+    let (d, rows) = mining();
+    let mut o = outputs(&d, &rows);
+    let llm = o.json["llm"].as_array_mut().unwrap();
+    let best = llm
+        .iter_mut()
+        .find(|e| e["best_fit"] == true && e["decode_tok_s"].is_f64())
+        .unwrap();
+    let v = best["decode_tok_s"].as_f64().unwrap();
+    best["decode_tok_s"] = serde_json::json!(v * 1.01);
+    let o = std::panic::AssertUnwindSafe(&o);
+    let caught = std::panic::catch_unwind(|| model_lines_agree(&o));
+    assert!(caught.is_err(), "a disagreeing rate went unnoticed");
 }

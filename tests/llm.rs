@@ -5,63 +5,13 @@
 
 mod common;
 
-use common::{assert_caught, ctx, gpu, mutate, run_with_shaders, stderr, ShaderRun};
-use hashflops::gpu::Gpu;
-use hashflops::harness::measure;
-use hashflops::workloads::llm::decode::Decode;
+use common::llm::{
+    assert_all_caught, body, decode, header, in_body, layouts, prefill, Kind, Sabotage,
+};
+use common::{assert_caught, gpu, mutate, run_with_shaders, stderr, ShaderRun};
 use hashflops::workloads::llm::formats::{Format, FORMATS, Q4_0_WGSL, Q8_0_WGSL};
 use hashflops::workloads::llm::layout::{Layout, LAYOUT_ENV};
-use hashflops::workloads::llm::prefill::Prefill;
-use hashflops::workloads::llm::shapes::{Model, Residency};
-use hashflops::workloads::{Shaders, SizeOptions};
-
-/// Rows 1184, 30 and 416: not multiples of 4 (decode) or 64 (prefill);
-/// K 1184 and 416: 37 and 13 blocks, not multiples of the 32 lanes.
-/// (Q: 592 heads of 2, K and V: 15 of 2.)
-const TINY: Model = Model::dense("tiny", 3, 1184, 592, 15, 2, 416, 32);
-/// Two layers per repetition from one resident: the repeat check runs too.
-const RES: Residency = Residency {
-    resident: 1,
-    per_rep: 2,
-    per_token: 3,
-};
-/// Prompt tokens: not a multiple of the 64-token tile.
-const TOKENS: u64 = 70;
-
-fn with_shaders(replaced: &[(&str, String)]) -> (tempfile::TempDir, Shaders) {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, src) in replaced {
-        std::fs::write(dir.path().join(format!("{name}.wgsl")), src).unwrap();
-    }
-    let shaders = Shaders::from_dir(Some(dir.path().to_path_buf())).unwrap();
-    (dir, shaders)
-}
-
-/// The kernel layouts this adapter runs (on lavapipe: both).
-fn layouts(gpu: &Gpu) -> Vec<Layout> {
-    let all = [Layout::LanesPerRow, Layout::RowPerLane];
-    all.into_iter().filter(|l| l.runs_on(gpu)).collect()
-}
-
-/// (verified, problems) of the decode row for `format`.
-fn decode(gpu: &Gpu, shaders: &Shaders, format: Format, layout: Layout) -> (bool, Vec<String>) {
-    let sizes = SizeOptions::default();
-    let c = ctx(gpu, shaders, &sizes);
-    let w = Decode::with_layout(gpu, shaders, format, TINY, RES, layout).expect("decode setup");
-    let rows = measure(&c, w).expect("decode measures");
-    assert_eq!(rows.len(), 2, "token_rate and bandwidth rows");
-    (rows[0].verified, rows[0].problems.clone())
-}
-
-fn prefill(gpu: &Gpu, shaders: &Shaders, format: Format, layout: Layout) -> (bool, Vec<String>) {
-    let sizes = SizeOptions::default();
-    let c = ctx(gpu, shaders, &sizes);
-    let w = Prefill::with_layout(gpu, shaders, format, TINY, &["k", "down"], TOKENS, layout)
-        .expect("prefill setup");
-    let rows = measure(&c, w).expect("prefill measures");
-    assert_eq!(rows.len(), 2, "token_rate and flops rows");
-    (rows[0].verified, rows[0].problems.clone())
-}
+use hashflops::workloads::Shaders;
 
 #[test]
 fn every_kernel_agrees_with_the_cpu_at_untiled_sizes() {
@@ -83,8 +33,8 @@ fn every_kernel_agrees_with_the_cpu_at_untiled_sizes() {
 fn swapped_nibbles() -> String {
     let src = mutate(
         Q4_0_WGSL,
-        "(low - 8.0, high - 8.0)",
-        "(high - 8.0, low - 8.0)",
+        "((low - 8.0) * d, (high - 8.0) * d)",
+        "((high - 8.0) * d, (low - 8.0) * d)",
     );
     let src = mutate(
         &src,
@@ -112,39 +62,10 @@ fn next_scale(src: &str, next_word: &str) -> String {
     )
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Decode,
-    Prefill,
-}
-
-/// The decode or prefill body a layout runs, and its built-in source.
-fn body(kind: &Kind, layout: Layout) -> (&'static str, &'static str) {
-    match kind {
-        Kind::Decode => layout.decode().0,
-        Kind::Prefill => layout.prefill().0,
-    }
-}
-
 /// Each sabotage, applied to the real shader the layout runs, must leave
 /// the row unverified.
 #[test]
 fn sabotaged_kernels_are_caught() {
-    let gpu = gpu();
-    // (what, format, kernel, (body text, sabotaged text) or a whole header)
-    type Sabotage = Box<dyn Fn(Layout) -> (String, String)>;
-    let in_body = |kind: Kind, from: &'static str, to: &'static str| -> (Kind, Sabotage) {
-        (
-            kind,
-            Box::new(move |layout| {
-                let (name, src) = body(&kind, layout);
-                (name.to_string(), mutate(src, from, to))
-            }),
-        )
-    };
-    let header = |kind: Kind, name: &'static str, src: String| -> (Kind, Sabotage) {
-        (kind, Box::new(move |_| (name.to_string(), src.clone())))
-    };
     let cases: Vec<(&str, Format, (Kind, Sabotage))> = vec![
         (
             "decode skips a block",
@@ -196,21 +117,7 @@ fn sabotaged_kernels_are_caught() {
             header(Kind::Prefill, "llm_q4_0", swapped_nibbles()),
         ),
     ];
-    for layout in layouts(&gpu) {
-        for (what, format, (kind, sabotage)) in &cases {
-            let (name, src) = sabotage(layout);
-            let (_dir, shaders) = with_shaders(&[(name.as_str(), src)]);
-            let (ok, problems) = match kind {
-                Kind::Decode => decode(&gpu, &shaders, *format, layout),
-                Kind::Prefill => prefill(&gpu, &shaders, *format, layout),
-            };
-            assert!(!ok, "{what} ({layout:?}): passed the check");
-            assert!(
-                !problems.is_empty(),
-                "{what} ({layout:?}): no problem named"
-            );
-        }
-    }
+    assert_all_caught(&cases);
 }
 
 /// Through the binary: a wrong nibble order ends unverified, exit 1.

@@ -17,25 +17,12 @@ use crate::units::{num, si};
 /// The context the KV column is quoted for, in tokens.
 pub const KV_CONTEXT: u64 = 1024;
 
-/// One model of `list --models --json`.
+/// One model of `list --models --json`: its shape as the domain holds
+/// it, then what is computed from it and what its publisher states.
 #[derive(Serialize)]
 struct ModelJson {
-    id: &'static str,
-    name: &'static str,
-    size: &'static str,
-    layers: u64,
-    hidden: u64,
-    heads: u64,
-    kv_heads: u64,
-    head_dim: u64,
-    ffn: u64,
-    experts: u64,
-    active_experts: u64,
-    shared_experts: u64,
-    sliding_window: u64,
-    global_every: u64,
-    vocab: u64,
-    tied_embeddings: bool,
+    #[serde(flatten)]
+    shape: Model,
     /// Computed from the shape.
     params: u64,
     active_params: u64,
@@ -60,22 +47,7 @@ impl ModelJson {
     fn of(m: &Model) -> ModelJson {
         let p = m.published;
         ModelJson {
-            id: m.id,
-            name: m.name,
-            size: m.size,
-            layers: m.layers,
-            hidden: m.hidden,
-            heads: m.heads,
-            kv_heads: m.kv_heads,
-            head_dim: m.head_dim,
-            ffn: m.ffn,
-            experts: m.experts,
-            active_experts: m.active_experts,
-            shared_experts: m.shared_experts,
-            sliding_window: m.sliding_window,
-            global_every: m.global_every,
-            vocab: m.vocab,
-            tied_embeddings: m.tied_embeddings,
+            shape: *m,
             params: m.params(),
             active_params: m.active_params(),
             kv_cache_bytes_per_1k_tokens: m.kv_cache_bytes(KV_CONTEXT),

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::report::energy::{self, Energy};
 use crate::report::facts::Facts;
+use crate::report::models::{self, LlmEntry};
 use crate::report::rig::Rig;
 use crate::report::verdict::{self, AdapterVerdict};
 use crate::telemetry::{self, Telemetry};
@@ -31,6 +32,9 @@ struct RunDoc<'a> {
     notes: &'a [String],
     /// Energy per unit of work, one per adapter in `adapters` order.
     energy: &'a [Energy],
+    /// Every catalogue model in every format on each adapter: fit, decode
+    /// rate (measured or derived), energy and cost per token.
+    llm: &'a [LlmEntry],
     summaries: &'a [AdapterSummary],
     rig: Option<&'a Rig>,
     /// Per adapter: findings with stable codes, each naming its figure.
@@ -87,6 +91,7 @@ struct Gathered {
 /// What closes a run: the verdict, summary and rig links over all adapters.
 struct Closing {
     summaries: Vec<AdapterSummary>,
+    llm: Vec<LlmEntry>,
     rig: Option<Rig>,
     verdicts: Vec<AdapterVerdict>,
 }
@@ -110,7 +115,9 @@ impl Gathered {
             telemetry,
             windows,
         } = got;
-        let facts = Facts::of(desc, &rows).expecting_ethash(s.expect_ethash_hs);
+        let facts = Facts::of(desc, &rows)
+            .expecting_ethash(s.expect_ethash_hs)
+            .with_power(energy::suite_watts(&telemetry, &windows), s.power_price);
         let adapter_energy = energy::energy(&telemetry, &windows, &facts);
         add_telemetry(meta, desc, telemetry, &mut rows, &mut skipped);
         let mut out = s.human();
@@ -205,8 +212,15 @@ fn close(s: &Settings, all: &mut Gathered, summarised: bool) -> Result<Closing> 
             write!(out, "{}", r.render())?;
         }
     }
+    let llm = all
+        .used
+        .iter()
+        .zip(&facts)
+        .flat_map(|(d, f)| models::entries(d.index, f))
+        .collect();
     Ok(Closing {
         summaries,
+        llm,
         rig,
         verdicts,
     })
@@ -239,6 +253,7 @@ fn write_files(s: &Settings, meta: &RunMeta, all: &Gathered, c: &Closing) -> Res
             skipped: &all.skipped,
             notes: &all.notes,
             energy: &all.energies,
+            llm: &c.llm,
             summaries: &c.summaries,
             rig: c.rig.as_ref(),
             verdict: &c.verdicts,

@@ -52,6 +52,8 @@ pub(crate) struct Settings {
     pub quiet: bool,
     /// The owner's Ethash rate, H/s (`run --expect-ethash`).
     pub expect_ethash_hs: Option<f64>,
+    /// The price of a kWh (`run --power-price`).
+    pub power_price: Option<f64>,
 }
 
 /// The flags both commands share, before anything is checked.
@@ -112,6 +114,7 @@ impl Settings {
         })?;
         Ok(Settings {
             expect_ethash_hs: args.expect_ethash.map(|mhs| mhs * 1e6),
+            power_price: args.power_price,
             ..s
         })
     }
@@ -161,6 +164,7 @@ impl Settings {
             outputs: f.outputs,
             quiet: f.quiet,
             expect_ethash_hs: None,
+            power_price: None,
         })
     }
 

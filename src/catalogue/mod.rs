@@ -230,6 +230,9 @@ pub enum Kernel {
     Decode(Format),
     /// Prompt processing: a batch of tokens through the same weights.
     Prefill(Format),
+    /// One token through the active experts of an MoE layer, gathered by
+    /// index from all the layer's experts.
+    Moe(Format),
     VramWrite,
     VramCheck,
     Soak(Soak),
@@ -245,7 +248,7 @@ impl Kernel {
             Kernel::Peak(_) => Suite::Peak,
             Kernel::Stream(_) => Suite::Stream,
             Kernel::Transfer(_) => Suite::Transfer,
-            Kernel::Decode(_) | Kernel::Prefill(_) => Suite::Llm,
+            Kernel::Decode(_) | Kernel::Prefill(_) | Kernel::Moe(_) => Suite::Llm,
             Kernel::VramWrite | Kernel::VramCheck => Suite::Vram,
             Kernel::Soak(_) => Suite::Soak,
             Kernel::Reading(_) => Suite::Telemetry,
@@ -269,7 +272,7 @@ impl Kernel {
     /// The weight format of an `llm` kernel.
     pub fn format(self) -> Option<Format> {
         match self {
-            Kernel::Decode(f) | Kernel::Prefill(f) => Some(f),
+            Kernel::Decode(f) | Kernel::Prefill(f) | Kernel::Moe(f) => Some(f),
             _ => None,
         }
     }
@@ -291,7 +294,7 @@ impl Kernel {
             // apart from the memory's (whether arrays fit is the same on
             // every run of a card with the same flags).
             Kernel::Stream(_) => out.extend(p.cache_sized().map(|_| ("cache_sized", "yes".into()))),
-            Kernel::Decode(_) | Kernel::Prefill(_) => {
+            Kernel::Decode(_) | Kernel::Prefill(_) | Kernel::Moe(_) => {
                 // A model shape and weight format compiled in, and prompt
                 // tokens per batch, fixed per scale and adapter kind.
                 out.extend(p.model().map(|m| ("model", m.to_string())));
@@ -348,6 +351,7 @@ impl Quantity {
 
 const DECODE: &str = "decode_";
 const PREFILL: &str = "prefill_";
+const MOE: &str = "moe_";
 
 impl fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -361,6 +365,7 @@ impl fmt::Display for Kernel {
             Kernel::Transfer(k) => k.fmt(f),
             Kernel::Decode(x) => write!(f, "{DECODE}{}", x.name()),
             Kernel::Prefill(x) => write!(f, "{PREFILL}{}", x.name()),
+            Kernel::Moe(x) => write!(f, "{MOE}{}", x.name()),
             Kernel::VramWrite => f.write_str("vram_write"),
             Kernel::VramCheck => f.write_str("vram_check"),
             Kernel::Soak(k) => k.fmt(f),
@@ -400,6 +405,7 @@ impl Kernel {
         out.extend(Transfer::ALL.iter().map(|&k| Kernel::Transfer(k)));
         out.extend(FORMATS.iter().map(|&f| Kernel::Decode(f)));
         out.extend(FORMATS.iter().map(|&f| Kernel::Prefill(f)));
+        out.extend(FORMATS.iter().map(|&f| Kernel::Moe(f)));
         out.extend([Kernel::VramWrite, Kernel::VramCheck]);
         out.extend(Soak::ALL.iter().map(|&k| Kernel::Soak(k)));
         out.extend(Quantity::ALL.iter().map(|&q| Kernel::Reading(q)));

@@ -9,7 +9,9 @@ fn every_kernel_name_is_unique_and_reads_back() {
         let same: Vec<_> = all.iter().filter(|x| x.to_string() == name).collect();
         assert_eq!(same.len(), 1, "{name} names {same:?}");
     }
-    assert!("decode_q5_k".parse::<Kernel>().is_err());
+    assert_eq!("decode_q5_k".parse(), Ok(Kernel::Decode(Format::Q5_K)));
+    assert_eq!("prefill_mxfp4".parse(), Ok(Kernel::Prefill(Format::MXFP4)));
+    assert!("decode_q3_k".parse::<Kernel>().is_err());
 }
 
 #[test]
@@ -115,10 +117,15 @@ fn matches_a_name(lit: &str, names: &[String]) -> bool {
 
 /// Words printed for people that happen to equal a name: table headers and
 /// a Prometheus unit. Each is output only, never compared with a row.
-const DISPLAY_WORDS: [(&str, &str); 6] = [
-    // The ceiling table's and the rig table's headers.
+const DISPLAY_WORDS: [(&str, &str); 10] = [
+    // The ceiling table's, the catalogue tables' (summary and
+    // `list --models`) and the rig table's headers.
     ("summary/llm.rs", "model"),
+    ("summary/models.rs", "model"),
+    ("summary/models.rs", "format"),
+    ("app/models.rs", "model"),
     ("rig.rs", "model"),
+    ("rig.rs", "format"),
     ("rig.rs", "link"),
     // The comparison's and the results table's headers.
     ("compare/render.rs", "bandwidth"),

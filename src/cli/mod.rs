@@ -127,6 +127,17 @@ fn parse_ethash(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A price per kWh: a positive number, whatever the currency.
+fn parse_power_price(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{:?} is not a power price: give the price of a kWh as a number above 0, e.g. 0.30",
+            typed(s)
+        )),
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct HealthArgs {
     /// How long to test each card: seconds (60) or units (90s, 1m30s, 5m,
@@ -356,6 +367,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "MH/s", value_parser = parse_ethash,
           allow_negative_numbers = true, conflicts_with = "all_adapters")]
     pub expect_ethash: Option<f64>,
+    /// The price of a kWh, in any currency (e.g. 0.30): where power was
+    /// read, the verdict, summary, energy line and JSON give each model's
+    /// power cost per million tokens.
+    #[arg(long, value_name = "PER_KWH", value_parser = parse_power_price,
+          allow_negative_numbers = true)]
+    pub power_price: Option<f64>,
     /// The Ethash epoch the ethash suite hashes over (0 to 2047). Default:
     /// 517, the last Ethereum mined, where the adapter holds its 5.0 GiB
     /// dataset, else the largest epoch it holds; 0 on a software adapter.

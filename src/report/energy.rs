@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::facts::{verified, Facts};
+use super::models;
 use crate::catalogue::{Quantity, Suite};
 use crate::domain::formats::Format;
 use crate::domain::models::LLAMA2_7B;
@@ -35,20 +36,85 @@ pub struct Energy {
     /// name it (e.g. "stream copy"), and its rate.
     pub ceiling_bound: Option<String>,
     pub ceiling_bandwidth_bs: Option<f64>,
+    /// Each catalogue model in its best fitting format, where power was
+    /// read while the suite behind its decode rate ran.
+    pub models: Vec<ModelEnergy>,
+    /// The price of a kWh (`run --power-price`).
+    pub price_per_kwh: Option<f64>,
     /// Why a figure is missing.
     pub unavailable: Option<String>,
 }
 
-const J_PER_KWH: f64 = 3.6e6;
+/// Energy and cost per token of one model in one format, from
+/// [`models::lines`]: the verdict's and the summary's figures.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ModelEnergy {
+    pub model: &'static str,
+    #[serde(skip)]
+    pub name: &'static str,
+    pub format: Format,
+    pub decode_tok_s: f64,
+    pub joules_per_token: f64,
+    pub cost_per_million_tokens: Option<f64>,
+}
+
+/// The models that fit (or whose fit is unknown) with an energy a token.
+fn model_energy(facts: &Facts) -> Vec<ModelEnergy> {
+    models::lines(facts)
+        .into_iter()
+        .filter(|l| l.fits != Some(false))
+        .filter_map(|l| {
+            Some(ModelEnergy {
+                model: l.model,
+                name: l.name,
+                format: l.format,
+                decode_tok_s: l.decode_tok_s?,
+                joules_per_token: l.joules_per_token?,
+                cost_per_million_tokens: l.cost_per_million_tokens,
+            })
+        })
+        .collect()
+}
+
+pub const J_PER_KWH: f64 = 3.6e6;
 
 fn watts(t: &Telemetry, windows: &[Window], suite: Suite) -> Option<f64> {
     let w = windows.iter().find(|w| w.suite == suite)?;
     mean_power(t, w.t0_s, w.t1_s)
 }
 
+/// The mean power while one suite ran.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct SuiteWatts {
+    pub suite: Suite,
+    pub watts: f64,
+}
+
+/// The mean power of each suite that ran while power was read; None when
+/// no power was read at all.
+pub fn suite_watts(t: &Telemetry, windows: &[Window]) -> Option<Vec<SuiteWatts>> {
+    if !t.readings.iter().any(|r| r.quantity == Quantity::Power) {
+        return None;
+    }
+    Some(
+        windows
+            .iter()
+            .filter_map(|w| {
+                mean_power(t, w.t0_s, w.t1_s).map(|watts| SuiteWatts {
+                    suite: w.suite,
+                    watts,
+                })
+            })
+            .collect(),
+    )
+}
+
 /// The energy figures from one adapter's facts and the telemetry of its run.
 pub fn energy(t: &Telemetry, windows: &[Window], facts: &Facts) -> Energy {
-    let mut e = Energy::default();
+    let mut e = Energy {
+        price_per_kwh: facts.power_price,
+        ..Energy::default()
+    };
     if !t.readings.iter().any(|r| r.quantity == Quantity::Power) {
         e.unavailable = Some(
             t.unavailable
@@ -85,6 +151,7 @@ pub fn energy(t: &Telemetry, windows: &[Window], facts: &Facts) -> Energy {
             e.ceiling_bandwidth_bs = Some(b.bytes_per_s);
         }
     }
+    e.models = model_energy(facts);
     e
 }
 
@@ -92,7 +159,11 @@ pub fn energy(t: &Telemetry, windows: &[Window], facts: &Facts) -> Energy {
 pub fn render(e: &Energy) -> String {
     if e.unavailable.is_some() {
         // The reason is on the telemetry line above and in the JSON.
-        return "energy per work: unavailable (no power reading)".into();
+        let cost = match e.price_per_kwh {
+            Some(_) => "\ncost per million tokens: power was not read",
+            None => "",
+        };
+        return format!("energy per work: unavailable (no power reading){cost}");
     }
     let mut parts = Vec::new();
     if let (Some(j), Some(w)) = (e.hash_j_per_gh, e.hash_watts) {
@@ -117,11 +188,45 @@ pub fn render(e: &Energy) -> String {
             k / 1e6
         ));
     }
-    if parts.is_empty() {
+    let work = if parts.is_empty() {
         "energy per work: power was read, but not while a rated suite ran".into()
     } else {
         format!("energy per work: {}", parts.join("; "))
+    };
+    work + &render_models(e)
+}
+
+/// "energy per token: Llama-2-7B Q8_0 410 mJ (0.0342 per million tokens
+/// at 0.3 a kWh); ...", on its own line; empty without a model.
+fn render_models(e: &Energy) -> String {
+    let each: Vec<String> = e
+        .models
+        .iter()
+        .map(|m| {
+            let cost = match (m.cost_per_million_tokens, e.price_per_kwh) {
+                (Some(c), Some(p)) => format!(
+                    " ({} per million tokens at {} a kWh)",
+                    crate::units::num(c),
+                    crate::units::num(p)
+                ),
+                _ => String::new(),
+            };
+            format!(
+                "{} {} {} at {}{cost}",
+                m.name,
+                m.format.label(),
+                crate::units::si(m.joules_per_token, "J"),
+                crate::units::tokens_per_s(m.decode_tok_s)
+            )
+        })
+        .collect();
+    if each.is_empty() {
+        return String::new();
     }
+    format!(
+        "\nenergy per token, each model in its best fitting format: {}",
+        each.join("; ")
+    )
 }
 
 #[cfg(test)]
@@ -167,5 +272,49 @@ mod tests {
             &Facts::from_rows(&[], memory),
         );
         assert!(render(&none).contains("unavailable"));
+    }
+
+    #[test]
+    fn each_fitting_model_gets_the_models_rules_energy_a_token() {
+        use crate::report::summary::fixtures::{desc, row};
+        let mut t = Telemetry::default();
+        for ts in [0.5, 1.5, 2.5] {
+            t.readings.push(Reading {
+                t_s: ts,
+                quantity: Quantity::Power,
+                unit: "W",
+                value: 120.0,
+                source: "nvml",
+            });
+        }
+        let windows = vec![Window {
+            suite: Suite::Stream,
+            t0_s: 0.0,
+            t1_s: 3.0,
+        }];
+        let rows = [row("stream", "copy", "bandwidth", 400e9, true)];
+        let facts = Facts::new(&desc(Some(8_000_000_000)), &rows, None)
+            .with_power(suite_watts(&t, &windows), Some(0.30));
+        let e = energy(&t, &windows, &facts);
+        let lines = models::lines(&facts);
+        let fitting: Vec<_> = lines.iter().filter(|l| l.fits == Some(true)).collect();
+        assert_eq!(e.models.len(), fitting.len());
+        for (m, l) in e.models.iter().zip(&fitting) {
+            assert_eq!(m.model, l.model);
+            assert_eq!(m.joules_per_token, 120.0 / l.decode_tok_s.unwrap());
+            assert_eq!(m.cost_per_million_tokens, l.cost_per_million_tokens);
+        }
+        let text = render(&e);
+        assert!(
+            text.contains("energy per token, each model in its best fitting format"),
+            "{text}"
+        );
+        // Priced, no power read: said once.
+        let dark = Facts::new(&desc(Some(8_000_000_000)), &rows, None).with_power(None, Some(0.30));
+        let text = render(&energy(&Telemetry::default(), &windows, &dark));
+        assert!(
+            text.ends_with("cost per million tokens: power was not read"),
+            "{text}"
+        );
     }
 }

@@ -5,13 +5,14 @@
 
 use serde::Serialize;
 
+use super::energy::SuiteWatts;
 use super::summary::rules::{best, shown, Pick};
 use super::summary::{
     adapter_memory, decode_bound, decode_ceiling, fma_judgment, DecodeBound, FmaJudgment,
     KeyMetrics, Memory, Val,
 };
 use super::ResultRow;
-use crate::catalogue::{Kernel, Metric, Transfer};
+use crate::catalogue::{Kernel, Metric, Suite, Transfer};
 use crate::domain::formats::Format;
 use crate::domain::models::Model;
 use crate::gpu::AdapterDesc;
@@ -94,6 +95,10 @@ pub struct Facts {
     /// --expect-ethash`): given, not measured, and compared against
     /// instead of the card's record.
     pub expected_ethash_hs: Option<f64>,
+    /// The mean power while each suite ran; None where power was not read.
+    pub power: Option<Vec<SuiteWatts>>,
+    /// The price of a kWh (`run --power-price`): given, not measured.
+    pub power_price: Option<f64>,
 }
 
 /// A figure's value when it passed verification: judgments rest on
@@ -144,6 +149,8 @@ impl Facts {
             llm_rates: llm_rates(rows),
             ethash: EthashRun::of(rows),
             expected_ethash_hs: None,
+            power: None,
+            power_price: None,
         }
     }
 
@@ -153,6 +160,25 @@ impl Facts {
             expected_ethash_hs: hs,
             ..self
         }
+    }
+
+    /// The facts with the power read while each suite ran (None where it
+    /// was not read) and the price of a kWh.
+    pub fn with_power(self, power: Option<Vec<SuiteWatts>>, price: Option<f64>) -> Facts {
+        Facts {
+            power,
+            power_price: price,
+            ..self
+        }
+    }
+
+    /// The mean power while `suite` ran, where it was read then.
+    pub fn watts(&self, suite: Suite) -> Option<f64> {
+        self.power
+            .as_ref()?
+            .iter()
+            .find(|w| w.suite == suite)
+            .map(|w| w.watts)
     }
 
     /// The measured rates of `model` in `format`, if any were measured.

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod energy;
 pub mod facts;
 pub mod files;
+pub mod models;
 pub mod network;
 pub mod pipeline;
 pub mod prom;

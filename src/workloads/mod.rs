@@ -92,7 +92,7 @@ pub const REGISTRY: &[Suite] = &[
     Suite {
         id: Id::Llm,
         eta_weight: 3.0,
-        about: "LLM decode and prefill on Q4_0, Q8_0 and f16 weights (Llama-2 shapes)",
+        about: "LLM decode and prefill on Q4_0, Q8_0, f16, K-quant and MXFP4 weights (Llama-2 shapes)",
         in_default_run: true,
         run: llm::run,
         shaders: llm::shader_sources,

@@ -2,6 +2,7 @@
 //! failure that says how to get one. GPU tests never pass silently.
 #![allow(dead_code)]
 
+pub mod llm;
 pub mod runs;
 
 use hashflops::gpu::{Adapters, Gpu};

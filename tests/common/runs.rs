@@ -4,6 +4,7 @@
 use hashflops::gpu::AdapterDesc;
 use hashflops::report::energy::{self, Window};
 use hashflops::report::facts::Facts;
+use hashflops::report::models;
 use hashflops::report::summary::AdapterSummary;
 use hashflops::report::verdict::{self, AdapterVerdict};
 use hashflops::report::ResultRow;
@@ -141,20 +142,27 @@ pub fn mining() -> (AdapterDesc, Vec<ResultRow>) {
     (d, rows)
 }
 
+/// The price of a kWh the answers are given (`run --power-price`).
+pub const PRICE: f64 = 0.30;
+
 /// The terminal text (verdict, summary, energy) and the JSON of one run,
-/// all from the adapter's facts, computed once as `run` does.
+/// all from the adapter's facts, computed once as `run` does, with power
+/// read and [`PRICE`] given.
 pub fn answer(d: &AdapterDesc, rows: &[ResultRow]) -> (String, serde_json::Value) {
+    let (t, w) = telemetry();
     let host = d.is_cpu().then_some(23_000_000_000);
-    let facts = Facts::new(d, rows, host);
+    let facts = Facts::new(d, rows, host).with_power(energy::suite_watts(&t, &w), Some(PRICE));
     let v = AdapterVerdict {
         adapter_index: 0,
         adapter: d.name.clone(),
         findings: verdict::findings(&facts, &[]),
     };
-    let (t, w) = telemetry();
     let e = energy::energy(&t, &w, &facts);
+    let llm = models::entries(0, &facts);
     let s = AdapterSummary::from_facts(d, facts);
     let text = verdict::render(&v) + &s.render() + &energy::render(&e);
-    let json = serde_json::json!({ "verdict": [v], "summaries": [s], "energy": [e] });
+    let json = serde_json::json!({
+        "verdict": [v], "summaries": [s], "energy": [e], "llm": llm
+    });
     (text, json)
 }

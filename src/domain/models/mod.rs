@@ -23,14 +23,14 @@ mod tests;
 
 use std::sync::LazyLock;
 
-use super::formats::{Format, NORM_BYTES};
+use super::formats::{q4_k_m, Format, NORM_BYTES};
 
 /// A decoder-only transformer: every layer has the attention projections
 /// Q, K, V, O (`heads` x `head_dim` wide, which need not be `hidden`), a
 /// feed-forward gate, up and down, dense or as experts behind a router,
 /// and RMS norms; around the layers, the token embedding table, a final
 /// norm and the output head.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Model {
     /// As in row params: `llama2-7b`.
     pub id: &'static str,
@@ -74,6 +74,7 @@ pub struct Model {
     pub tied_embeddings: bool,
     /// What its publisher states, with sources; `None` for shapes made up
     /// for tests.
+    #[serde(skip)]
     pub published: Option<Published>,
 }
 
@@ -371,9 +372,39 @@ impl Model {
         };
         let vectors = self.layers * self.layer_vectors(|w| w.stored) + self.hidden;
         let bytes = self.layers * self.stored_layer_bytes(f)
-            + vocab / super::formats::BLOCK * f.block_bytes()
+            + f.row_bytes(vocab)
             + head
             + vectors * NORM_BYTES;
+        bytes as f64
+    }
+
+    /// Whether llama.cpp's quantizer takes this shape for a 70B, which its
+    /// Q4_K_M mix heeds: a Llama of 80 layers with fewer KV heads than
+    /// heads (`llama_quant_model_from_metadata` in src/llama-quant.cpp).
+    pub fn is_llama_cpp_70b(&self) -> bool {
+        self.layers == 80 && self.kv_heads < self.heads
+    }
+
+    /// Bytes of the tensors of the model's Q4_K_M GGUF file: each matrix,
+    /// the embedding table and the output head in the format [`q4_k_m`]
+    /// gives it, the norms in f32. [`q4_k_m`] follows llama.cpp for dense
+    /// Llama shapes; an MoE model's expert tensors are counted as Q4_K.
+    pub fn q4_k_m_file_size(&self) -> f64 {
+        let (n, big) = (self.layers, self.is_llama_cpp_70b());
+        let mut bytes = (self.layers * self.layer_vectors(|w| w.stored) + self.hidden) * NORM_BYTES;
+        for layer in 0..n {
+            for w in self.weights() {
+                let m = w.matrix;
+                bytes += w.stored * m.rows * q4_k_m(m.name, layer, n, big).row_bytes(m.k);
+            }
+        }
+        let tables: &[&str] = match self.tied_embeddings {
+            true => &["token_embd"],
+            false => &["token_embd", "output"],
+        };
+        for tensor in tables {
+            bytes += self.vocab * q4_k_m(tensor, 0, n, big).row_bytes(self.hidden);
+        }
         bytes as f64
     }
 

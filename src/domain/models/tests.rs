@@ -136,6 +136,23 @@ fn file_sizes_match_the_published_gguf_files() {
     }
 }
 
+/// The Q4_K_M files of TheBloke's Llama-2-7B/13B/70B-GGUF model cards
+/// (GB): a check of the tensor mix, every tensor typed as llama.cpp's
+/// quantizer types it.
+#[test]
+fn q4_k_m_file_sizes_match_the_published_gguf_files() {
+    for (m, published) in [
+        (*LLAMA2_7B, 4.08e9),
+        (*LLAMA2_13B, 7.87e9),
+        (*LLAMA2_70B, 41.42e9),
+    ] {
+        let size = m.q4_k_m_file_size();
+        assert!((size - published).abs() < 5e6 + 1e6, "{}: {size}", m.name);
+    }
+    assert!(LLAMA2_70B.is_llama_cpp_70b());
+    assert!(!LLAMA2_13B.is_llama_cpp_70b());
+}
+
 #[test]
 fn the_three_sizes_of_7b_q4_0_are_distinct_and_named() {
     let m = *LLAMA2_7B;

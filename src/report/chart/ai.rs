@@ -11,19 +11,20 @@ use super::data::{LlmRate, RefCard, Series, Vram};
 use super::roofline::darker;
 use crate::domain::formats::Format;
 use crate::domain::models;
+use crate::report::models::bytes_needed;
 use crate::report::summary::{fits, FIT_HEADROOM};
-use crate::report::verdict::{largest_q4_fit, q4_resident};
+use crate::report::verdict::{largest_q4_fit, q4_needed};
 use crate::units::si;
 
 /// Whether one measured model and format fits the adapter's memory, by the
-/// rule the verdict uses (the model resident within [`FIT_HEADROOM`] of
-/// VRAM).
+/// rule the verdict uses (the model and its KV cache within
+/// [`FIT_HEADROOM`] of VRAM).
 fn fit_note(l: &LlmRate, vram: &Vram) -> String {
     let (Some(m), Some(f)) = (models::by_id(&l.model), Format::from_name(&l.format)) else {
         return "not a model or format this build knows".into();
     };
-    let w = m.bytes_resident(f);
-    let weights = format!("{} resident", si(w, "B"));
+    let w = bytes_needed(&m, f);
+    let weights = format!("{} with its KV cache", si(w, "B"));
     match vram {
         Vram::Card { bytes, card } => {
             if fits(w, *bytes) {
@@ -49,7 +50,7 @@ fn card_fit(vram: Option<u64>) -> String {
                 "VRAM {}: up to {} Q4_0 ({}) fits",
                 si(v as f64, "B"),
                 m.size,
-                q4_resident(&m)
+                q4_needed(&m)
             ),
             None => format!("VRAM {}: 7B Q4_0 does not fit", si(v as f64, "B")),
         },

@@ -8,9 +8,10 @@ use serde::Serialize;
 use super::metrics::Val;
 use super::render::mark;
 use super::rules::DecodeBound;
-use crate::domain::formats::FORMATS;
+use crate::domain::formats::{FILE_FORMATS, FORMATS};
 use crate::domain::models::{LLAMA2, LLAMA2_7B};
 use crate::report::facts::Facts;
+use crate::report::models;
 use crate::units::{num, si, tokens_per_s};
 
 /// Share of the bound that real runtimes reach in single-stream decode.
@@ -48,7 +49,8 @@ pub struct LlmRow {
     pub file_size: f64,
     pub ceiling_tokens_s: f64,
     pub realistic_tokens_s: (f64, f64),
-    /// Fits the adapter's memory: VRAM, or the host's for a CPU adapter.
+    /// Fits the adapter's memory (VRAM, or the host's for a CPU adapter)
+    /// with its KV cache, by the fit rule ([`models::fits_in`]).
     pub fits_vram: Option<bool>,
     pub load_s: Option<f64>,
 }
@@ -58,7 +60,7 @@ pub struct LlmRow {
 pub fn ceiling_rows(facts: &Facts) -> Vec<LlmRow> {
     let mut out = Vec::new();
     for m in *LLAMA2 {
-        for f in FORMATS {
+        for f in FILE_FORMATS {
             let Some(c) = facts.ceiling(&m, f) else {
                 return Vec::new();
             };
@@ -72,7 +74,7 @@ pub fn ceiling_rows(facts: &Facts) -> Vec<LlmRow> {
                 file_size: file,
                 ceiling_tokens_s: c,
                 realistic_tokens_s: (c * REALISTIC.0, c * REALISTIC.1),
-                fits_vram: facts.memory.bytes.map(|v| fits(resident, v)),
+                fits_vram: facts.memory.bytes.map(|v| models::fits_in(&m, f, v)),
                 load_s: facts.metrics.upload.map(|u| load_seconds(file, u.value)),
             });
         }
@@ -145,7 +147,7 @@ pub fn render_ceilings(
     }
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    let fits_header = format!("fits {memory_word}");
+    let fits_header = format!("fits {memory_word} with KV cache");
     t.set_header([
         "model",
         "resident",

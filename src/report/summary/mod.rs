@@ -9,6 +9,7 @@ pub(crate) mod fixtures;
 mod flags;
 mod llm;
 mod metrics;
+mod models;
 mod render;
 pub mod rules;
 mod totals;

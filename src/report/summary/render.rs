@@ -243,6 +243,7 @@ impl AdapterSummary {
         if let (false, Some(bw)) = (self.llm.is_empty(), &self.facts.decode_bound) {
             derived += &render_ceilings(&self.llm, bw, m.upload, self.facts.memory.word);
         }
+        derived += &super::models::render_models(&self.facts);
         derived
     }
 }

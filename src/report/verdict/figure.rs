@@ -22,6 +22,18 @@ pub enum Basis {
     Reported,
 }
 
+impl Basis {
+    /// As the JSON writes it: `measured`, `derived`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Basis::Measured => "measured",
+            Basis::Derived => "derived",
+            Basis::Published => "published",
+            Basis::Reported => "reported",
+        }
+    }
+}
+
 /// A figure's unit; in the JSON, its symbol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
@@ -34,6 +46,10 @@ pub enum Unit {
     /// A plain ratio of two figures of one unit.
     Ratio,
     Seconds,
+    /// Joules (energy per token).
+    Joules,
+    /// An amount in the currency of `run --power-price`, whichever it is.
+    Money,
 }
 
 impl Unit {
@@ -47,6 +63,8 @@ impl Unit {
             Unit::Percent => "%",
             Unit::Ratio => "ratio",
             Unit::Seconds => "s",
+            Unit::Joules => "J",
+            Unit::Money => "money",
         }
     }
 }
@@ -126,11 +144,11 @@ impl Figure {
         let v = self.value;
         match self.unit {
             Unit::TokensPerS => tokens_per_s(v),
-            Unit::BytesPerS | Unit::Bytes | Unit::FlopPerS | Unit::HashPerS => {
+            Unit::BytesPerS | Unit::Bytes | Unit::FlopPerS | Unit::HashPerS | Unit::Joules => {
                 si(v, self.unit.symbol())
             }
             Unit::Percent => format!("{} %", num(v)),
-            Unit::Ratio => num(v),
+            Unit::Ratio | Unit::Money => num(v),
             Unit::Seconds => format!("{v:.0} s"),
         }
     }

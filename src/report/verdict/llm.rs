@@ -7,10 +7,12 @@ use crate::catalogue::Kernel;
 use crate::domain::formats::Format;
 use crate::domain::models::{Model, LLAMA2_7B};
 use crate::report::facts::{verified, Facts};
+use crate::report::models;
+use crate::report::pipeline::CONTEXT;
 use crate::report::summary::{DecodeBound, Memory};
 
 /// Below 10 tok/s a reply of a few hundred tokens takes minutes.
-const DECODE_GOOD: f64 = 10.0;
+pub(super) const DECODE_GOOD: f64 = 10.0;
 /// Under 50 tok/s a 2,000-token prompt takes most of a minute.
 const PREFILL_GOOD: f64 = 50.0;
 
@@ -158,10 +160,10 @@ pub fn fit(memory: &Memory) -> Option<Finding> {
     let f = Format::Q4_0;
     let mut resident = |m: &Model| {
         d.put(Figure::derived(
-            "resident",
-            m.bytes_resident(f),
+            "needed",
+            models::bytes_needed(m, f),
             Unit::Bytes,
-            shape(m, f),
+            format!("{} and KV cache at {CONTEXT} tokens", shape(m, f)),
         ))
     };
     let (code, stance, text) = match largest_q4_fit(bytes) {
@@ -169,7 +171,7 @@ pub fn fit(memory: &Memory) -> Option<Finding> {
             fit_code,
             Stance::GoodFor,
             format!(
-                "{} {size}{what}: {} {} ({} resident) fits",
+                "{} {size}{what}: {} {} ({} with its KV cache at {CONTEXT} tokens) fits",
                 memory.word,
                 m.name,
                 f.label(),
@@ -180,7 +182,7 @@ pub fn fit(memory: &Memory) -> Option<Finding> {
             small_code,
             Stance::NotFor,
             format!(
-                "{} {size}{what}: not even {} {} ({} resident) fits with room for its cache",
+                "{} {size}{what}: not even {} {} ({} with its KV cache at {CONTEXT} tokens) fits",
                 memory.word,
                 LLAMA2_7B.name,
                 f.label(),

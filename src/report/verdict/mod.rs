@@ -4,9 +4,11 @@
 //! sentence is written from them; only verified figures are used. It reads
 //! the adapter's [`Facts`], as the summary and the energy line do.
 
+mod catalogue;
 mod compute;
 mod ethash;
 mod figure;
+mod llama_cpp;
 mod llm;
 mod render;
 mod standing;
@@ -16,10 +18,11 @@ mod tests;
 use serde::Serialize;
 
 pub use figure::{source_of, Basis, Draft, Figure, Unit};
+pub use llama_cpp::{Setting, CUDA_DECODE, SETTINGS as LLAMA_CPP_SETTINGS};
 pub use render::render;
 
 use super::facts::Facts;
-use super::summary::fits;
+use super::models::{bytes_needed, fits_in};
 use super::ResultRow;
 use crate::domain::formats::Format;
 use crate::domain::models::{Model, LLAMA2};
@@ -48,18 +51,23 @@ pub struct Finding {
     pub figures: Vec<Figure>,
 }
 
-/// The largest Llama-2 whose Q4_0 weights, resident, fit `memory` bytes
-/// with room for its cache.
+/// The largest Llama-2 whose Q4_0 weights and KV cache fit `memory` bytes
+/// by the fit rule ([`models::fits_in`]).
 pub fn largest_q4_fit(memory: u64) -> Option<Model> {
     LLAMA2
         .into_iter()
         .rev()
-        .find(|m| fits(m.bytes_resident(Format::Q4_0), memory))
+        .find(|m| fits_in(m, Format::Q4_0, memory))
 }
 
-/// "3.79 GB resident": how the fit findings quote a model's size.
-pub fn q4_resident(m: &Model) -> String {
-    format!("{} resident", si(m.bytes_resident(Format::Q4_0), "B"))
+/// "5.94 GB with its KV cache at 4096 tokens": how the fit findings quote
+/// what a model needs.
+pub fn q4_needed(m: &Model) -> String {
+    format!(
+        "{} with its KV cache at {} tokens",
+        si(bytes_needed(m, Format::Q4_0), "B"),
+        super::pipeline::CONTEXT
+    )
 }
 
 /// Findings for one adapter from its rows; `faults` are findings from the
@@ -87,6 +95,8 @@ pub fn findings(facts: &Facts, faults: &[Finding]) -> Vec<Finding> {
     out.extend(llm::decode(facts));
     out.extend(llm::prefill(facts));
     out.extend(llm::fit(&facts.memory));
+    out.extend(catalogue::models(facts));
+    out.extend(llama_cpp::int8_throttled(facts));
     out.extend(compute::fma(facts));
     out.extend(compute::fp64(facts));
     out.extend(compute::link(facts));

@@ -47,8 +47,15 @@ fn a_crippled_card_on_a_riser_is_told_why() {
     assert!(decode.text.contains("95.0 tok/s"), "{}", decode.text);
     assert_eq!(num(0.1234), "0.123");
     assert_eq!(num(1234.0), "1234");
+    // The largest that fits with its KV cache, by the fit rule.
     let fit = v.iter().find(|f| f.code == "vram.fit").unwrap();
-    assert!(fit.text.contains("13B"), "{}", fit.text);
+    let m = super::largest_q4_fit(8 << 30).unwrap();
+    assert!(
+        fit.text
+            .contains(&format!("{} Q4_0 ({})", m.name, super::q4_needed(&m))),
+        "{}",
+        fit.text
+    );
 }
 
 #[test]

@@ -79,6 +79,9 @@ impl<'g> Decode<'g> {
         res: Residency,
         layout: Layout,
     ) -> Result<Self> {
+        for m in model.matrices() {
+            format.check_row(m.k)?;
+        }
         let (body, entry, rows_per_group) = layout.decode();
         let (init, pipeline) = g::pipelines(
             gpu,

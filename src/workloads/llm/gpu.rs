@@ -72,7 +72,7 @@ pub fn shader_sources() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in super::formats::FORMATS {
         let (name, header) = f.header();
-        let mut all = vec![vec![INIT]];
+        let mut all = vec![vec![INIT], vec![super::moe::MOE]];
         for layout in [Layout::LanesPerRow, Layout::RowPerLane] {
             all.push(vec![DECODE_IO, layout.decode().0]);
             all.push(vec![PREFILL_IO, layout.prefill().0]);
@@ -158,7 +158,7 @@ pub struct GpuMatrix {
 }
 
 /// Largest part, in bytes: what one binding may hold, less the padding word.
-fn part_limit(gpu: &Gpu) -> u64 {
+pub fn part_limit(gpu: &Gpu) -> u64 {
     gpu.limits
         .max_storage_buffer_binding_size
         .min(gpu.limits.max_buffer_size)

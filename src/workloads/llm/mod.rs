@@ -1,11 +1,15 @@
 //! Suite `llm`: LLM inference as it really runs on these cards — weights in
-//! llama.cpp's block formats (Q4_0, Q8_0, F16) for the matrix shapes of
-//! Llama-2 7B, 13B and 70B, dequantized inside the kernels.
+//! llama.cpp's block formats (Q4_0, Q8_0, F16, the K-quants Q4_K, Q5_K and
+//! Q6_K, and MXFP4) for the matrix shapes of Llama-2 7B, 13B and 70B,
+//! dequantized inside the kernels.
 //!
 //! - decode: one token's matrix-vector products over every matrix of every
 //!   layer (`decode_<format>`, tokens/s and weight bytes/s);
 //! - prefill: the same weights times a batch of prompt tokens
 //!   (`prefill_<format>`, prompt tokens/s).
+//! - moe: one token through the experts chosen out of all of an MoE
+//!   layer's, gathered by index (`moe_<format>`, active-expert bytes/s, a
+//!   layer's expert FFN time, the model's tok/s).
 //!
 //! Weights are generated on the GPU from a hash of (matrix, byte index)
 //! (`shaders/llm_init.wgsl`); the CPU reference regenerates the bytes of
@@ -15,6 +19,8 @@ pub mod decode;
 pub mod formats;
 pub mod gpu;
 pub mod layout;
+pub mod moe;
+pub mod moe_plan;
 pub mod prefill;
 pub mod reference;
 pub mod shapes;
@@ -22,18 +28,32 @@ pub mod shapes;
 use anyhow::Result;
 
 use super::{Ctx, Scale, SuiteOutput};
+use crate::domain::formats::FILE_FORMATS;
 use crate::harness::measure;
 use formats::{Format, FORMATS};
 use shapes::Model;
 
 pub use gpu::shader_sources;
 
+/// The formats decode times: on a software adapter the whole-file formats
+/// (Q4_0, Q8_0, F16) unless --full, because there the K-quants take about
+/// 2.5 times as long a token as Q4_0 (a 32-weight step reads its
+/// super-block's scales and 32 bytes of nibbles, half of them for the
+/// other sub-block, and on a CPU adapter loads set the pace) and would
+/// double the default run; every format with --full and on a GPU.
+fn decode_formats(ctx: &Ctx) -> Vec<Format> {
+    match (ctx.gpu.desc.is_cpu(), ctx.scale) {
+        (true, Scale::Quick | Scale::Default) => FILE_FORMATS.to_vec(),
+        _ => FORMATS.to_vec(),
+    }
+}
+
 /// What prefill times at each scale: formats, matrices of one layer, batch.
 fn prefill_plan(ctx: &Ctx) -> (Vec<Format>, Vec<&'static str>, u64) {
     let all = vec!["q", "k", "v", "o", "gate", "up", "down"];
     match (ctx.gpu.desc.is_cpu(), ctx.scale) {
         (true, Scale::Quick) => (vec![Format::Q4_0], vec!["q"], 64),
-        (true, Scale::Default) => (FORMATS.to_vec(), vec!["q"], 128),
+        (true, Scale::Default) => (FILE_FORMATS.to_vec(), vec!["q"], 128),
         (true, Scale::Full) => (FORMATS.to_vec(), all, 512),
         (false, _) => (FORMATS.to_vec(), all, 512),
     }
@@ -44,7 +64,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
     let mut out = SuiteOutput::default();
     let models: Vec<Model> = shapes::models(ctx.gpu);
     for model in &models {
-        for format in FORMATS {
+        for format in decode_formats(ctx) {
             let res = shapes::residency(ctx.gpu, ctx.scale, model, format);
             ctx.status(&format!(
                 "llm: generating {} {} weights ({} layers)",
@@ -56,6 +76,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             out.measured.extend(measure(ctx, w)?);
         }
     }
+    out.measured.extend(moe::measure_all(ctx)?);
     let (formats, which, tokens) = prefill_plan(ctx);
     for model in &models {
         for &format in &formats {

@@ -98,6 +98,9 @@ impl<'g> Prefill<'g> {
             .filter(|(_, m)| which.contains(&m.name))
             .collect();
         anyhow::ensure!(!chosen.is_empty(), "no prefill matrix chosen");
+        for (_, m) in &chosen {
+            format.check_row(m.k)?;
+        }
         let mut matrices = Vec::new();
         let mut dispatches = vec![Vec::new(); WINDOWS];
         let mut ys = Vec::new();

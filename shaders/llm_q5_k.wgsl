@@ -1,0 +1,93 @@
+// Weight format Q5_K, as llama.cpp's block_q5_K stores it (176 bytes per
+// super-block of 256 weights, 5.5 bits per weight):
+//   bytes 0..2     d, an IEEE half: the scale of the sub-block scales
+//   bytes 2..4     dmin, an IEEE half: the scale of the sub-block mins
+//   bytes 4..16    scales: 8 6-bit scales and 8 6-bit mins, packed as in
+//                  Q4_K (llm_q4_k.wgsl)
+//   bytes 16..48   qh: bit j of qh byte l is the fifth bit (16) of weight l
+//                  of sub-block j
+//   bytes 48..176  qs: the low 4 bits, as Q4_K's qs (sub-block j: low (j
+//                  even) or high nibbles of qs bytes 32(j/2)..+32)
+//   weight         = d * sc_j * (q + 16 * high bit) - dmin * m_j
+// Rows are K/256 super-blocks back to back; 176 is a multiple of 4, so
+// every super-block is word-aligned. As in Q4_K, a 32-weight block of the
+// kernels is one sub-block, its scale and min folded into its values.
+//
+// The interface every format header provides is described in llm_q4_0.wgsl.
+
+@group(0) @binding(0) var<storage, read> w: array<u32>;
+
+const SUPER_BYTES: u32 = 176u;
+const GEN_UNIT: u32 = 176u;
+
+fn gen_field(within: u32) -> u32 {
+    return select(0u, within % 2u + 1u, within < 4u);
+}
+
+fn k_of(q: u32, half: u32) -> u32 {
+    return 8u * q + 4u * half;
+}
+
+// Byte k of the 12 scale bytes of the super-block at word s.
+fn scale_byte(s: u32, k: u32) -> u32 {
+    return (w[s + 1u + (k >> 2u)] >> (8u * (k & 3u))) & 0xffu;
+}
+
+// (d * sc_j, dmin * m_j) of the super-block at word s.
+fn scale_min(s: u32, j: u32) -> vec2<f32> {
+    let dm = unpack2x16float(w[s]);
+    let lo = scale_byte(s, j & 3u);
+    let mid = scale_byte(s, (j & 3u) + 4u);
+    let hi = scale_byte(s, (j & 3u) + 8u);
+    let low_j = vec2<u32>(lo & 63u, mid & 63u);
+    let high_j = vec2<u32>((hi & 15u) | ((lo >> 6u) << 4u), (hi >> 4u) | ((mid >> 6u) << 4u));
+    return dm * vec2<f32>(select(low_j, high_j, j >= 4u));
+}
+
+// Word index of super-block blk / 8 of the row at byte row, the sub-block,
+// the word of its first qs byte and the shift of its nibbles (its qh
+// bytes start at word s + 4).
+fn locate(row: u32, blk: u32) -> vec4<u32> {
+    let s = (row + (blk >> 3u) * SUPER_BYTES) >> 2u;
+    let j = blk & 7u;
+    return vec4<u32>(s, j, s + 12u + 8u * (j >> 1u), 4u * (j & 1u));
+}
+
+// The fifth bits (0 or 16) of 4 weights: bit j of each byte of qh word h.
+fn fifth(h: u32, j: u32) -> vec4<f32> {
+    let bits = vec4<u32>(h, h >> 8u, h >> 16u, h >> 24u) >> vec4<u32>(j);
+    return vec4<f32>((bits & vec4<u32>(1u)) << vec4<u32>(4u));
+}
+
+fn nibbles(v: u32, shift: u32) -> vec4<f32> {
+    let bytes = vec4<u32>(v, v >> 8u, v >> 16u, v >> 24u);
+    return vec4<f32>((bytes >> vec4<u32>(shift)) & vec4<u32>(15u));
+}
+
+fn quants8(row: u32, blk: u32, q: u32) -> array<vec4<f32>, 2> {
+    let at = locate(row, blk);
+    let am = scale_min(at.x, at.y);
+    let qs = at.z + 2u * q;
+    let qh = at.x + 4u + 2u * q;
+    return array<vec4<f32>, 2>(
+        (nibbles(w[qs], at.w) + fifth(w[qh], at.y)) * am.x - am.y,
+        (nibbles(w[qs + 1u], at.w) + fifth(w[qh + 1u], at.y)) * am.x - am.y,
+    );
+}
+
+struct Quants {
+    d: f32,
+    q: array<vec4<f32>, 8>,
+}
+
+fn block_quants(row: u32, blk: u32) -> Quants {
+    let at = locate(row, blk);
+    let am = scale_min(at.x, at.y);
+    var out: Quants;
+    out.d = 1.0;
+    for (var i = 0u; i < 8u; i++) {
+        let q = nibbles(w[at.z + i], at.w) + fifth(w[at.x + 4u + i], at.y);
+        out.q[i] = q * am.x - am.y;
+    }
+    return out;
+}

@@ -1,0 +1,248 @@
+//! Which catalogue models run on an adapter, in which weight format, at
+//! what decode rate: the one rule the verdict, the summary, the energy
+//! line and the JSON read, so a model's tokens/s is one figure wherever
+//! it is printed.
+//!
+//! A model in a format fits by the fit rule ([`fits`]) with its KV cache
+//! at [`CONTEXT`] tokens on top of every parameter. Its decode rate is
+//! measured where the `llm` suite decoded that model in that format;
+//! otherwise it is derived: the weight-read rate the adapter's decode
+//! kernel for that format measured (on whatever model it ran), else the
+//! decode bound, over the bytes of weights the model reads per token (of
+//! an MoE model, the active experts'). The `llm` suite measures Llama-2
+//! shapes only, so for the rest of the catalogue the figure is derived and
+//! says from what.
+
+use serde::Serialize;
+
+use super::energy::J_PER_KWH;
+use super::facts::{verified, Facts};
+use super::pipeline::CONTEXT;
+use super::summary::fits;
+use super::verdict::{source_of, Basis};
+use crate::catalogue::{Kernel, Suite};
+use crate::domain::formats::{offered, Format};
+use crate::domain::models::{catalogue, Model};
+
+/// A decode rate and where it comes from.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DecodeRate {
+    pub tokens_per_s: f64,
+    /// Measured (this model in this format decoded), or derived.
+    pub basis: Basis,
+    /// The kernel that measured the rate, or the read rate it divides.
+    #[serde(skip)]
+    pub kernel: Kernel,
+    /// The measured bytes/s of weights a derived rate divides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_bytes_per_s: Option<f64>,
+    /// The suite whose power its energy per token is taken at.
+    #[serde(skip)]
+    pub suite: Suite,
+}
+
+impl DecodeRate {
+    /// "decode_q4_0", or "decode_q4_0's measured 3.30 GB/s" for a derived
+    /// rate: what the figure's basis names.
+    pub fn source(&self) -> String {
+        match self.read_bytes_per_s {
+            None => source_of(self.kernel),
+            Some(b) => format!(
+                "{}'s measured {}",
+                source_of(self.kernel),
+                crate::units::si(b, "B/s")
+            ),
+        }
+    }
+}
+
+/// The decode rate of `m` in format `f` on the adapter of `facts`, from
+/// verified figures only: the one rule for "tok/s of a model".
+pub fn decode_rate(facts: &Facts, m: &Model, f: Format) -> Option<DecodeRate> {
+    let kernel = Kernel::Decode(f);
+    if let Some(t) = facts.llm(m, f).and_then(|l| verified(l.decode)) {
+        return Some(DecodeRate {
+            tokens_per_s: t,
+            basis: Basis::Measured,
+            kernel,
+            read_bytes_per_s: None,
+            suite: Suite::Llm,
+        });
+    }
+    // The format's own kernel reads its blocks as decode of any model
+    // would; the bound is what memory allows any kernel.
+    let own = facts
+        .llm_rates
+        .iter()
+        .filter(|l| l.format == f)
+        .filter_map(|l| verified(l.decode_read))
+        .reduce(f64::max)
+        .map(|b| (kernel, b, Suite::Llm));
+    let bound = facts
+        .decode_bound
+        .as_ref()
+        .map(|b| (b.measured_by, b.bytes_per_s, b.suite));
+    let (kernel, read, suite) = own.or(bound)?;
+    Some(DecodeRate {
+        tokens_per_s: read / m.weights_read_per_token(f),
+        basis: Basis::Derived,
+        kernel,
+        read_bytes_per_s: Some(read),
+        suite,
+    })
+}
+
+/// One catalogue model in one format on one adapter. Rates by other
+/// runtimes (llama.cpp's) join as further optional fields.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ModelRate {
+    /// As in row params: `llama3.1-8b`.
+    pub model: &'static str,
+    /// As published: `Llama-3.1-8B`.
+    #[serde(skip)]
+    pub name: &'static str,
+    pub format: Format,
+    /// Bytes of weights decode reads per token (an MoE model's active
+    /// experts).
+    pub weight_bytes_per_token: f64,
+    /// Tokens of KV cache counted in `bytes_needed`.
+    pub context: u64,
+    /// Every parameter in the format and the KV cache at `context`.
+    pub bytes_needed: f64,
+    /// By the fit rule; None where the adapter's memory is unknown.
+    pub fits: Option<bool>,
+    /// The format the verdict names for the model: the most bits that fit.
+    pub best_fit: bool,
+    /// hashflops' own decode kernels, measured or derived.
+    pub decode_tok_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
+    /// What measured it, or what it is derived from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode_source: Option<String>,
+    /// Measured batched prompt processing, where the suite ran it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefill_tok_s: Option<f64>,
+    /// The power drawn while the rate's suite ran, over the rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joules_per_token: Option<f64>,
+    /// At `run --power-price` a kWh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_per_million_tokens: Option<f64>,
+    #[serde(skip)]
+    pub rate: Option<DecodeRate>,
+}
+
+/// What `m` in `f` needs of the adapter's memory: every parameter in the
+/// format and the KV cache at [`CONTEXT`] tokens. Every fit judged by the
+/// verdict, the summary and the chart is of this.
+pub fn bytes_needed(m: &Model, f: Format) -> f64 {
+    m.bytes_resident(f) + m.kv_cache_bytes(CONTEXT) as f64
+}
+
+/// Whether `m` in `f` fits `memory` bytes by the fit rule.
+pub fn fits_in(m: &Model, f: Format, memory: u64) -> bool {
+    fits(bytes_needed(m, f), memory)
+}
+
+/// `m` in `f` on the adapter of `facts`.
+fn rate_of(facts: &Facts, m: &Model, f: Format) -> ModelRate {
+    let needed = bytes_needed(m, f);
+    let rate = decode_rate(facts, m, f);
+    let joules = rate
+        .as_ref()
+        .and_then(|r| facts.watts(r.suite).map(|w| w / r.tokens_per_s));
+    ModelRate {
+        model: m.id,
+        name: m.name,
+        format: f,
+        weight_bytes_per_token: m.weights_read_per_token(f),
+        context: CONTEXT,
+        bytes_needed: needed,
+        fits: facts.memory.bytes.map(|b| fits(needed, b)),
+        best_fit: false,
+        decode_tok_s: rate.as_ref().map(|r| r.tokens_per_s),
+        basis: rate.as_ref().map(|r| r.basis),
+        decode_source: rate.as_ref().map(DecodeRate::source),
+        prefill_tok_s: facts.llm(m, f).and_then(|l| verified(l.prefill)),
+        joules_per_token: joules,
+        cost_per_million_tokens: joules
+            .zip(facts.power_price)
+            .map(|(j, p)| j * 1e6 / J_PER_KWH * p),
+        rate,
+    }
+}
+
+/// Every format `m` is run in, in the domain's order, the best fit marked:
+/// the most bits that fit, the first of equals (Q4_0 before Q4_K).
+fn formats_of(facts: &Facts, m: &Model) -> Vec<ModelRate> {
+    let mut all: Vec<ModelRate> = offered(m.id)
+        .into_iter()
+        .map(|f| rate_of(facts, m, f))
+        .collect();
+    let best = all
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.fits == Some(true))
+        .reduce(
+            |a, b| match b.1.format.bits_per_weight() > a.1.format.bits_per_weight() {
+                true => b,
+                false => a,
+            },
+        )
+        .map(|(i, _)| i);
+    if let Some(i) = best {
+        all[i].best_fit = true;
+    }
+    all
+}
+
+/// Every catalogue model in every format: the JSON's `llm` list.
+pub fn rates(facts: &Facts) -> Vec<ModelRate> {
+    catalogue()
+        .iter()
+        .flat_map(|m| formats_of(facts, m))
+        .collect()
+}
+
+/// One line per catalogue model, smallest first: its best fitting format,
+/// or where none fits (or the memory is unknown) the fewest bits, the
+/// nearest to fitting.
+pub fn lines(facts: &Facts) -> Vec<ModelRate> {
+    catalogue()
+        .iter()
+        .filter_map(|m| {
+            let all = formats_of(facts, m);
+            let best = all.iter().find(|r| r.best_fit).cloned();
+            best.or_else(|| {
+                all.into_iter().min_by(|a, b| {
+                    a.format
+                        .bits_per_weight()
+                        .total_cmp(&b.format.bits_per_weight())
+                })
+            })
+        })
+        .collect()
+}
+
+/// A [`ModelRate`] of one adapter, as the JSON's `llm` list carries it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LlmEntry {
+    pub adapter_index: usize,
+    #[serde(flatten)]
+    pub rate: ModelRate,
+}
+
+/// The `llm` entries of the adapter `adapter_index`.
+pub fn entries(adapter_index: usize, facts: &Facts) -> Vec<LlmEntry> {
+    rates(facts)
+        .into_iter()
+        .map(|rate| LlmEntry {
+            adapter_index,
+            rate,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
