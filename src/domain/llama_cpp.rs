@@ -190,3 +190,6 @@ pub fn llama_cpp_estimate(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod q4_k_m;
