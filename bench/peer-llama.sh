@@ -3,9 +3,10 @@
 # same Vulkan adapter, in one run: weight bytes per second per type and shape.
 #
 # llama.cpp comes from the package registry (llama-cpp-python's source
-# archive vendors it); only test-backend-ops is built, once, into a cache
-# folder. Its perf mode is fed the Llama-2 matrix shapes through a test file
-# (one MUL_MAT per shape: n=1 for decode, n=512 for prefill).
+# archive vendors it; bench/llama-cpp.sh fetches, patches and builds it);
+# only test-backend-ops is built, once, into a cache folder. Its perf mode
+# is fed the Llama-2 matrix shapes through a test file (one MUL_MAT per
+# shape: n=1 for decode, n=512 for prefill).
 #
 #   bench/peer-llama.sh                 # build if needed, run both, print ratios
 #   bench/peer-llama.sh --build-only    # only build the peer
@@ -19,72 +20,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cache=${PEER_CACHE:-$HOME/.cache/hashflops-peers}
-version=${LLAMA_CPP_PYTHON_VERSION:-0.3.36}
-src=$cache/llama_cpp_python-$version/vendor/llama.cpp
-peer=$cache/llama-build-$version/bin/test-backend-ops
+# shellcheck source=bench/llama-cpp.sh
+. bench/llama-cpp.sh
+peer=$llama_bin/test-backend-ops
 
-# Bump when the patches below change, so that a cached build is redone.
-patch_level=3
-
-build_peer() {
-    if [ -x "$peer" ] && [ "$(cat "$cache/llama-build-$version/patch-level" 2>/dev/null)" = $patch_level ]; then
-        return
-    fi
-    for tool in glslc cmake /usr/share/cmake/SPIRV-Headers; do
-        if ! command -v $tool >/dev/null 2>&1 && [ ! -e $tool ]; then
-            echo "installing glslc, libvulkan-dev, spirv-headers and cmake" >&2
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq glslc libvulkan-dev spirv-headers cmake >/dev/null
-            break
-        fi
-    done
-    mkdir -p "$cache"
-    if [ ! -d "$src" ]; then
-        (cd "$cache" && pip download --quiet --no-deps --no-binary :all: "llama-cpp-python==$version" -d . &&
-            tar xzf "llama_cpp_python-$version.tar.gz")
-    fi
-    # Debian 12's Vulkan headers predate VK_EXT_layer_settings, which ggml
-    # uses only to configure the validation layer: build without that block.
-    python3 - "$src/ggml/src/ggml-vulkan/ggml-vulkan.cpp" <<'PY'
-import re, sys
-path = sys.argv[1]
-text = open(path).read()
-text = text.replace("const bool layer_settings = ggml_vk_instance_layer_settings_available();",
-                    "const bool layer_settings = false;")
-text, n = re.subn(r"VkBool32 enable_best_practice = layer_settings;.*?"
-                  r"vk::InstanceCreateInfo instance_create_info\(([^;]*?), &layer_setting_info\);",
-                  r"vk::InstanceCreateInfo instance_create_info(\1);", text, flags=re.S)
-if n != 1 and "enable_best_practice" in text:
-    sys.exit("could not remove the VK_EXT_layer_settings block from ggml-vulkan.cpp")
-if text != open(path).read():
-    open(path, "w").write(text)
-PY
-    # perf mode repeats each op up to 8192 times per graph (100 GFLOP or
-    # 32 GiB of traffic on a GPU): on a software adapter that is many minutes
-    # for one matrix-vector product. PEER_MAX_RUNS caps the repeats; the
-    # per-run time printed stays the mean over all runs.
-    python3 - "$src/tests/test-backend-ops.cpp" <<'PY'
-import sys
-path = sys.argv[1]
-text = open(path).read()
-anchor = "        // duplicate the op\n"
-cap = ('        if (getenv("PEER_MAX_RUNS")) { n_runs = std::max(1, std::min(n_runs, '
-       'atoi(getenv("PEER_MAX_RUNS")))); }\n')
-if cap not in text:
-    if text.count(anchor) != 1:
-        sys.exit("could not find where perf mode sets its number of runs in test-backend-ops.cpp")
-    text = text.replace(anchor, cap + anchor)
-if text != open(path).read():
-    open(path, "w").write(text)
-PY
-    cmake -S "$src" -B "$cache/llama-build-$version" -DCMAKE_BUILD_TYPE=Release \
-        -DGGML_VULKAN=ON -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=ON \
-        -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF >/dev/null
-    cmake --build "$cache/llama-build-$version" --target test-backend-ops -j "$(nproc)"
-    echo $patch_level >"$cache/llama-build-$version/patch-level"
-}
-
-build_peer
+llama_cpp_build test-backend-ops
 if [ "${1:-}" = "--build-only" ]; then
     echo "$peer"
     exit 0
@@ -95,7 +35,7 @@ cargo build --release --quiet
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GGML_VK_VISIBLE_DEVICES=${GGML_VK_VISIBLE_DEVICES:-0}
-mul_mat=$(awk '/enum ggml_op {/,/GGML_OP_MUL_MAT,/' "$src/ggml/include/ggml.h" |
+mul_mat=$(awk '/enum ggml_op {/,/GGML_OP_MUL_MAT,/' "$llama_src/ggml/include/ggml.h" |
     sed 's://.*::' | grep -o 'GGML_OP_[A-Z0-9_]*' | grep -n GGML_OP_MUL_MAT | cut -d: -f1)
 mul_mat=$((mul_mat - 1))
 
@@ -108,7 +48,7 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
 peer_us() { # type m k n -> microseconds per run
     local t=$1 m=$2 k=$3 n=$4 id ts
     case $t in q4_0) id=2 ts=18 ;; q8_0) id=8 ts=34 ;; f16) id=1 ts=64 ;; esac
-    local rb=$((k / 32 * ts)) nb0=$((id == 1 ? 2 : ts))
+    local rb=$((k * ts / 32)) nb0=$((id == 1 ? 2 : ts))
     echo "$mul_mat 0 $m $n 1 1 0 2 $id $k $m 1 1 $nb0 $rb $((rb * m)) $((rb * m)) 0 $k $n 1 1 4 $((4 * k)) $((4 * k * n)) $((4 * k * n)) -" >"$tmp/case.txt"
     echo "== MUL_MAT $t m=$m k=$k n=$n" >>"$tmp/peer-all.txt"
     "$peer" perf -b Vulkan0 --test-file "$tmp/case.txt" >"$tmp/peer.txt" 2>&1 || true
@@ -132,12 +72,12 @@ for t in q4_0 q8_0 f16; do
     for shape in "4096 4096" "11008 4096" "4096 11008"; do
         # shellcheck disable=SC2086
         set -- $shape
-        echo -e "decode\t$t\t$1\t$2\t1\t$(peer_us $t $1 $2 1)" >>"$tmp/peer.tsv"
+        echo -e "decode\t$t\t$1\t$2\t1\t$(peer_us "$t" "$1" "$2" 1)" >>"$tmp/peer.tsv"
     done
 done
 while read -r _ t batch; do
     for n in $batch 512; do
-        echo -e "prefill\t$t\t4096\t4096\t$n\t$(peer_us $t 4096 4096 $n)" >>"$tmp/peer.tsv"
+        echo -e "prefill\t$t\t4096\t4096\t$n\t$(peer_us "$t" 4096 4096 "$n")" >>"$tmp/peer.tsv"
     done
 done <"$tmp/plan.txt"
 grep -m1 -iE "Device description|ggml_vulkan: 0 =" "$tmp/peer-all.txt" >&2 || true

@@ -7,5 +7,6 @@
 pub mod attention;
 pub mod formats;
 pub mod hash;
+pub mod llama_cpp;
 pub mod models;
 pub mod pcie;
