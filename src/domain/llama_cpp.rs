@@ -94,7 +94,7 @@ impl Share {
         Some(self.pp_tok_s? * self.flop_per_token? / self.prefill_flops?)
     }
 
-    fn basis(&self) -> String {
+    pub fn basis(&self) -> String {
         let of = match self.rate_basis {
             RateBasis::Spec => "spec bandwidth",
             RateBasis::Hashflops => "hashflops' decode rate in the same run",
@@ -174,18 +174,36 @@ pub fn llama_cpp_estimate(
     measured_rate: f64,
     bytes_per_token: f64,
 ) -> Option<(f64, String)> {
-    if !(measured_rate > 0.0 && bytes_per_token > 0.0) {
+    if bytes_per_token.is_nan() || bytes_per_token <= 0.0 {
+        return None;
+    }
+    let s = nearest(backend, vendor, measured_rate)?;
+    Some((s.decode() * measured_rate / bytes_per_token, s.basis()))
+}
+
+/// The line of this backend and vendor whose rate is nearest `measured_rate`
+/// (on a log scale): the share [`llama_cpp_estimate`] applies.
+pub fn nearest(backend: Backend, vendor: Vendor, measured_rate: f64) -> Option<&'static Share> {
+    if measured_rate.is_nan() || measured_rate <= 0.0 {
         return None;
     }
     let distance = |s: &&Share| (s.rate_bs / measured_rate).ln().abs();
-    let nearest = shares()
+    shares()
         .iter()
         .filter(|s| s.backend == backend && s.vendor == vendor)
-        .min_by(|a, b| distance(a).total_cmp(&distance(b)))?;
-    Some((
-        nearest.decode() * measured_rate / bytes_per_token,
-        nearest.basis(),
-    ))
+        .min_by(|a, b| distance(a).total_cmp(&distance(b)))
+}
+
+impl Backend {
+    /// The backend owners of this vendor's cards run llama.cpp on: CUDA on
+    /// NVIDIA, Vulkan elsewhere (ROCm dropped the Polaris and Vega mining
+    /// cards; a software adapter is Vulkan).
+    pub fn usual_for(vendor: Vendor) -> Backend {
+        match vendor {
+            Vendor::Nvidia => Backend::Cuda,
+            _ => Backend::Vulkan,
+        }
+    }
 }
 
 #[cfg(test)]

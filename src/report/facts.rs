@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+use crate::domain::llama_cpp::{Backend, Vendor};
+
 use super::energy::SuiteWatts;
 use super::summary::rules::{best, shown, Pick};
 use super::summary::{
@@ -99,6 +101,10 @@ pub struct Facts {
     pub power: Option<Vec<SuiteWatts>>,
     /// The price of a kWh (`run --power-price`): given, not measured.
     pub power_price: Option<f64>,
+    /// The llama.cpp backend and vendor whose share estimates llama.cpp's
+    /// rates on this adapter; None where the vendor is unknown.
+    #[serde(skip)]
+    pub llama_cpp_kind: Option<(Backend, Vendor)>,
 }
 
 /// A figure's value when it passed verification: judgments rest on
@@ -122,7 +128,11 @@ impl Facts {
             .filter(|r| r.adapter_index == desc.index && r.adapter == desc.name)
             .cloned()
             .collect();
-        Facts::from_rows(&mine, adapter_memory(desc, host_available))
+        let vendor = Vendor::from_adapter(desc.vendor_id, desc.is_cpu());
+        Facts {
+            llama_cpp_kind: vendor.map(|v| (Backend::usual_for(v), v)),
+            ..Facts::from_rows(&mine, adapter_memory(desc, host_available))
+        }
     }
 
     /// The facts of rows that are all one adapter's, whose memory is known
@@ -151,6 +161,7 @@ impl Facts {
             expected_ethash_hs: None,
             power: None,
             power_price: None,
+            llama_cpp_kind: None,
         }
     }
 

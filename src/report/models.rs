@@ -22,6 +22,7 @@ use super::summary::fits;
 use super::verdict::{source_of, Basis};
 use crate::catalogue::{Kernel, Suite};
 use crate::domain::formats::{offered, Format};
+use crate::domain::llama_cpp::nearest;
 use crate::domain::models::{catalogue, Model};
 
 /// A decode rate and where it comes from.
@@ -129,6 +130,16 @@ pub struct ModelRate {
     /// At `run --power-price` a kWh.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_per_million_tokens: Option<f64>,
+    /// What llama.cpp is estimated to decode on this adapter: hashflops'
+    /// rate times llama.cpp's share of it on this kind of adapter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llama_cpp_decode_tok_s: Option<f64>,
+    /// The same for prompt processing, where the share's line has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llama_cpp_prefill_tok_s: Option<f64>,
+    /// Whose llama-bench figure the share comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llama_cpp_basis: Option<String>,
     #[serde(skip)]
     pub rate: Option<DecodeRate>,
 }
@@ -152,6 +163,14 @@ fn rate_of(facts: &Facts, m: &Model, f: Format) -> ModelRate {
     let joules = rate
         .as_ref()
         .and_then(|r| facts.watts(r.suite).map(|w| w / r.tokens_per_s));
+    let prefill = facts.llm(m, f).and_then(|l| verified(l.prefill));
+    let rate_tps = rate.as_ref().map(|r| r.tokens_per_s);
+    // llama.cpp's share of the weight-read rate behind hashflops' figure.
+    let llama = facts
+        .llama_cpp_kind
+        .zip(rate_tps)
+        .and_then(|((b, v), tps)| nearest(b, v, tps * m.weights_read_per_token(f)))
+        .map(|s| (s, prefill));
     ModelRate {
         model: m.id,
         name: m.name,
@@ -164,7 +183,10 @@ fn rate_of(facts: &Facts, m: &Model, f: Format) -> ModelRate {
         decode_tok_s: rate.as_ref().map(|r| r.tokens_per_s),
         basis: rate.as_ref().map(|r| r.basis),
         decode_source: rate.as_ref().map(DecodeRate::source),
-        prefill_tok_s: facts.llm(m, f).and_then(|l| verified(l.prefill)),
+        prefill_tok_s: prefill,
+        llama_cpp_decode_tok_s: llama.map(|(s, _)| s.decode() * rate_tps.unwrap_or(0.0)),
+        llama_cpp_prefill_tok_s: llama.and_then(|(s, p)| Some(s.prefill()? * p?)),
+        llama_cpp_basis: llama.map(|(s, _)| s.basis()),
         joules_per_token: joules,
         cost_per_million_tokens: joules
             .zip(facts.power_price)

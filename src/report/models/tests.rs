@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::llama_cpp::Backend;
 use crate::domain::models::{by_id, LLAMA2_7B};
 use crate::report::energy::SuiteWatts;
 use crate::report::summary::fixtures::{desc, row, row_with};
@@ -161,4 +162,34 @@ fn energy_per_token_is_the_rates_suites_power_over_the_rate() {
     assert!(dark
         .iter()
         .all(|r| r.joules_per_token.is_none() && r.cost_per_million_tokens.is_none()));
+}
+
+#[test]
+fn llama_cpp_is_estimated_from_the_share_of_the_nearest_line_of_its_kind() {
+    // desc(): an NVIDIA card (0x10de), whose owners run llama.cpp on CUDA.
+    let f = facts(8_000_000_000);
+    assert_eq!(
+        f.llama_cpp_kind,
+        Some((Backend::Cuda, crate::domain::llama_cpp::Vendor::Nvidia))
+    );
+    let all = rates(&f);
+    let q4 = all
+        .iter()
+        .find(|r| r.model == LLAMA2_7B.id && r.format == Format::Q4_0)
+        .unwrap();
+    let tps = q4.decode_tok_s.unwrap();
+    let read = tps * q4.weight_bytes_per_token;
+    let share = crate::domain::llama_cpp::nearest(
+        Backend::Cuda,
+        crate::domain::llama_cpp::Vendor::Nvidia,
+        read,
+    )
+    .unwrap();
+    assert_eq!(q4.llama_cpp_decode_tok_s, Some(share.decode() * tps));
+    assert!(q4.llama_cpp_decode_tok_s.unwrap() < tps);
+    assert!(q4.llama_cpp_basis.as_deref().unwrap().contains(&share.card));
+    // A format with no rate has no estimate either.
+    for r in all.iter().filter(|r| r.decode_tok_s.is_none()) {
+        assert_eq!(r.llama_cpp_decode_tok_s, None, "{} {:?}", r.model, r.format);
+    }
 }
