@@ -30,7 +30,8 @@ pub mod shapes;
 
 use anyhow::Result;
 
-use super::{Ctx, Scale, SuiteOutput};
+use super::{Ctx, Scale, Skipped, SuiteOutput};
+use crate::catalogue::Kernel;
 use crate::domain::formats::FILE_FORMATS;
 use crate::harness::measure;
 use formats::{Format, FORMATS};
@@ -84,7 +85,19 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
             out.measured.extend(measure(ctx, w)?);
         }
     }
-    out.measured.extend(moe::measure_all(ctx)?);
+    // The gather binds the weights, activations, outputs, job and the
+    // repetition's expert indices: five storage buffers in one stage.
+    let per_stage = ctx.gpu.limits.max_storage_buffers_per_shader_stage;
+    if per_stage >= 5 {
+        out.measured.extend(moe::measure_all(ctx)?);
+    } else {
+        out.skipped.extend(moe::formats(ctx).into_iter().map(|f| {
+            Skipped::new(
+                Kernel::Moe(f),
+                format!("the expert gather binds 5 storage buffers in one stage; the adapter allows {per_stage}"),
+            )
+        }));
+    }
     let (formats, which, tokens) = prefill_plan(ctx);
     for model in &models {
         for &format in &formats {

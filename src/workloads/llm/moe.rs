@@ -451,6 +451,18 @@ fn runs(ctx: &Ctx) -> Vec<(Model, Format, Vec<Part>)> {
     }
 }
 
+/// The formats `measure_all` times on this adapter at this scale, once
+/// each, in order.
+pub fn formats(ctx: &Ctx) -> Vec<Format> {
+    let mut out: Vec<Format> = Vec::new();
+    for (_, f, _) in runs(ctx) {
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
 /// `run --suite llm`'s `moe_<format>` rows.
 pub fn measure_all(ctx: &Ctx) -> Result<Vec<Measured>> {
     let mut out = Vec::new();

@@ -54,7 +54,20 @@ pub fn sink_logit(m: &Model, layer: u64, head: u64) -> f32 {
 
 /// Measures the plan's models and contexts into `out`, then the decode
 /// rate at each context where this run measured decode of the same model.
+/// Storage buffers `attend` binds: the most of the kernel's entry points.
+const STORAGE_BUFFERS: u32 = 5;
+
 pub fn run(ctx: &Ctx, out: &mut SuiteOutput) -> Result<()> {
+    let per_stage = ctx.gpu.limits.max_storage_buffers_per_shader_stage;
+    if per_stage < STORAGE_BUFFERS {
+        out.skipped.push(Skipped::new(
+            Kernel::Attention,
+            format!(
+                "attention binds {STORAGE_BUFFERS} storage buffers in one stage (queries, keys, values, partial sums, job); the adapter allows {per_stage}"
+            ),
+        ));
+        return Ok(());
+    }
     for (model, contexts) in plan::plan(ctx.gpu, ctx.scale) {
         for context in contexts {
             if let Some(why) = too_large(ctx.gpu, &model, context) {
