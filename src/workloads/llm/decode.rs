@@ -14,7 +14,7 @@ use rand::Rng;
 use super::formats::{self, Format};
 use super::gpu::{self as g, GpuMatrix, WINDOWS};
 use super::layout::Layout;
-use super::reference::{expected, Tally};
+use super::reference::{check_written, expected, Tally};
 use super::shapes::{Model, Residency};
 use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::gpu::Gpu;
@@ -213,19 +213,7 @@ impl Workload for Decode<'_> {
         let mut check = Check::default();
         let y = g::read_f32(self.gpu, &self.y, self.y_len)?;
         let per_layer = self.model.layer_outputs() as usize;
-        // Every output is a number, and one that no repetition reached is
-        // still zero (a sum of random products is not).
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            check.fail(format!("output {i} of {} is {}", y.len(), y[i]));
-        }
-        let zeros = y.iter().filter(|v| **v == 0.0).count();
-        if zeros > 0 {
-            let i = y.iter().position(|v| *v == 0.0).unwrap_or(0);
-            check.fail(format!(
-                "{zeros} of {} outputs are still zero (never written), the first is output {i}",
-                y.len()
-            ));
-        }
+        check_written(&y, None, &mut check);
         // Repeated layers read the same weights and window in every
         // repetition, so the sums they accumulate must be the resident
         // layer's, bit for bit.

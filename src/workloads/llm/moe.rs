@@ -14,7 +14,7 @@ use rand::seq::IndexedRandom;
 use super::formats::{self, Format};
 use super::gpu::{self as g, GpuMatrix, WINDOWS};
 use super::moe_plan::{self as p, Part, Step, SETS};
-use super::reference::{expected, Expect, Tally};
+use super::reference::{check_written, expected, Expect, Tally};
 use super::shapes::Model;
 use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::domain::models::by_id;
@@ -339,17 +339,7 @@ impl Workload for Moe<'_> {
     fn verify(self, _timed: &Timed) -> Result<Check> {
         let mut check = Check::default();
         let y = g::read_f32(self.gpu, &self.y, self.y_len)?;
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            check.fail(format!("output {i} of {} is {}", y.len(), y[i]));
-        }
-        let zeros = y.iter().filter(|v| **v == 0.0).count();
-        if zeros > 0 {
-            let i = y.iter().position(|v| *v == 0.0).unwrap_or(0);
-            check.fail(format!(
-                "{zeros} of {} outputs are still zero (never written), the first is output {i}",
-                y.len()
-            ));
-        }
+        check_written(&y, None, &mut check);
         let mut tally = Tally::default();
         for s in &self.steps {
             self.check_step(s, &y, &mut tally);

@@ -15,7 +15,7 @@ use super::decode::matrix_key;
 use super::formats::{self, Format};
 use super::gpu::{self as g, GpuMatrix, WINDOWS};
 use super::layout::Layout;
-use super::reference::{expected, Tally};
+use super::reference::{check_written, expected, Tally};
 use super::shapes::{Matrix, Model};
 use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::gpu::Gpu;
@@ -224,20 +224,7 @@ impl Workload for Prefill<'_> {
             let s = m.shape;
             let y = g::read_f32(self.gpu, ybuf, self.tokens * s.rows)?;
             outputs += y.len() as u64;
-            // Every output is a number, and one that no repetition reached
-            // is still zero (a sum of random products is not).
-            if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-                check.fail(format!("{} output {i} is {}", s.name, y[i]));
-            }
-            let zeros = y.iter().filter(|v| **v == 0.0).count();
-            if zeros > 0 {
-                let i = y.iter().position(|v| *v == 0.0).unwrap_or(0);
-                check.fail(format!(
-                    "{zeros} of {} {} outputs are still zero (never written), the first is output {i}",
-                    y.len(),
-                    s.name
-                ));
-            }
+            check_written(&y, Some(s.name), &mut check);
             // Every token of the sampled rows; always the first and last row.
             let n = (CHECK_BUDGET / (self.tokens * s.k)).clamp(2, s.rows) as usize;
             let mut rows: Vec<u64> = sample(&mut rng, s.rows as usize - 1, n - 1)

@@ -3,6 +3,7 @@
 //! grows with K and with the number of repetitions added into the output.
 
 use super::formats::{weight_row, Format};
+use crate::harness::Check;
 
 /// What one output should be, and how far an f32 kernel may stray from it:
 /// 4 f32 epsilons x sqrt(K) x the sum of |w x| (rounding errors of an f32
@@ -89,6 +90,24 @@ pub fn expected(
             .flat_map(|h| h.join().expect("reference thread"))
             .collect()
     })
+}
+
+/// Fails `check` where an output of `y` is not a number, or is still zero:
+/// no repetition reached it (a sum of random products is not zero).
+/// `name` names the matrix in the messages, where there are several.
+pub fn check_written(y: &[f32], name: Option<&str>, check: &mut Check) {
+    let of = name.map_or(String::new(), |n| format!("{n} "));
+    if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+        check.fail(format!("{of}output {i} of {} is {}", y.len(), y[i]));
+    }
+    let zeros = y.iter().filter(|v| **v == 0.0).count();
+    if zeros > 0 {
+        let i = y.iter().position(|v| *v == 0.0).unwrap_or(0);
+        check.fail(format!(
+            "{zeros} of {} {of}outputs are still zero (never written), the first is output {i}",
+            y.len()
+        ));
+    }
 }
 
 /// Disagreements, counted, with the first few described, and what the
