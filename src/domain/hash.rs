@@ -1,9 +1,10 @@
 //! The integer hash every on-GPU data generator uses (the VRAM pattern, the
-//! peak chains, the LLM weights and activations, the soak kernels). The
-//! shaders carry the same function as `mix32` in `vram.wgsl`,
-//! `peak_body.wgsl`, `llm_init.wgsl` and `soak.wgsl`; the CPU references
-//! regenerate their data with this one, so it must stay bit for bit what
-//! those shaders compute.
+//! peak chains, the LLM weights, activations and KV cache, the soak
+//! kernels). WGSL has no includes, so the shaders carry the same function
+//! as `mix32` in `vram.wgsl`, `peak_body.wgsl`, `llm_init.wgsl`,
+//! `llm_attention.wgsl` and `soak.wgsl` (peak's on vec4s); the CPU
+//! references regenerate their data with this one, so it must stay bit for
+//! bit what those shaders compute.
 
 /// lowbias32 (Chris Wellons' hash-prospector): a bijection on u32 with good
 /// avalanche, two multiplies and three shifts, cheap in any shader.
