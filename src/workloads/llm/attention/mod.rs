@@ -70,7 +70,7 @@ pub fn run(ctx: &Ctx, out: &mut SuiteOutput) -> Result<()> {
     }
     for (model, contexts) in plan::plan(ctx.gpu, ctx.scale) {
         for context in contexts {
-            if let Some(why) = too_large(ctx.gpu, &model, context) {
+            if let Some(why) = plan::too_large(ctx.gpu, &model, context) {
                 out.skipped.push(Skipped::new(Kernel::Attention, why));
                 continue;
             }
@@ -83,19 +83,6 @@ pub fn run(ctx: &Ctx, out: &mut SuiteOutput) -> Result<()> {
     out.notes.extend(plan::combined_notes(&out.measured));
     out.notes.extend(plan::software_note(ctx.gpu, ctx.scale));
     Ok(())
-}
-
-/// Why one layer's keys (a global layer's: every position) cannot be bound
-/// on this adapter, if they cannot.
-fn too_large(gpu: &Gpu, m: &Model, context: u64) -> Option<String> {
-    let bytes = context * m.kv_rows() * 2;
-    let limit = gpu.limits.max_storage_buffer_binding_size;
-    (bytes > limit).then(|| {
-        format!(
-            "{} at context {context}: one layer's keys take {bytes} bytes, over the adapter's binding limit of {limit}",
-            m.id
-        )
-    })
 }
 
 /// One resident layer's cache.
@@ -204,7 +191,7 @@ impl<'g> Attention<'g> {
             stored: len,
         };
         let words = len * m.kv_rows() / 2;
-        if let Some(why) = too_large(gpu, m, len) {
+        if let Some(why) = plan::too_large(gpu, m, len) {
             bail!("attention: {why}");
         }
         let make = |key: u32, exponent: u32| -> Result<wgpu::Buffer> {

@@ -167,6 +167,19 @@ fn combine(rates: &[Rate]) -> Vec<String> {
     out
 }
 
+/// Why one layer's keys (a global layer's: every position) cannot be bound
+/// on this adapter, if they cannot.
+pub fn too_large(gpu: &Gpu, m: &Model, context: u64) -> Option<String> {
+    let bytes = context * m.kv_rows() * 2;
+    let limit = gpu.limits.max_storage_buffer_binding_size;
+    (bytes > limit).then(|| {
+        format!(
+            "{} at context {context}: one layer's keys take {bytes} bytes, over the adapter's binding limit of {limit}",
+            m.id
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
