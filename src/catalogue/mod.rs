@@ -11,6 +11,7 @@ pub use params::{Fact, Params};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::domain::quant::Quant;
 use crate::workloads::llm::formats::{Format, FORMATS};
 
 /// Declares a fieldless enum with its name on the wire, `ALL`, `name()`,
@@ -235,6 +236,15 @@ pub enum Kernel {
     Moe(Format),
     /// One new token's attention over an f16 KV cache of a context.
     Attention,
+    /// Whole decode steps of a catalogue model as a runtime runs them: every
+    /// matrix of every layer in its file's format, the active experts
+    /// gathered by index, attention over each sequence's KV cache at a
+    /// context, for a batch of sequences.
+    Token(Quant),
+    /// Prompt processing of a catalogue model: a batch of one prompt's
+    /// tokens through every matrix of a group of its layers, each in its
+    /// file's format, each token's experts gathered.
+    Prompt(Quant),
     VramWrite,
     VramCheck,
     Soak(Soak),
@@ -250,9 +260,12 @@ impl Kernel {
             Kernel::Peak(_) => Suite::Peak,
             Kernel::Stream(_) => Suite::Stream,
             Kernel::Transfer(_) => Suite::Transfer,
-            Kernel::Decode(_) | Kernel::Prefill(_) | Kernel::Moe(_) | Kernel::Attention => {
-                Suite::Llm
-            }
+            Kernel::Decode(_)
+            | Kernel::Prefill(_)
+            | Kernel::Moe(_)
+            | Kernel::Attention
+            | Kernel::Token(_)
+            | Kernel::Prompt(_) => Suite::Llm,
             Kernel::VramWrite | Kernel::VramCheck => Suite::Vram,
             Kernel::Soak(_) => Suite::Soak,
             Kernel::Reading(_) => Suite::Telemetry,
@@ -310,6 +323,17 @@ impl Kernel {
                 out.extend(p.model().map(|m| ("model", m.to_string())));
                 out.extend(p.context().map(|c| ("context", c.to_string())));
             }
+            // A catalogue model, a context from the same ladder and a batch
+            // of 1, 4 or 16 sequences.
+            Kernel::Token(_) => {
+                out.extend(p.model().map(|m| ("model", m.to_string())));
+                out.extend(p.context().map(|c| ("context", c.to_string())));
+                out.extend(p.batch().map(|b| ("batch", b.to_string())));
+            }
+            Kernel::Prompt(_) => {
+                out.extend(p.model().map(|m| ("model", m.to_string())));
+                out.extend(p.batch().map(|b| ("batch", b.to_string())));
+            }
             // The epoch sets the dataset's size; a dataset cut to fit a
             // slow adapter is another series.
             Kernel::Ethash => {
@@ -361,6 +385,8 @@ impl Quantity {
 const DECODE: &str = "decode_";
 const PREFILL: &str = "prefill_";
 const MOE: &str = "moe_";
+const TOKEN: &str = "token_";
+const PROMPT: &str = "prompt_";
 
 impl fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -376,6 +402,8 @@ impl fmt::Display for Kernel {
             Kernel::Prefill(x) => write!(f, "{PREFILL}{}", x.name()),
             Kernel::Moe(x) => write!(f, "{MOE}{}", x.name()),
             Kernel::Attention => f.write_str("attention"),
+            Kernel::Token(q) => write!(f, "{TOKEN}{q}"),
+            Kernel::Prompt(q) => write!(f, "{PROMPT}{q}"),
             Kernel::VramWrite => f.write_str("vram_write"),
             Kernel::VramCheck => f.write_str("vram_check"),
             Kernel::Soak(k) => k.fmt(f),
@@ -417,6 +445,8 @@ impl Kernel {
         out.extend(FORMATS.iter().map(|&f| Kernel::Prefill(f)));
         out.extend(FORMATS.iter().map(|&f| Kernel::Moe(f)));
         out.push(Kernel::Attention);
+        out.extend(Quant::all().into_iter().map(Kernel::Token));
+        out.extend(Quant::all().into_iter().map(Kernel::Prompt));
         out.extend([Kernel::VramWrite, Kernel::VramCheck]);
         out.extend(Soak::ALL.iter().map(|&k| Kernel::Soak(k)));
         out.extend(Quantity::ALL.iter().map(|&q| Kernel::Reading(q)));

@@ -10,3 +10,4 @@ pub mod hash;
 pub mod llama_cpp;
 pub mod models;
 pub mod pcie;
+pub mod quant;

@@ -24,6 +24,7 @@ mod tests;
 use std::sync::LazyLock;
 
 use super::formats::{q4_k_m, Format, NORM_BYTES};
+use super::quant::Quant;
 
 /// A decoder-only transformer: every layer has the attention projections
 /// Q, K, V, O (`heads` x `head_dim` wide, which need not be `hidden`), a
@@ -386,16 +387,20 @@ impl Model {
     }
 
     /// Bytes of the tensors of the model's Q4_K_M GGUF file: each matrix,
-    /// the embedding table and the output head in the format [`q4_k_m`]
-    /// gives it, the norms in f32. [`q4_k_m`] follows llama.cpp for dense
-    /// Llama shapes; an MoE model's expert tensors are counted as Q4_K.
+    /// the embedding table and the output head in the format the mix
+    /// gives it ([`Quant::format_of`]), the norms and an MoE router in f32
+    /// as llama.cpp keeps them.
     pub fn q4_k_m_file_size(&self) -> f64 {
         let (n, big) = (self.layers, self.is_llama_cpp_70b());
         let mut bytes = (self.layers * self.layer_vectors(|w| w.stored) + self.hidden) * NORM_BYTES;
         for layer in 0..n {
             for w in self.weights() {
                 let m = w.matrix;
-                bytes += w.stored * m.rows * q4_k_m(m.name, layer, n, big).row_bytes(m.k);
+                let row = match m.name {
+                    "router" => m.k * NORM_BYTES,
+                    name => Quant::Q4KM.format_of(self, name, layer).row_bytes(m.k),
+                };
+                bytes += w.stored * m.rows * row;
             }
         }
         let tables: &[&str] = match self.tied_embeddings {

@@ -72,7 +72,11 @@ pub fn shader_sources() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in super::formats::FORMATS {
         let (name, header) = f.header();
-        let mut all = vec![vec![INIT], vec![super::moe::MOE]];
+        let mut all = vec![
+            vec![INIT],
+            vec![super::moe::MOE],
+            vec![super::token::weights::TOKEN],
+        ];
         for layout in [Layout::LanesPerRow, Layout::RowPerLane] {
             all.push(vec![DECODE_IO, layout.decode().0]);
             all.push(vec![PREFILL_IO, layout.prefill().0]);

@@ -11,7 +11,11 @@
 //!   layer's, gathered by index (`moe_<format>`, active-expert bytes/s, a
 //!   layer's expert FFN time, the model's tok/s);
 //! - attention: one token's attention over an f16 KV cache at a context
-//!   length (`attention`, tokens/s of attention alone and KV bytes/s).
+//!   length (`attention`, tokens/s of attention alone and KV bytes/s);
+//! - token: whole decode steps of Llama-3.1-8B and Qwen3-30B-A3B in
+//!   Q4_K_M and gpt-oss-20b in MXFP4 (`token_<quant>`): weights, experts
+//!   and attention at a context, for a batch of sequences (aggregate
+//!   tokens/s).
 //!
 //! Weights are generated on the GPU from a hash of (matrix, byte index)
 //! (`shaders/llm_init.wgsl`); the CPU reference regenerates the bytes of
@@ -27,6 +31,7 @@ pub mod moe_plan;
 pub mod prefill;
 pub mod reference;
 pub mod shapes;
+pub mod token;
 
 use anyhow::Result;
 
@@ -107,6 +112,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
         }
     }
     attention::run(ctx, &mut out)?;
+    token::run(ctx, &mut out)?;
     if ctx.gpu.desc.is_cpu() {
         out.notes.push(
             "llm: a software adapter measures only the Llama-2-7B shapes, the layers that fit a small budget (params: layers_resident, layers_per_rep)"

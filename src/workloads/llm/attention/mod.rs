@@ -122,6 +122,18 @@ impl<'g> Attention<'g> {
         context: u64,
         res: KvResidency,
     ) -> Result<Self> {
+        Attention::for_sequence(gpu, shaders, (model, context), res, 0)
+    }
+
+    /// Sequence `seq` of a batch: its own cache, as every sequence a
+    /// runtime serves has.
+    pub fn for_sequence(
+        gpu: &'g Gpu,
+        shaders: &Shaders,
+        (model, context): (Model, u64),
+        res: KvResidency,
+        seq: u32,
+    ) -> Result<Self> {
         let group = model.heads / model.kv_heads.max(1);
         if !model.head_dim.is_multiple_of(8)
             || group * model.kv_heads != model.heads
@@ -145,7 +157,7 @@ impl<'g> Attention<'g> {
         let fill = pipe("fill", &[])?;
         let (attend, combine) = (pipe("attend", &shape)?, pipe("combine", &[])?);
         let layers = (0..res.resident)
-            .map(|l| Self::layer(gpu, &fill, &model, context, l))
+            .map(|l| Self::layer(gpu, &fill, (&model, seq), context, l))
             .collect::<Result<Vec<_>>>()?;
         let mut w = Attention {
             gpu,
@@ -173,7 +185,7 @@ impl<'g> Attention<'g> {
     fn layer(
         gpu: &Gpu,
         fill: &wgpu::ComputePipeline,
-        m: &Model,
+        (m, seq): (&Model, u32),
         context: u64,
         l: u64,
     ) -> Result<Layer> {
@@ -182,8 +194,22 @@ impl<'g> Attention<'g> {
             false => context,
         };
         let shape = CacheShape {
-            k_key: key(&[0xcac4e, m.kv_rows() as u32, context as u32, l as u32, 0]),
-            v_key: key(&[0xcac4e, m.kv_rows() as u32, context as u32, l as u32, 1]),
+            k_key: key(&[
+                0xcac4e,
+                m.kv_rows() as u32,
+                context as u32,
+                l as u32,
+                0,
+                seq,
+            ]),
+            v_key: key(&[
+                0xcac4e,
+                m.kv_rows() as u32,
+                context as u32,
+                l as u32,
+                1,
+                seq,
+            ]),
             kv_heads: m.kv_heads,
             head_dim: m.head_dim,
             context,
@@ -295,7 +321,7 @@ impl<'g> Attention<'g> {
     /// Tokens one repetition is worth: its share of the bytes a token's
     /// attention reads in every layer (one token where it runs every
     /// layer).
-    fn tokens_per_rep(&self) -> f64 {
+    pub fn tokens_per_rep(&self) -> f64 {
         self.bytes_per_rep() as f64 / self.model.kv_cache_bytes(self.context) as f64
     }
 }

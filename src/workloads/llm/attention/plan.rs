@@ -62,7 +62,7 @@ pub fn software_note(gpu: &Gpu, scale: Scale) -> Option<String> {
 /// Bytes of KV cache a run may keep resident: on a software adapter one
 /// layer with --quick, a few MiB by default (its time is a CPU's); on a
 /// GPU half its memory (unknown: 2 GiB).
-fn budget(gpu: &Gpu, scale: Scale) -> u64 {
+pub fn budget(gpu: &Gpu, scale: Scale) -> u64 {
     let usable = gpu.desc.usable_memory();
     if gpu.desc.is_cpu() {
         let b: u64 = match scale {
