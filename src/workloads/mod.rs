@@ -92,7 +92,7 @@ pub const REGISTRY: &[Suite] = &[
     Suite {
         id: Id::Llm,
         eta_weight: 3.0,
-        about: "LLM decode and prefill on Q4_0, Q8_0, f16, K-quant and MXFP4 weights (Llama-2 shapes)",
+        about: "LLM decode and prefill on Q4_0, Q8_0, f16, K-quant and MXFP4 weights (Llama-2 shapes); MoE gathers; attention at 512 to 32k tokens; whole decode steps of Llama-3.1-8B and Qwen3-30B-A3B Q4_K_M and gpt-oss-20b MXFP4 at batch 1, 4 and 16",
         in_default_run: true,
         run: llm::run,
         shaders: llm::shader_sources,
