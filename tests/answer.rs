@@ -105,11 +105,11 @@ fn run_ends_with_a_verdict_naming_its_figures() {
         assert!(comparable || !decode, "{}", f["text"]);
     }
     // The JSON's llm list: every catalogue model in every format it is
-    // run in.
+    // run in, and in the Q4_K_M mix where its rows hold K-quants.
     let llm = doc["llm"].as_array().expect("an llm list");
     let formats: usize = hashflops::domain::models::catalogue()
         .iter()
-        .map(|m| hashflops::domain::formats::offered(m.id).len())
+        .map(|m| hashflops::domain::quant::Quant::offered(m).len())
         .sum();
     assert_eq!(llm.len(), formats);
     assert!(codes.contains(&"standing.sha256d"), "{codes:?}");

@@ -244,7 +244,7 @@ fn model_lines_agree(o: &Outputs) {
     let models = hashflops::domain::models::catalogue();
     let formats: usize = models
         .iter()
-        .map(|m| hashflops::domain::formats::offered(m.id).len())
+        .map(|m| hashflops::domain::quant::Quant::offered(m).len())
         .sum();
     assert_eq!(llm.len(), formats);
     let model_findings: Vec<&Value> = findings

@@ -3,7 +3,7 @@
 //! changes with the tensor and the layer. The one place that says which
 //! format a matrix of a layer is stored in.
 
-use super::formats::{q4_k_m, Format, FORMATS};
+use super::formats::{offered, q4_k_m, Format, FORMATS};
 use super::models::Model;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,12 +88,50 @@ impl Quant {
             .sum()
     }
 
+    /// Every parameter of `m` stored this way: what must fit the memory
+    /// ([`Model::bytes_resident`] for one format, the Q4_K_M file's tensors
+    /// for the mix).
+    pub fn bytes_resident(self, m: &Model) -> f64 {
+        match self {
+            Quant::Uniform(f) => m.bytes_resident(f),
+            Quant::Q4KM => m.q4_k_m_file_size(),
+        }
+    }
+
+    /// Bits a parameter of `m` takes on average.
+    pub fn bits_per_weight(self, m: &Model) -> f64 {
+        match self {
+            Quant::Uniform(f) => f.bits_per_weight(),
+            Quant::Q4KM => 8.0 * self.bytes_resident(m) / m.params() as f64,
+        }
+    }
+
+    /// The ways `m` is run, in order: its [`offered`] formats, each alone,
+    /// then the Q4_K_M mix where its rows are whole K-quant super-blocks
+    /// and it is not released in a format of its own.
+    pub fn offered(m: &Model) -> Vec<Quant> {
+        let formats = offered(m.id);
+        let native = formats == [Format::MXFP4];
+        let mut out: Vec<Quant> = formats.into_iter().map(Quant::Uniform).collect();
+        if !native && Quant::Q4KM.stores(m) {
+            out.push(Quant::Q4KM);
+        }
+        out
+    }
+
     /// Bytes of weights single-stream decode reads per token: every layer's
     /// [`Quant::layer_bytes_read`], counted as
     /// [`Model::weights_read_per_token`] counts (no output head, embedding
     /// row or norms), which it equals for a uniform format.
     pub fn weights_read_per_token(self, m: &Model) -> u64 {
         (0..m.layers).map(|l| self.layer_bytes_read(m, l)).sum()
+    }
+}
+
+/// Written as in kernel names: `q4_k_m`.
+impl serde::Serialize for Quant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -138,6 +176,11 @@ mod tests {
         let k4 = Quant::Uniform(Format::Q4_K).weights_read_per_token(&qwen);
         let mix = Quant::Q4KM.weights_read_per_token(&qwen);
         assert!(mix > k4 && mix < Quant::Uniform(Format::Q6_K).weights_read_per_token(&qwen));
+        let llama = by_id("llama3.1-8b").unwrap();
+        assert_eq!(Quant::offered(&llama).last(), Some(&Quant::Q4KM));
+        assert_eq!(Quant::offered(&oss), vec![Quant::Uniform(Format::MXFP4)]);
+        let bits = Quant::Q4KM.bits_per_weight(&llama);
+        assert!(bits > 4.5 && bits < 5.5, "{bits}");
         let names: Vec<&str> = Quant::all().iter().map(|q| q.name()).collect();
         assert_eq!(names.last(), Some(&"q4_k_m"));
         assert_eq!(names.len(), FORMATS.len() + 1);

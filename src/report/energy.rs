@@ -2,6 +2,7 @@
 //! joules per GH for the hash loop, GFLOP per joule for matmul, tokens per
 //! kWh for LLM decode (measured, and at the decode ceiling of the one bound).
 
+use crate::domain::quant::Quant;
 use serde::Serialize;
 
 use super::facts::{verified, Facts};
@@ -52,7 +53,7 @@ pub struct ModelEnergy {
     pub model: &'static str,
     #[serde(skip)]
     pub name: &'static str,
-    pub format: Format,
+    pub format: Quant,
     pub decode_tok_s: f64,
     pub joules_per_token: f64,
     pub cost_per_million_tokens: Option<f64>,

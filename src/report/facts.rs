@@ -92,6 +92,8 @@ pub struct Facts {
     pub host_link: Option<HostLink>,
     /// Per (model, format), in the order first measured.
     pub llm_rates: Vec<LlmRate>,
+    /// Whole decode steps and prompts of catalogue models.
+    pub token_rates: Vec<TokenRate>,
     pub ethash: Option<EthashRun>,
     /// The Ethash rate, H/s, the card's owner remembers it mined (`run
     /// --expect-ethash`): given, not measured, and compared against
@@ -157,6 +159,7 @@ impl Facts {
             fma: fma_judgment(rows),
             host_link: link,
             llm_rates: llm_rates(rows),
+            token_rates: tokens::token_rates(rows),
             ethash: EthashRun::of(rows),
             expected_ethash_hs: None,
             power: None,
@@ -235,6 +238,9 @@ fn llm_rates(rows: &[ResultRow]) -> Vec<LlmRate> {
         })
         .collect()
 }
+
+mod tokens;
+pub use tokens::TokenRate;
 
 #[cfg(test)]
 mod tests;

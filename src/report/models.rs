@@ -21,9 +21,10 @@ use super::pipeline::CONTEXT;
 use super::summary::fits;
 use super::verdict::{source_of, Basis};
 use crate::catalogue::{Kernel, Suite};
-use crate::domain::formats::{offered, Format};
+use crate::domain::formats::Format;
 use crate::domain::llama_cpp::nearest;
 use crate::domain::models::{catalogue, Model};
+use crate::domain::quant::Quant;
 
 /// A decode rate and where it comes from.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -40,14 +41,21 @@ pub struct DecodeRate {
     /// The suite whose power its energy per token is taken at.
     #[serde(skip)]
     pub suite: Suite,
+    /// The KV cache a measured whole decode step attended over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<u64>,
 }
 
 impl DecodeRate {
-    /// "decode_q4_0", or "decode_q4_0's measured 3.30 GB/s" for a derived
-    /// rate: what the figure's basis names.
+    /// "decode_q4_0", "token_q4_k_m at context 4096", or "decode_q4_0's
+    /// measured 3.30 GB/s" for a derived rate: what the figure's basis
+    /// names.
     pub fn source(&self) -> String {
         match self.read_bytes_per_s {
-            None => source_of(self.kernel),
+            None => match self.context {
+                Some(c) => format!("{} at context {c}", source_of(self.kernel)),
+                None => source_of(self.kernel),
+            },
             Some(b) => format!(
                 "{}'s measured {}",
                 source_of(self.kernel),
@@ -57,17 +65,49 @@ impl DecodeRate {
     }
 }
 
-/// The decode rate of `m` in format `f` on the adapter of `facts`, from
-/// verified figures only: the one rule for "tok/s of a model".
-pub fn decode_rate(facts: &Facts, m: &Model, f: Format) -> Option<DecodeRate> {
+/// A single sequence's whole decode step of `m` stored as `q`, verified:
+/// at [`CONTEXT`] where measured, else at the longest context measured.
+/// (context, tok/s).
+pub fn measured_step(facts: &Facts, m: &Model, q: Quant) -> Option<(u64, f64)> {
+    facts
+        .token_rates
+        .iter()
+        .filter(|t| t.model == m.id && t.quant == q && t.batch == 1 && t.tok_s.verified)
+        .filter_map(|t| Some((t.context?, t.tok_s.value)))
+        .max_by_key(|&(c, _)| (c == CONTEXT, c))
+}
+
+/// The decode rate of `m` stored as `q` on the adapter of `facts`, from
+/// verified figures only: the one rule for "tok/s of a model". Measured
+/// where the suite ran the model's whole decode step (`token_<quant>`,
+/// one sequence), or decoded its layers in that one format
+/// (`decode_<format>`); else derived from the read rate of the format's
+/// own kernel (the mix's: Q4_K's, most of its bytes), else the bound.
+pub fn decode_rate(facts: &Facts, m: &Model, q: Quant) -> Option<DecodeRate> {
+    if let Some((context, t)) = measured_step(facts, m, q) {
+        return Some(DecodeRate {
+            tokens_per_s: t,
+            basis: Basis::Measured,
+            kernel: Kernel::Token(q),
+            read_bytes_per_s: None,
+            suite: Suite::Llm,
+            context: Some(context),
+        });
+    }
+    let f = match q {
+        Quant::Uniform(f) => f,
+        Quant::Q4KM => Format::Q4_K,
+    };
     let kernel = Kernel::Decode(f);
-    if let Some(t) = facts.llm(m, f).and_then(|l| verified(l.decode)) {
+    let layers = facts.llm(m, f).filter(|_| q == Quant::Uniform(f));
+    if let Some(t) = layers.and_then(|l| verified(l.decode)) {
         return Some(DecodeRate {
             tokens_per_s: t,
             basis: Basis::Measured,
             kernel,
             read_bytes_per_s: None,
             suite: Suite::Llm,
+            context: None,
         });
     }
     // The format's own kernel reads its blocks as decode of any model
@@ -85,11 +125,12 @@ pub fn decode_rate(facts: &Facts, m: &Model, f: Format) -> Option<DecodeRate> {
         .map(|b| (b.measured_by, b.bytes_per_s, b.suite));
     let (kernel, read, suite) = own.or(bound)?;
     Some(DecodeRate {
-        tokens_per_s: read / m.weights_read_per_token(f),
+        tokens_per_s: read / q.weights_read_per_token(m) as f64,
         basis: Basis::Derived,
         kernel,
         read_bytes_per_s: Some(read),
         suite,
+        context: None,
     })
 }
 
@@ -102,7 +143,8 @@ pub struct ModelRate {
     /// As published: `Llama-3.1-8B`.
     #[serde(skip)]
     pub name: &'static str,
-    pub format: Format,
+    /// How the model's matrices are stored: one format, or the Q4_K_M mix.
+    pub format: Quant,
     /// Bytes of weights decode reads per token (an MoE model's active
     /// experts).
     pub weight_bytes_per_token: f64,
@@ -144,38 +186,58 @@ pub struct ModelRate {
     pub rate: Option<DecodeRate>,
 }
 
-/// What `m` in `f` needs of the adapter's memory: every parameter in the
-/// format and the KV cache at [`CONTEXT`] tokens. Every fit judged by the
-/// verdict, the summary and the chart is of this.
-pub fn bytes_needed(m: &Model, f: Format) -> f64 {
-    m.bytes_resident(f) + m.kv_cache_bytes(CONTEXT) as f64
+/// What `m` stored as `q` needs of the adapter's memory: every parameter
+/// and the KV cache at [`CONTEXT`] tokens. Every fit judged by the verdict,
+/// the summary and the chart is of this.
+pub fn bytes_needed(m: &Model, q: Quant) -> f64 {
+    q.bytes_resident(m) + m.kv_cache_bytes(CONTEXT) as f64
 }
 
 /// Whether `m` in `f` fits `memory` bytes by the fit rule.
 pub fn fits_in(m: &Model, f: Format, memory: u64) -> bool {
-    fits(bytes_needed(m, f), memory)
+    fits(bytes_needed(m, Quant::Uniform(f)), memory)
 }
 
-/// `m` in `f` on the adapter of `facts`.
-fn rate_of(facts: &Facts, m: &Model, f: Format) -> ModelRate {
-    let needed = bytes_needed(m, f);
-    let rate = decode_rate(facts, m, f);
+/// Measured prompt processing of `m` stored as `q`: its layers in that
+/// one format (`prefill_<format>`), else its whole prompt
+/// (`prompt_<quant>`, the longest measured).
+fn prefill_of(facts: &Facts, m: &Model, q: Quant) -> Option<f64> {
+    let layers = match q {
+        Quant::Uniform(f) => facts.llm(m, f).and_then(|l| verified(l.prefill)),
+        Quant::Q4KM => None,
+    };
+    layers.or_else(|| {
+        facts
+            .token_rates
+            .iter()
+            .filter(|t| t.model == m.id && t.quant == q && t.context.is_none())
+            .filter(|t| t.tok_s.verified)
+            .max_by_key(|t| t.batch)
+            .map(|t| t.tok_s.value)
+    })
+}
+
+/// `m` stored as `q` on the adapter of `facts`.
+fn rate_of(facts: &Facts, m: &Model, q: Quant) -> ModelRate {
+    let f = q;
+    let needed = bytes_needed(m, q);
+    let rate = decode_rate(facts, m, q);
     let joules = rate
         .as_ref()
         .and_then(|r| facts.watts(r.suite).map(|w| w / r.tokens_per_s));
-    let prefill = facts.llm(m, f).and_then(|l| verified(l.prefill));
+    let prefill = prefill_of(facts, m, q);
     let rate_tps = rate.as_ref().map(|r| r.tokens_per_s);
     // llama.cpp's share of the weight-read rate behind hashflops' figure.
     let llama = facts
         .llama_cpp_kind
         .zip(rate_tps)
-        .and_then(|((b, v), tps)| nearest(b, v, tps * m.weights_read_per_token(f)))
+        .and_then(|((b, v), tps)| nearest(b, v, tps * q.weights_read_per_token(m) as f64))
         .map(|s| (s, prefill));
     ModelRate {
         model: m.id,
         name: m.name,
         format: f,
-        weight_bytes_per_token: m.weights_read_per_token(f),
+        weight_bytes_per_token: q.weights_read_per_token(m) as f64,
         context: CONTEXT,
         bytes_needed: needed,
         fits: facts.memory.bytes.map(|b| fits(needed, b)),
@@ -198,16 +260,16 @@ fn rate_of(facts: &Facts, m: &Model, f: Format) -> ModelRate {
 /// Every format `m` is run in, in the domain's order, the best fit marked:
 /// the most bits that fit, the first of equals (Q4_0 before Q4_K).
 fn formats_of(facts: &Facts, m: &Model) -> Vec<ModelRate> {
-    let mut all: Vec<ModelRate> = offered(m.id)
+    let mut all: Vec<ModelRate> = Quant::offered(m)
         .into_iter()
-        .map(|f| rate_of(facts, m, f))
+        .map(|q| rate_of(facts, m, q))
         .collect();
     let best = all
         .iter()
         .enumerate()
         .filter(|(_, r)| r.fits == Some(true))
         .reduce(
-            |a, b| match b.1.format.bits_per_weight() > a.1.format.bits_per_weight() {
+            |a, b| match b.1.format.bits_per_weight(m) > a.1.format.bits_per_weight(m) {
                 true => b,
                 false => a,
             },
@@ -239,8 +301,8 @@ pub fn lines(facts: &Facts) -> Vec<ModelRate> {
             best.or_else(|| {
                 all.into_iter().min_by(|a, b| {
                     a.format
-                        .bits_per_weight()
-                        .total_cmp(&b.format.bits_per_weight())
+                        .bits_per_weight(m)
+                        .total_cmp(&b.format.bits_per_weight(m))
                 })
             })
         })

@@ -2,6 +2,7 @@
 //! format, whether each model fits the adapter's memory, and with
 //! `--reference` the published Llama-2-7B Q4_0 rates of known cards.
 
+use crate::domain::quant::Quant;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -23,7 +24,7 @@ fn fit_note(l: &LlmRate, vram: &Vram) -> String {
     let (Some(m), Some(f)) = (models::by_id(&l.model), Format::from_name(&l.format)) else {
         return "not a model or format this build knows".into();
     };
-    let w = bytes_needed(&m, f);
+    let w = bytes_needed(&m, Quant::Uniform(f));
     let weights = format!("{} with its KV cache", si(w, "B"));
     match vram {
         Vram::Card { bytes, card } => {

@@ -94,7 +94,9 @@ mod tests {
     fn each_model_is_one_row_with_the_verdicts_format_and_rate() {
         let m = by_id("llama3.1-8b").unwrap();
         // Room for Q8_0 with its cache, not for F16.
-        let vram = (bytes_needed(&m, Format::Q8_0) / FIT_HEADROOM).ceil() as u64;
+        let vram = (bytes_needed(&m, crate::domain::quant::Quant::Uniform(Format::Q8_0))
+            / FIT_HEADROOM)
+            .ceil() as u64;
         let rows = [row("stream", "copy", "bandwidth", 400e9, true)];
         let facts = Facts::new(&desc(Some(vram)), &rows, None);
         let text = render_models(&facts);

@@ -6,6 +6,7 @@ use super::{largest_q4_fit, Finding, Stance};
 use crate::catalogue::Kernel;
 use crate::domain::formats::Format;
 use crate::domain::models::{Model, LLAMA2_7B};
+use crate::domain::quant::Quant;
 use crate::report::facts::{verified, Facts};
 use crate::report::models;
 use crate::report::pipeline::CONTEXT;
@@ -161,7 +162,7 @@ pub fn fit(memory: &Memory) -> Option<Finding> {
     let mut resident = |m: &Model| {
         d.put(Figure::derived(
             "needed",
-            models::bytes_needed(m, f),
+            models::bytes_needed(m, Quant::Uniform(f)),
             Unit::Bytes,
             format!("{} and KV cache at {CONTEXT} tokens", shape(m, f)),
         ))

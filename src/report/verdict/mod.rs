@@ -15,6 +15,7 @@ mod standing;
 #[cfg(test)]
 mod tests;
 
+use crate::domain::quant::Quant;
 use serde::Serialize;
 
 pub use figure::{source_of, Basis, Draft, Figure, Unit};
@@ -65,7 +66,7 @@ pub fn largest_q4_fit(memory: u64) -> Option<Model> {
 pub fn q4_needed(m: &Model) -> String {
     format!(
         "{} with its KV cache at {} tokens",
-        si(bytes_needed(m, Format::Q4_0), "B"),
+        si(bytes_needed(m, Quant::Uniform(Format::Q4_0)), "B"),
         super::pipeline::CONTEXT
     )
 }

@@ -25,9 +25,13 @@ fn line<'a>(v: &'a [Finding], name: &str) -> &'a Finding {
 #[test]
 fn a_card_that_holds_q8_0_but_not_f16_is_told_q8_0_and_its_derived_rate() {
     let m = by_id("llama3.1-8b").unwrap();
-    let vram =
-        (bytes_needed(&m, Format::Q8_0) / crate::report::summary::FIT_HEADROOM).ceil() as u64;
-    assert!(!fits(bytes_needed(&m, Format::F16), vram));
+    let vram = (bytes_needed(&m, crate::domain::quant::Quant::Uniform(Format::Q8_0))
+        / crate::report::summary::FIT_HEADROOM)
+        .ceil() as u64;
+    assert!(!fits(
+        bytes_needed(&m, crate::domain::quant::Quant::Uniform(Format::F16)),
+        vram
+    ));
     let rows = [row("stream", "copy", "bandwidth", 400e9, true)];
     let v = models(&card(vram, &rows));
     let f = line(&v, m.name);
@@ -53,7 +57,10 @@ fn an_8_gb_card_says_what_a_70b_needs_and_what_it_has() {
     let f = line(&v, m.name);
     assert_eq!((f.code, f.stance), ("llm.model_too_big", Stance::NotFor));
     let need = f.figures.iter().find(|x| x.name == "needed").unwrap();
-    assert_eq!(need.value, bytes_needed(&m, Format::Q4_0));
+    assert_eq!(
+        need.value,
+        bytes_needed(&m, crate::domain::quant::Quant::Uniform(Format::Q4_0))
+    );
     assert!(
         f.text.contains(&format!("needs {} at Q4_0", need.shown())),
         "{}",
@@ -74,8 +81,9 @@ fn a_measured_model_is_measured_and_priced_where_power_was_read() {
         row_with("llm", "decode_q4_0", "token_rate", 5.0, q4),
         row_with("llm", "decode_q4_0", "bandwidth", 5.0 * 3.64e9, q4),
     ];
-    // So small a card holds Llama-2-7B at Q4_0 only.
-    let vram = 7_000_000_000;
+    // So small a card holds Llama-2-7B at Q4_0 only (not Q4_K_M's 4.85
+    // bits).
+    let vram = 6_700_000_000;
     let power = Some(vec![SuiteWatts {
         suite: Suite::Llm,
         watts: 100.0,
