@@ -29,6 +29,11 @@ fn bad_input_is_one_line_and_exit_2() {
     assert_usage_error(&["run", "--block", "61440000"], "epoch 2048");
     assert_usage_error(&["run", "--block", "1e6"], "not a block number");
     assert_usage_error(&["run", "--epoch", "3", "--block", "5"], "--block");
+    assert_usage_error(
+        &["run", "--llm-formats", "q4_k,q4_k_m"],
+        "not a weight format",
+    );
+    assert_usage_error(&["run", "--llm-formats", ""], "not a weight format");
     for bad in ["0", "-0.3", "nan", "inf", "abc", ""] {
         assert_usage_error(&["run", "--power-price", bad], "not a power price");
     }

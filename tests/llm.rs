@@ -286,3 +286,32 @@ fn an_unknown_forced_layout_is_refused() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("HASHFLOPS_LLM_LAYOUT=rows_sideways"), "{err}");
 }
+
+/// `--llm-formats` times decode and prefill in the formats named, and in
+/// no other, whatever the scale would have chosen.
+#[test]
+fn llm_formats_picks_what_decode_and_prefill_time() {
+    let output = common::hashflops(&[
+        "run",
+        "--suite",
+        "llm",
+        "--quick",
+        "--quiet",
+        "--llm-formats",
+        "q5_k",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let kernels: Vec<&str> = doc["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["kernel"].as_str())
+        .filter(|k| k.starts_with("decode_") || k.starts_with("prefill_"))
+        .collect();
+    assert!(kernels.contains(&"decode_q5_k"), "{kernels:?}");
+    assert!(kernels.contains(&"prefill_q5_k"), "{kernels:?}");
+    assert!(kernels.iter().all(|k| k.ends_with("q5_k")), "{kernels:?}");
+}

@@ -109,6 +109,7 @@ impl Settings {
                 k: args.k,
                 size: args.size,
                 ethash_epoch: args.epoch.or(args.block),
+                llm_formats: args.llm_formats.clone().map(|f| f.0),
             },
             quiet: args.quiet,
         })?;

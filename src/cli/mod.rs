@@ -383,6 +383,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "B", value_parser = crate::workloads::ethash::plan::parse_block,
           allow_negative_numbers = true, conflicts_with = "epoch")]
     pub block: Option<crate::workloads::ethash::epoch::Epoch>,
+    /// Comma-separated weight formats the llm suite's decode_<format> and
+    /// prefill_<format> time, instead of the scale's (q4_0, q8_0, f16,
+    /// q4_k, q5_k, q6_k, mxfp4; a CPU adapter times only the first three
+    /// unless --full). The MoE, attention and whole-model rows are as the
+    /// scale has them.
+    #[arg(long, value_name = "LIST", value_parser = crate::workloads::llm::parse_formats)]
+    pub llm_formats: Option<crate::workloads::llm::Formats>,
     /// Load shaders from this directory instead of the built-in ones, where
     /// a file of the same name exists (kernel development).
     #[arg(long, value_name = "DIR")]

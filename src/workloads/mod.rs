@@ -154,6 +154,8 @@ pub struct SizeOptions {
     pub size: Option<u64>,
     /// The Ethash epoch (`run --epoch` or `--block`).
     pub ethash_epoch: Option<ethash::epoch::Epoch>,
+    /// Formats llm decode and prefill time (`run --llm-formats`).
+    pub llm_formats: Option<Vec<llm::formats::Format>>,
 }
 
 /// The shaders compiled into the binary, or a directory that replaces them

@@ -56,6 +56,9 @@ pub fn shader_sources() -> Vec<(String, String)> {
 /// other sub-block, and on a CPU adapter loads set the pace) and would
 /// double the default run; every format with --full and on a GPU.
 fn decode_formats(ctx: &Ctx) -> Vec<Format> {
+    if let Some(f) = &ctx.sizes.llm_formats {
+        return f.clone();
+    }
     match (ctx.gpu.desc.is_cpu(), ctx.scale) {
         (true, Scale::Quick | Scale::Default) => FILE_FORMATS.to_vec(),
         _ => FORMATS.to_vec(),
@@ -71,6 +74,28 @@ fn prefill_plan(ctx: &Ctx) -> (Vec<Format>, Vec<&'static str>, u64) {
         (true, Scale::Full) => (FORMATS.to_vec(), all, 512),
         (false, _) => (FORMATS.to_vec(), all, 512),
     }
+}
+
+/// `run --llm-formats LIST`, parsed: one or more distinct formats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Formats(pub Vec<Format>);
+
+pub fn parse_formats(s: &str) -> std::result::Result<Formats, String> {
+    let mut out: Vec<Format> = Vec::new();
+    for name in s.split(',').map(str::trim) {
+        let Some(f) = Format::from_name(name) else {
+            let all: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+            return Err(format!(
+                "{:?} is not a weight format: give some of {}",
+                crate::cli::typed(name),
+                all.join(", ")
+            ));
+        };
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    Ok(Formats(out))
 }
 
 /// `run --suite llm`.
@@ -104,6 +129,7 @@ pub fn run(ctx: &Ctx) -> Result<SuiteOutput> {
         }));
     }
     let (formats, which, tokens) = prefill_plan(ctx);
+    let formats = ctx.sizes.llm_formats.clone().unwrap_or(formats);
     for model in &models {
         for &format in &formats {
             ctx.status(&format!("llm: prefill {} {}", model.id, format.name()));
