@@ -36,8 +36,8 @@
 #   PEER_RUNS="12 48"                   # decode: runs per graph of the two runs
 #   PEER_PREFILL_RUNS=10                # prefill: runs per graph (one run;
 #                                       # a run takes seconds there)
-#   PREFILL_FORMATS="q4_0"              # prefill formats (default: FORMATS;
-#                                       # empty: no prefill)
+#   PREFILL_FORMATS="q4_0 q8_0"         # prefill formats (default: q4_0, as
+#       one llama.cpp graph at n=512 takes a CPU adapter minutes; empty: none)
 #   HASHFLOPS_ARGS="--adapter 0 --full" # hashflops' flags (default: --adapter 0,
 #       and --full where FORMATS name a K-quant or MXFP4, which hashflops
 #       decodes on a CPU adapter only at that scale; else --quick)
@@ -64,7 +64,9 @@ declare -A block_bytes=([q4_0]=18 [q8_0]=34 [f16]=64 [q4_k]=144 [q5_k]=176 [q6_k
 declare -A block_weights=([q4_0]=32 [q8_0]=32 [f16]=32 [q4_k]=256 [q5_k]=256 [q6_k]=256 [mxfp4]=32)
 formats=${FORMATS:-q4_0 q8_0 f16 q4_k q5_k q6_k mxfp4}
 formats=${formats,,}
-for t in $formats ${PREFILL_FORMATS:-}; do
+prefill_formats=${PREFILL_FORMATS-q4_0}
+prefill_formats=${prefill_formats,,}
+for t in $formats $prefill_formats; do
     [ -n "${block_bytes[$t]:-}" ] || { echo "unknown format $t (known: ${!block_bytes[*]})" >&2; exit 2; }
 done
 read -r n1 n2 <<<"${PEER_RUNS:-12 48}"
@@ -115,7 +117,7 @@ peer_run() { # format m k n runs_per_graph
     fi
 }
 
-python3 - "$tmp/hf.json" "${PREFILL_FORMATS-$formats}" >"$tmp/plan.txt" <<'PY'
+python3 - "$tmp/hf.json" "$prefill_formats" >"$tmp/plan.txt" <<'PY'
 import json, sys
 wanted = sys.argv[2].split()
 for r in json.load(open(sys.argv[1]))["rows"]:
