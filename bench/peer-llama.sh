@@ -34,8 +34,9 @@
 #   bench/peer-llama.sh --build-only    # only build the peer
 #   FORMATS="q4_0 q4_k mxfp4"           # formats compared (default: all seven)
 #   PEER_RUNS="12 48"                   # decode: runs per graph of the two runs
-#   PEER_PREFILL_RUNS=10                # prefill: runs per graph (one run;
-#                                       # a run takes seconds there)
+#   PEER_PREFILL_RUNS=10                # prefill: runs in its one graph (a run
+#       takes seconds there, so the per-graph cost is lost in it; 10, the
+#       fewest at which ggml-vulkan sleeps on its fence)
 #   PREFILL_FORMATS="q4_0 q8_0"         # prefill formats (default: q4_0, as
 #       one llama.cpp graph at n=512 takes a CPU adapter minutes; empty: none)
 #   HASHFLOPS_ARGS="--adapter 0 --full" # hashflops' flags (default: --adapter 0,
