@@ -39,9 +39,8 @@
 #       fewest at which ggml-vulkan sleeps on its fence)
 #   PREFILL_FORMATS="q4_0 q8_0"         # prefill formats (default: q4_0, as
 #       one llama.cpp graph at n=512 takes a CPU adapter minutes; empty: none)
-#   HASHFLOPS_ARGS="--adapter 0 --full" # hashflops' flags (default: --adapter 0,
-#       and --full where FORMATS name a K-quant or MXFP4, which hashflops
-#       decodes on a CPU adapter only at that scale; else --quick)
+#   HASHFLOPS_ARGS="--adapter 0"        # hashflops' flags (default: --adapter 0
+#       --quick); --llm-formats is always the FORMATS
 #   GGML_VK_VISIBLE_DEVICES=0 picks ggml's Vulkan device (CPU devices are
 #   hidden unless named, so the default here is 0: lavapipe on this machine).
 #   PEER_CACHE=/path                    # the build cache (bench/llama-cpp.sh)
@@ -92,10 +91,13 @@ type_id() { # format -> its ggml_type value
 llc=$(lscpu -B -C=LEVEL,ALL-SIZE 2>/dev/null | tail -n +2 | sort -n | tail -1 | awk '{print $2}')
 echo "last-level cache (lscpu): $((${llc:-0} >> 20)) MiB" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
-scale=--quick
-case " $formats " in *" q4_k "* | *" q5_k "* | *" q6_k "* | *" mxfp4 "*) scale=--full ;; esac
+# --llm-formats names the formats decode times whatever the scale (a CPU
+# adapter's --quick or default would time only Q4_0, Q8_0 and F16, and
+# --full everything the suite has, for hours).
+hf_formats=$(echo "$formats" | tr -s ' ' ',')
 # shellcheck disable=SC2086
-"$bin" run --suite llm --quiet --json "$tmp/hf.json" ${HASHFLOPS_ARGS:---adapter 0 $scale} | tail -n +2
+"$bin" run --suite llm --quiet --json "$tmp/hf.json" \
+    ${HASHFLOPS_ARGS:---adapter 0 --quick} --llm-formats "$hf_formats" | tail -n +2
 echo "load after hashflops: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # One MUL_MAT per llama.cpp run: weights TYPE [K x M] times f32 [K x N].
@@ -200,8 +202,7 @@ for t in formats:
     peer_bw = sum(c * s[0] * s[1] for s, c in layer.items()) * bpw[t] / layer_us * 1e6
     got = hf.get((f"decode_{t}", "bandwidth"))
     if got is None or not got[0]["verified"]:
-        print(f"decode {t}: llama.cpp {peer_bw / 1e9:.3f} GB/s; hashflops has no verified decode_{t} row"
-              " (K-quants and MXFP4 decode on a CPU adapter only with --full)")
+        print(f"decode {t}: llama.cpp {peer_bw / 1e9:.3f} GB/s; hashflops has no verified decode_{t} row")
         continue
     r, p = got
     streamed = int(p["weight_bytes_per_token"]) / int(p["layers_per_token"]) * int(p["layers_resident"])
