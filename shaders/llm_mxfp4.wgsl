@@ -5,9 +5,9 @@
 //                  ggml_e8m0_to_fp32_half)
 //   bytes 1..17    qs, 16 bytes of 4-bit E2M1 codes: byte i holds weight i
 //                  in its low nibble and weight i+16 in its high nibble
-//   weight j       = KVALUES[code_j] * 2^(e - 128), KVALUES ggml-common.h's
-//                  kvalues_mxfp4 (E2M1 0, 0.5, 1, 1.5, 2, 3, 4, 6 doubled,
-//                  then their negatives)
+//   weight j       = kvalues_mxfp4[code_j] * 2^(e - 128), ggml-common.h's
+//                  kvalues_mxfp4 being E2M1 0, 0.5, 1, 1.5, 2, 3, 4, 6
+//                  doubled, then their negatives (computed in `codes`)
 // Rows are K/32 blocks back to back with nothing padded, so a block, and
 // its fields, start at any byte: they are assembled from the words around
 // them.
@@ -19,8 +19,6 @@
 const BLOCK_BYTES: u32 = 17u;
 const GEN_UNIT: u32 = 17u;
 
-const KVALUES = array<f32, 16>(0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0,
-    0.0, -1.0, -2.0, -3.0, -4.0, -6.0, -8.0, -12.0);
 
 fn gen_field(within: u32) -> u32 {
     return select(0u, 3u, within == 0u);
@@ -58,9 +56,18 @@ fn raw(b: u32) -> Raw {
     return out;
 }
 
+// kvalues_mxfp4 computed rather than looked up (an index that differs
+// between lanes makes a table lookup a load per lane on a CPU adapter): a
+// code is a sign bit over E2M1's 2-bit exponent e and 1-bit mantissa m,
+// doubled: 0 and 1 where e is 0 (subnormal), else (2 + m) << (e - 1), so
+// 0, 1, 2, 3, 4, 6, 8, 12.
 fn codes(v: u32, shift: u32) -> vec4<f32> {
     let c = (vec4<u32>(v, v >> 8u, v >> 16u, v >> 24u) >> vec4<u32>(shift)) & vec4<u32>(15u);
-    return vec4<f32>(KVALUES[c.x], KVALUES[c.y], KVALUES[c.z], KVALUES[c.w]);
+    let mag = c & vec4<u32>(7u);
+    let e = mag >> vec4<u32>(1u);
+    let normal = (vec4<u32>(2u) + (mag & vec4<u32>(1u))) << (max(e, vec4<u32>(1u)) - vec4<u32>(1u));
+    let x = vec4<f32>(select(normal, mag, e == vec4<u32>(0u)));
+    return select(x, -x, (c & vec4<u32>(8u)) != vec4<u32>(0u));
 }
 
 fn quants8(row: u32, blk: u32, q: u32) -> array<vec4<f32>, 2> {

@@ -167,9 +167,19 @@ fn mxfp4() -> Vec<Case> {
             ),
         ),
         (
-            "mxfp4 with a wrong E2M1 table entry",
+            "mxfp4 with the E2M1 mantissa bit dropped",
             f,
-            in_header(Kind::Prefill, f, "8.0, 12.0,", "8.0, 10.0,"),
+            in_header(
+                Kind::Prefill,
+                f,
+                "(vec4<u32>(2u) + (mag & vec4<u32>(1u)))",
+                "(vec4<u32>(2u) + (mag & vec4<u32>(0u)))",
+            ),
+        ),
+        (
+            "mxfp4 with E2M1 subnormals read as normals",
+            f,
+            in_header(Kind::Decode, f, "e == vec4<u32>(0u)", "e == vec4<u32>(9u)"),
         ),
         (
             "mxfp4 with the E8M0 bias of a whole E2M1 value",
