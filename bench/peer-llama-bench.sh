@@ -4,7 +4,10 @@
 # Vulkan adapter, in one run. Per format it prints the tokens per second
 # hashflops' measured rates give for that very file (decode: weight-read
 # rate ÷ the file's weight bytes per token; prefill: FLOP rate ÷ 2 × its
-# matrix weights per prompt token) over llama-bench's tg and pp tok/s.
+# matrix weights per prompt token) over llama-bench's tg and pp tok/s, and
+# how far hashflops' estimate of llama.cpp on this adapter (the JSON's llm
+# list: its rate times llama.cpp's share on this kind of adapter, from
+# data/llama_cpp_shares.csv) lies from what llama-bench reached.
 #
 # llama.cpp (llama-bench, llama-quantize) and gguf-py come from
 # llama-cpp-python's source archive (bench/llama-cpp.sh builds it, cached).
@@ -93,7 +96,12 @@ fi
 python3 - "$tmp" "$model" "$layers" <<'PY'
 import json, sys
 tmp, model, layers = sys.argv[1:]
-rows = json.load(open(f"{tmp}/hf.json"))["rows"]
+doc = json.load(open(f"{tmp}/hf.json"))
+rows = doc["rows"]
+# hashflops' estimate of what llama.cpp reaches on this adapter (the JSON's
+# llm list: its rates times llama.cpp's share of them on this kind of
+# adapter, data/llama_cpp_shares.csv), per format, for the whole model.
+est = {e["format"]: e for e in doc.get("llm", []) if e["model"] == model}
 hf = {}
 for r in rows:
     p = dict(kv.split("=", 1) for kv in r["params"].split(";") if "=" in kv)
@@ -114,6 +122,13 @@ for line in open(f"{tmp}/sizes.jsonl"):
         print(f"decode {t}: {by/1e6:.0f} MB per token; hashflops {dec[0]/1e9:.3f} GB/s -> {hf_tg:.2f} tok/s, "
               f"llama-bench tg{tg['n_gen']} {tg['avg_ts']:.2f} tok/s  ratio {hf_tg/tg['avg_ts']:.2f}  "
               f"(llama.cpp's share of hashflops' rate {tg['avg_ts']*by/dec[0]:.2f})")
+        e = est.get(t)
+        if e and e.get("llama_cpp_decode_tok_s"):
+            # the estimate's read rate over this file's bytes per token
+            guess = e["llama_cpp_decode_tok_s"] * e["weight_bytes_per_token"] / by
+            off = guess / tg["avg_ts"] - 1
+            print(f"  llama.cpp estimate: {guess:.2f} tok/s against llama-bench's {tg['avg_ts']:.2f}: "
+                  f"{100 * off:+.0f} %  (goal within 20 %; share from {e['llama_cpp_basis']})")
     else:
         print(f"decode {t}: {'no verified hashflops row' if tg else 'llama-bench printed no tg'}")
     pre = hf.get((f"prefill_{t}", "flops"))
@@ -123,6 +138,13 @@ for line in open(f"{tmp}/sizes.jsonl"):
         print(f"prefill {t}: {flop/1e9:.2f} GFLOP per token; hashflops batch {pre[1].get('batch')} "
               f"{pre[0]/1e9:.2f} GFLOP/s -> {hf_pp:.2f} tok/s, llama-bench pp{pp['n_prompt']} "
               f"{pp['avg_ts']:.2f} tok/s  ratio {hf_pp/pp['avg_ts']:.2f}")
+        e = est.get(t)
+        if e and e.get("llama_cpp_prefill_tok_s") and e.get("prefill_tok_s"):
+            # the estimate is the same share of hashflops' prefill rate
+            guess = hf_pp * e["llama_cpp_prefill_tok_s"] / e["prefill_tok_s"]
+            off = guess / pp["avg_ts"] - 1
+            print(f"  llama.cpp estimate: {guess:.2f} tok/s against llama-bench's {pp['avg_ts']:.2f}: "
+                  f"{100 * off:+.0f} %  (goal within 20 %)")
     else:
         print(f"prefill {t}: {'no verified hashflops row' if pp else 'llama-bench printed no pp'}")
 PY

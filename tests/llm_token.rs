@@ -198,3 +198,52 @@ fn a_sabotaged_attention_fails_the_decode_step() {
         "{problems:?}"
     );
 }
+
+/// The three models at real shapes beyond what a software adapter's
+/// default run measures (its one context and batch a model): each at the
+/// contexts and batches below, printed. Minutes on lavapipe, so run by
+/// hand: `cargo test --release --test llm_token -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn real_shapes_at_longer_contexts_and_batches() {
+    use hashflops::domain::models::by_id;
+    let gpu = gpu();
+    let shaders = Shaders::builtin();
+    let sizes = SizeOptions::default();
+    let mut c = ctx(&gpu, &shaders, &sizes);
+    c.scale = Scale::Full;
+    let m = |id| by_id(id).unwrap();
+    let mxfp4 = Quant::Uniform(Format::MXFP4);
+    let runs = [
+        (m("llama3.1-8b"), Quant::Q4KM, 1, Some(4096)),
+        (m("llama3.1-8b"), Quant::Q4KM, 1, Some(32768)),
+        (m("llama3.1-8b"), Quant::Q4KM, 4, Some(4096)),
+        (m("qwen3-30b-a3b"), Quant::Q4KM, 1, Some(32768)),
+        (m("qwen3-30b-a3b"), Quant::Q4KM, 16, Some(512)),
+        (m("gpt-oss-20b"), mxfp4, 1, Some(4096)),
+        (m("gpt-oss-20b"), mxfp4, 4, Some(32768)),
+        (m("gpt-oss-20b"), mxfp4, 16, None),
+    ];
+    for (model, quant, batch, context) in runs {
+        let case = Case {
+            model,
+            quant,
+            context,
+            batch,
+        };
+        let w = Token::new(&gpu, &shaders, case, Scale::Default).expect("setup");
+        for r in measure(&c, w).expect("measures") {
+            println!(
+                "{} {} {} {:.4} {} verified={} {}",
+                r.kernel,
+                r.params.model().unwrap_or(""),
+                r.metric,
+                r.summary.median,
+                r.kernel.unit(r.metric),
+                r.verified,
+                r.params
+            );
+            assert!(r.verified, "{:?}", r.problems);
+        }
+    }
+}
