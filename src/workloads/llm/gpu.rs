@@ -212,6 +212,41 @@ pub fn generate(
     Ok(GpuMatrix { shape, key, parts })
 }
 
+/// `copies` copies of `matrix` (an MoE layer's experts) generated in
+/// `format`, as many to a buffer as a binding holds and at most `cap`,
+/// page `p` hashed with `key(p)`: the pages, and the copies a page holds.
+/// `of` names the model in the error where one copy exceeds a binding.
+pub fn generate_copies(
+    gpu: &Gpu,
+    init: &wgpu::ComputePipeline,
+    format: Format,
+    (matrix, copies, cap): (Matrix, u64, Option<u64>),
+    of: &str,
+    key: impl Fn(usize) -> u32,
+) -> Result<(Vec<GpuMatrix>, u64)> {
+    let bytes = matrix.rows * format.row_bytes(matrix.k);
+    let fit = part_limit(gpu) / bytes;
+    if fit == 0 {
+        anyhow::bail!(
+            "one {} matrix of {of} is {bytes} bytes, more than this adapter binds",
+            matrix.name
+        );
+    }
+    let per_page = fit.min(cap.unwrap_or(u64::MAX)).min(copies).max(1);
+    let mut pages = Vec::new();
+    let mut first = 0;
+    while first < copies {
+        let n = per_page.min(copies - first);
+        let shape = Matrix {
+            rows: n * matrix.rows,
+            ..matrix
+        };
+        pages.push(generate(gpu, init, format, shape, key(pages.len()))?);
+        first += n;
+    }
+    Ok((pages, per_page))
+}
+
 /// Reads `len` f32 outputs from `buf`.
 pub fn read_f32(gpu: &Gpu, buf: &wgpu::Buffer, len: u64) -> Result<Vec<f32>> {
     let raw = gpu.read(buf, 0, len * 4)?;

@@ -8,7 +8,7 @@
 //! are Σ_r W_(e_r,j) x_(r,j), which only the experts actually chosen, in
 //! every repetition, produce.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use rand::seq::IndexedRandom;
 
 use super::formats::{self, Format};
@@ -172,31 +172,14 @@ fn generate(
     step: Step,
     out: u64,
 ) -> Result<GpuStep> {
-    let bytes = step.expert_bytes(format);
-    let fit = g::part_limit(gpu) / bytes;
-    if fit == 0 {
-        bail!(
-            "one {} expert of {} is {bytes} bytes, more than this adapter binds",
-            step.matrix.name,
-            model.id
-        );
-    }
-    let per_page = fit
-        .min(holding.page.unwrap_or(u64::MAX))
-        .min(step.stored)
-        .max(1);
-    let mut pages = Vec::new();
-    let mut first = 0;
-    while first < step.stored {
-        let n = per_page.min(step.stored - first);
-        let shape = p::Matrix {
-            rows: n * step.matrix.rows,
-            ..step.matrix
-        };
-        let key = page_key(model, format, index, pages.len());
-        pages.push(g::generate(gpu, init, format, shape, key)?);
-        first += n;
-    }
+    let (pages, per_page) = g::generate_copies(
+        gpu,
+        init,
+        format,
+        (step.matrix, step.stored, holding.page),
+        model.id,
+        |page| page_key(model, format, index, page),
+    )?;
     Ok(GpuStep {
         step,
         pages,

@@ -122,8 +122,7 @@ impl<'g> Weights<'g> {
                     gpu,
                     &inits[&format],
                     &model,
-                    layer,
-                    i,
+                    (layer, i),
                     step,
                     format,
                 )?);
@@ -308,33 +307,18 @@ fn generate(
     gpu: &Gpu,
     init: &wgpu::ComputePipeline,
     model: &Model,
-    layer: u64,
-    index: usize,
+    (layer, index): (u64, usize),
     step: Step,
     format: Format,
 ) -> Result<Held> {
-    let bytes = step.matrix.rows * format.row_bytes(step.matrix.k);
-    let fit = g::part_limit(gpu) / bytes;
-    if fit == 0 {
-        bail!(
-            "one {} matrix of {} is {bytes} bytes, more than this adapter binds",
-            step.matrix.name,
-            model.id
-        );
-    }
-    let per_page = fit.min(step.stored).max(1);
-    let mut pages = Vec::new();
-    let mut first = 0;
-    while first < step.stored {
-        let n = per_page.min(step.stored - first);
-        let shape = crate::domain::models::Matrix {
-            rows: n * step.matrix.rows,
-            ..step.matrix
-        };
-        let key = page_key(model, layer, index, pages.len());
-        pages.push(g::generate(gpu, init, format, shape, key)?);
-        first += n;
-    }
+    let (pages, per_page) = g::generate_copies(
+        gpu,
+        init,
+        format,
+        (step.matrix, step.stored, None),
+        model.id,
+        |page| page_key(model, layer, index, page),
+    )?;
     Ok(Held {
         step,
         format,
