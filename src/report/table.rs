@@ -99,6 +99,29 @@ pub fn row_note_for(r: &ResultRow, cmd: Command) -> String {
     notes.join("; ")
 }
 
+/// The kernel, and for an llm kernel what tells its rows apart (the model,
+/// the context, the batch: one kernel runs several): `token_q4_k_m
+/// (qwen3-30b-a3b, context 512, batch 4)`.
+fn kernel_label(r: &ResultRow) -> String {
+    if r.suite != crate::catalogue::Suite::Llm {
+        return r.kernel.to_string();
+    }
+    let what: Vec<String> = r
+        .kernel
+        .dimensions(&r.params)
+        .into_iter()
+        .filter(|(k, _)| *k != "format")
+        .map(|(k, v)| match k {
+            "model" => v,
+            _ => format!("{k} {v}"),
+        })
+        .collect();
+    match what.is_empty() {
+        true => r.kernel.to_string(),
+        false => format!("{} ({})", r.kernel, what.join(", ")),
+    }
+}
+
 /// The rows of `run`.
 pub fn results_table(rows: &[ResultRow]) -> String {
     results_table_for(rows, Command::Run)
@@ -123,7 +146,7 @@ pub fn results_table_for(rows: &[ResultRow], cmd: Command) -> String {
     for r in rows {
         t.add_row([
             Cell::new(r.suite),
-            Cell::new(r.kernel),
+            Cell::new(kernel_label(r)),
             Cell::new(r.metric),
             Cell::new(si(r.value, &r.unit)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{} .. {}", si(r.min, &r.unit), si(r.max, &r.unit)))
@@ -142,6 +165,31 @@ pub fn results_table_for(rows: &[ResultRow], cmd: Command) -> String {
 mod tests {
     use super::*;
     use crate::catalogue::{Fact, Params};
+
+    #[test]
+    fn llm_rows_name_the_model_context_and_batch_they_ran() {
+        let r = crate::report::summary::fixtures::row_with(
+            "llm",
+            "token_q4_k_m",
+            "token_rate",
+            1.0,
+            "model=qwen3-30b-a3b;context=512;batch=4;layers_resident=2",
+        );
+        assert_eq!(
+            kernel_label(&r),
+            "token_q4_k_m (qwen3-30b-a3b, context 512, batch 4)"
+        );
+        let d = crate::report::summary::fixtures::row_with(
+            "llm",
+            "decode_q4_0",
+            "token_rate",
+            1.0,
+            "model=llama2-7b;format=q4_0",
+        );
+        assert_eq!(kernel_label(&d), "decode_q4_0 (llama2-7b)");
+        let h = crate::report::summary::fixtures::row_with("hash", "sha256d", "hash_rate", 1.0, "");
+        assert_eq!(kernel_label(&h), "sha256d");
+    }
 
     #[test]
     fn notes_say_size_cache_and_noise() {
