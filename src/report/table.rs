@@ -106,16 +106,10 @@ fn kernel_label(r: &ResultRow) -> String {
     if r.suite != crate::catalogue::Suite::Llm {
         return r.kernel.to_string();
     }
-    let what: Vec<String> = r
-        .kernel
-        .dimensions(&r.params)
-        .into_iter()
-        .filter(|(k, _)| *k != "format")
-        .map(|(k, v)| match k {
-            "model" => v,
-            _ => format!("{k} {v}"),
-        })
-        .collect();
+    let p = &r.params;
+    let mut what: Vec<String> = p.model().map(str::to_string).into_iter().collect();
+    what.extend(p.context().map(|c| format!("context {c}")));
+    what.extend(p.batch().map(|b| format!("batch {b}")));
     match what.is_empty() {
         true => r.kernel.to_string(),
         false => format!("{} ({})", r.kernel, what.join(", ")),
