@@ -43,15 +43,34 @@ pub struct Token<'g> {
 impl<'g> Token<'g> {
     pub fn new(gpu: &'g Gpu, shaders: &Shaders, case: Case, scale: Scale) -> Result<Self> {
         let m = case.model;
-        let layers = plan::layers(gpu, scale, &m, case.quant, case.context.is_none());
+        // A GPU's caches first (each sequence its share of the cache
+        // budget), then the weights in what is left; a software adapter
+        // holds one group of both.
+        let gpu_kv = case
+            .context
+            .filter(|_| !gpu.desc.is_cpu())
+            .map(|c| residency(&m, c, kv_budget(gpu, scale) / case.batch, false));
+        let reserved = match (gpu_kv, case.context) {
+            (Some(kv), Some(c)) => {
+                case.batch
+                    * (0..kv.resident)
+                        .map(|l| m.layer_kv_bytes(l, c))
+                        .sum::<u64>()
+            }
+            _ => 0,
+        };
+        let layers = plan::layers(
+            gpu,
+            scale,
+            &m,
+            case.quant,
+            (case.context.is_none(), reserved),
+        );
         let per_rep = layers.positions.len() as u64;
-        let kv = case.context.map(|context| match gpu.desc.is_cpu() {
-            true => KvResidency {
-                resident: per_rep,
-                per_rep,
-            },
-            false => residency(&m, context, kv_budget(gpu, scale) / case.batch, false),
-        });
+        let kv = gpu_kv.or(case.context.map(|_| KvResidency {
+            resident: per_rep,
+            per_rep,
+        }));
         let weights = Weights::new(gpu, shaders, (m, case.quant), layers.clone(), case.batch)?;
         let mut attention = Vec::new();
         if let (Some(context), Some(kv)) = (case.context, kv) {
@@ -186,7 +205,7 @@ impl Workload for Token<'_> {
 fn too_large(gpu: &Gpu, scale: Scale, case: &Case) -> Option<String> {
     let (m, context) = (case.model, case.context?);
     let held = match gpu.desc.is_cpu() {
-        true => plan::layers(gpu, scale, &m, case.quant, false)
+        true => plan::layers(gpu, scale, &m, case.quant, (false, 0))
             .positions
             .len() as u64,
         false => m.layers,

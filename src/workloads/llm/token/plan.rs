@@ -176,10 +176,18 @@ fn held_bytes(m: &Model, q: Quant, layer: u64, experts: u64) -> u64 {
 /// its budget allows, with every expert that fits, and runs every layer of
 /// a token, each on a held layer of its kind. Prompt processing (`prompt`)
 /// runs one group everywhere: its pace is set by arithmetic, and its
-/// outputs are a prompt's worth per layer.
-pub fn layers(gpu: &Gpu, scale: Scale, m: &Model, q: Quant, prompt: bool) -> Layers {
+/// outputs are a prompt's worth per layer. `reserved` bytes (the KV caches
+/// the step holds beside the weights) come out of the weights' budget, so
+/// that both fit a small card together.
+pub fn layers(
+    gpu: &Gpu,
+    scale: Scale,
+    m: &Model,
+    q: Quant,
+    (prompt, reserved): (bool, u64),
+) -> Layers {
     let groups = groups(m, q);
-    let budget = weight_budget(gpu, scale);
+    let budget = weight_budget(gpu, scale).saturating_sub(reserved);
     let first = &groups[0];
     let experts = if m.experts == 0 {
         0
