@@ -12,9 +12,10 @@ use hashflops::catalogue::{Kernel, Metric};
 use hashflops::gpu::Gpu;
 use hashflops::harness::measure;
 use hashflops::workloads::llm::formats::Format;
-use hashflops::workloads::llm::moe::{Holding, Moe, MOE_WGSL};
+use hashflops::workloads::llm::moe::{Holding, Moe};
 use hashflops::workloads::llm::moe_plan::{plan, Part};
 use hashflops::workloads::llm::shapes::Model;
+use hashflops::workloads::llm::token::weights::TOKEN_WGSL;
 use hashflops::workloads::{Shaders, SizeOptions};
 
 /// 6 experts, 3 active; hidden 416 (13 blocks, an odd number of bytes a
@@ -79,28 +80,28 @@ fn sabotaged_expert_gathers_are_caught() {
     let cases = [
         (
             "the expert index ignored (always expert 0)",
-            "let expert = rep[1u + slot];",
-            "let expert = rep[1u + slot] * 0u;",
+            "let copy = rep[1u + p0];",
+            "let copy = rep[1u + p0] * 0u;",
         ),
         (
             "the first k experts, whatever was chosen",
-            "let expert = rep[1u + slot];",
-            "let expert = slot + 0u * rep[1u + slot];",
+            "let copy = rep[1u + p0];",
+            "let copy = p0 + 0u * rep[1u + p0];",
         ),
         (
             "indices read from the slot before",
-            "let expert = rep[1u + slot];",
-            "let expert = rep[slot];",
+            "let copy = rep[1u + p0];",
+            "let copy = rep[p0];",
         ),
         (
             "a wrong expert stride",
-            "(expert - job.first) * job.expert_bytes",
-            "(expert - job.first) * (job.expert_bytes - job.row_bytes)",
+            "(copy - job.first) * job.copy_bytes",
+            "(copy - job.first) * (job.copy_bytes - job.row_bytes)",
         ),
         (
             "the work skipped where the output is already written",
             "let live = row < job.rows && here;",
-            "let live = row < job.rows && here && y[job.out_offset + slot * job.rows + row] == 0.0;",
+            "let live = row < job.rows && here && y[job.out_offset + p0 * job.rows + row] == 0.0;",
         ),
         (
             "every second repetition's work skipped",
@@ -110,13 +111,17 @@ fn sabotaged_expert_gathers_are_caught() {
         (
             "the last active expert skipped",
             "let live = row < job.rows && here;",
-            "let live = row < job.rows && here && slot + 1u < job.slots;",
+            "let live = row < job.rows && here && p0 + 1u < job.products;",
         ),
     ];
     let gpu = gpu();
     for (what, from, to) in cases {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("llm_moe.wgsl"), mutate(MOE_WGSL, from, to)).unwrap();
+        std::fs::write(
+            dir.path().join("llm_token.wgsl"),
+            mutate(TOKEN_WGSL, from, to),
+        )
+        .unwrap();
         let shaders = Shaders::from_dir(Some(dir.path().to_path_buf())).unwrap();
         for f in FORMATS {
             for page in [None, Some(4)] {

@@ -72,11 +72,7 @@ pub fn shader_sources() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in super::formats::FORMATS {
         let (name, header) = f.header();
-        let mut all = vec![
-            vec![INIT],
-            vec![super::moe::MOE],
-            vec![super::token::weights::TOKEN],
-        ];
+        let mut all = vec![vec![INIT], vec![super::token::weights::TOKEN]];
         for layout in [Layout::LanesPerRow, Layout::RowPerLane] {
             all.push(vec![DECODE_IO, layout.decode().0]);
             all.push(vec![PREFILL_IO, layout.prefill().0]);
@@ -258,6 +254,23 @@ pub fn read_f32(gpu: &Gpu, buf: &wgpu::Buffer, len: u64) -> Result<Vec<f32>> {
 /// not.
 pub fn zeroed(gpu: &Gpu, label: &str, len: u64) -> Result<wgpu::Buffer> {
     storage(gpu, label, &words(&vec![0; len as usize]))
+}
+
+/// One activation buffer per input width among `ks`: `vectors` vectors of
+/// that width, hashed with `key(width)`.
+pub fn activations_by_width(
+    gpu: &Gpu,
+    ks: impl IntoIterator<Item = u64>,
+    vectors: u64,
+    key: impl Fn(u64) -> u32,
+) -> Result<std::collections::BTreeMap<u64, wgpu::Buffer>> {
+    let mut out = std::collections::BTreeMap::new();
+    for k in ks {
+        if let std::collections::btree_map::Entry::Vacant(e) = out.entry(k) {
+            e.insert(activations(gpu, key(k), vectors * k)?);
+        }
+    }
+    Ok(out)
 }
 
 /// An activation buffer: `len` values of the vector with hash `key`.

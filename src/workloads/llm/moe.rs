@@ -1,6 +1,7 @@
 //! MoE decode: one token through the experts its router chose, gathered by
 //! index out of every expert of the layer held in one buffer (paged by
-//! expert where they exceed a binding), `shaders/llm_moe.wgsl`.
+//! expert where they exceed a binding): `shaders/llm_token.wgsl`, one
+//! product (an active expert's) a workgroup.
 //!
 //! Repetition `r` reads expert set `r mod SETS` (drawn on the host, a new
 //! set every repetition) and activation window `r mod 2`, and adds its
@@ -16,6 +17,7 @@ use super::gpu::{self as g, GpuMatrix, WINDOWS};
 use super::moe_plan::{self as p, Part, Step, SETS};
 use super::reference::{check_written, expected, Expect, Tally};
 use super::shapes::Model;
+use super::token::weights::TOKEN;
 use crate::catalogue::{Fact, Kernel, Metric, Params};
 use crate::domain::models::by_id;
 use crate::gpu::Gpu;
@@ -23,9 +25,8 @@ use crate::harness::{measure, Check, Derived, Measured, Reps, Spec, Workload};
 use crate::timing::Timed;
 use crate::workloads::{Ctx, Scale, Shaders};
 
-pub const MOE_WGSL: &str = include_str!("../../../shaders/llm_moe.wgsl");
-pub const MOE: g::Piece = ("llm_moe", MOE_WGSL);
-/// Rows per workgroup, as in the shader.
+/// Rows per workgroup, as in `shaders/llm_token.wgsl`, whose kernel with
+/// one product a workgroup is the gather.
 const ROWS: u64 = 4;
 /// Outputs of each step the CPU reference checks, besides its last row.
 const SAMPLED_ROWS: usize = 24;
@@ -88,8 +89,8 @@ impl<'g> Moe<'g> {
             shaders,
             format,
             &format!("moe_{}", format.name()),
-            &[MOE],
-            ("moe", &[]),
+            &[TOKEN],
+            ("token", &[]),
         )?;
         let mut steps = Vec::new();
         let mut out = 0;
@@ -100,17 +101,8 @@ impl<'g> Moe<'g> {
         let max_slots = steps.iter().map(|s| s.step.slots).max().unwrap_or(1);
         let sets = p::index_sets(holding.resident, model.active_experts, x_key(0));
         let mut keep = Vec::new();
-        let mut xs = std::collections::BTreeMap::new();
-        for s in &steps {
-            let k = s.step.matrix.k;
-            if let std::collections::btree_map::Entry::Vacant(e) = xs.entry(k) {
-                e.insert(g::activations(
-                    gpu,
-                    x_key(k),
-                    WINDOWS as u64 * max_slots * k,
-                )?);
-            }
-        }
+        let widths = steps.iter().map(|s| s.step.matrix.k);
+        let xs = g::activations_by_width(gpu, widths, WINDOWS as u64 * max_slots, x_key)?;
         let y = g::zeroed(gpu, "llm moe outputs", out)?;
         let reps = rep_buffers(gpu, &sets)?;
         // [step][page]: the same for every repetition
@@ -202,6 +194,8 @@ fn jobs(gpu: &Gpu, format: Format, steps: &[GpuStep]) -> Result<Vec<Vec<wgpu::Bu
                 st.expert_bytes(format) as u32,
                 (page * s.per_page) as u32,
                 s.per_page as u32,
+                // one product a workgroup, each slot its own
+                1,
                 st.slots as u32,
                 s.out as u32,
             ];

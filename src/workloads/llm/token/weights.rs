@@ -184,17 +184,8 @@ impl<'g> Weights<'g> {
             .map(|s| s.products(b))
             .max()
             .unwrap_or(1);
-        let mut xs = BTreeMap::new();
-        for s in self.held.iter().flatten() {
-            let k = s.step.matrix.k;
-            if let std::collections::btree_map::Entry::Vacant(e) = xs.entry(k) {
-                e.insert(g::activations(
-                    gpu,
-                    x_key(k),
-                    WINDOWS as u64 * max_products * k,
-                )?);
-            }
-        }
+        let widths = self.held.iter().flatten().map(|s| s.step.matrix.k);
+        let xs = g::activations_by_width(gpu, widths, WINDOWS as u64 * max_products, x_key)?;
         let zeros: Vec<wgpu::Buffer> = (0..WINDOWS as u32)
             .map(|w| {
                 let mut words = vec![w];
